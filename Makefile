@@ -1,0 +1,71 @@
+# DOFS: `make run` and `make test` work on a fresh machine; every target installs what it needs first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The Lambda runtime of template.yaml is python3.13: the local runtime and tests use the same interpreter.
+PYTHON ?= $(shell ls -d $$HOME/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | tail -n 1 || true)
+ifeq ($(strip $(PYTHON)),)
+PYTHON := $(shell command -v python3.13 || command -v python3)
+endif
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt | sha1sum | cut -c1-12)
+TOOLS := .tools
+PYTEST_ARGS ?=
+
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: help install run test validate bench invoke clean
+
+help:
+	@echo "make run        start the local runtime (API :3000, AWS endpoint :4566); PARAMETER_OVERRIDES, TIME_SCALE"
+	@echo "make test       run every test that needs no AWS account"
+	@echo "make validate   cfn-lint, sam validate --lint, sam build, statelint, checkov"
+	@echo "make invoke FN=ValidateOrderFunction EVENT=events/validate_order.json"
+
+$(STAMP): requirements-dev.txt
+	@test -n "$(PYTHON)" || { echo "no python3.13 found (pyenv install 3.13, or set PYTHON=...)"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m local_runtime serve
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+invoke: $(STAMP)
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<logical id> EVENT=events/<file>.json"; exit 2; }
+	$(PY) -m local_runtime invoke $(FN) $(EVENT)
+
+# Tool environments of their own: SAM CLI pins its own boto3, click and cfn-lint; checkov is large.
+$(TOOLS)/sam/.installed: tools/requirements-sam.txt
+	@test -x $(TOOLS)/sam/bin/python || $(PYTHON) -m venv $(TOOLS)/sam
+	$(TOOLS)/sam/bin/pip install --quiet --disable-pip-version-check -r tools/requirements-sam.txt && touch $@
+
+$(TOOLS)/checkov/.installed: tools/requirements-checkov.txt
+	@test -x $(TOOLS)/checkov/bin/python || $(PYTHON) -m venv $(TOOLS)/checkov
+	$(TOOLS)/checkov/bin/pip install --quiet --disable-pip-version-check -r tools/requirements-checkov.txt && touch $@
+
+validate: $(STAMP) $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed
+	@echo "== cfn-lint"
+	$(TOOLS)/sam/bin/cfn-lint template.yaml
+	@echo "== sam validate --lint"
+	$(TOOLS)/sam/bin/sam validate --lint --template template.yaml
+	@echo "== sam build"
+	PATH="$(dir $(PYTHON)):$$PATH" $(TOOLS)/sam/bin/sam build --template template.yaml --build-dir .aws-sam/build
+	@echo "== statelint (every ASL file, after DefinitionSubstitutions)"
+	$(PY) -m local_runtime.lint_asl
+	@echo "== checkov"
+	$(TOOLS)/checkov/bin/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml
+	@echo "validate: all checks passed"
+
+bench: $(STAMP)
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf .aws-sam .pytest_cache

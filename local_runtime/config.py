@@ -1,0 +1,62 @@
+"""Settings of the local runtime, from the environment (the variables ``make run`` documents) and the command line."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from local_runtime.template import TemplateError, parse_overrides
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"
+# Credentials moto accepts; nothing here reaches AWS.
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
+
+@dataclass
+class Settings:
+    template: Path = REPO_ROOT / "template.yaml"
+    sample_data: Path | None = REPO_ROOT / "data" / "sample_data.json"
+    stack_name: str = "dofs"
+    host: str = "127.0.0.1"
+    api_port: int = 3000
+    endpoint_port: int = 4566
+    overrides: dict[str, str] = field(default_factory=dict)
+    time_scale: float = 1.0
+    api_keys: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: os._Environ | dict | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        settings = cls()
+        if env.get("TEMPLATE"):
+            settings.template = Path(env["TEMPLATE"]).resolve()
+        if env.get("SAMPLE_DATA") is not None:
+            settings.sample_data = Path(env["SAMPLE_DATA"]).resolve() if env["SAMPLE_DATA"] else None
+        settings.stack_name = env.get("STACK_NAME", settings.stack_name)
+        settings.api_port = int(env.get("API_PORT", settings.api_port))
+        settings.endpoint_port = int(env.get("ENDPOINT_PORT", settings.endpoint_port))
+        settings.overrides = parse_overrides(env.get("PARAMETER_OVERRIDES"))
+        settings.time_scale = parse_time_scale(env.get("TIME_SCALE"))
+        if env.get("API_KEYS"):
+            settings.api_keys = {f"key{i}": k for i, k in enumerate(env["API_KEYS"].split(","), 1) if k}
+        return settings
+
+
+def parse_time_scale(text: str | None) -> float:
+    """``TIME_SCALE``: a positive float (1 = AWS's timing, 0.01 = a hundred times faster)."""
+    if text is None or text.strip() == "":
+        return 1.0
+    try:
+        value = float(text)
+    except ValueError:
+        raise TemplateError(f"TIME_SCALE must be a number, not {text!r}") from None
+    if value <= 0:
+        raise TemplateError(f"TIME_SCALE must be greater than 0, not {value}")
+    return value

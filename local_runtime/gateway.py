@@ -1,0 +1,140 @@
+"""One AWS-compatible endpoint (127.0.0.1:4566): each request goes to the service that owns it.
+
+* ``/_local/health`` and ``/_local/outputs``: the runtime's own routes;
+* ``POST /2015-03-31/functions/{name}/invocations``: Lambda Invoke, served by our worker processes;
+* ``X-Amz-Target: AWSStepFunctions.*``: Step Functions, served by our engine;
+* everything else (DynamoDB, SQS, SNS, EventBridge, CloudWatch, ...): moto's server application, in process.
+
+boto3 and the AWS CLI reach it with ``AWS_ENDPOINT_URL=http://127.0.0.1:4566``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import uuid
+from typing import Any, Callable
+
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from local_runtime.errors import ServiceError
+
+log = logging.getLogger("local_runtime.gateway")
+
+_INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
+
+
+def _json_response(body: Any, status: int = 200, headers: dict | None = None, content_type: str = "application/json"):
+    response = Response(json.dumps(body, default=str), status=status, content_type=content_type)
+    response.headers["x-amzn-RequestId"] = str(uuid.uuid4())
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+class Gateway:
+    """The WSGI application behind the endpoint. Services are attached once the runtime has built them."""
+
+    def __init__(self) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        self.moto_app = DomainDispatcherApplication(create_backend_app)
+        self.lambda_service = None
+        self.stepfunctions = None
+        self.outputs: dict[str, Any] = {}
+        self.ready = threading.Event()
+        self.status: dict[str, Any] = {"status": "starting"}
+
+    # -- WSGI -----------------------------------------------------------------------------------------
+    def __call__(self, environ: dict, start_response: Callable) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_local/"):
+            return self._local(Request(environ))(environ, start_response)
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target.startswith("AWSStepFunctions."):
+            return self._stepfunctions(Request(environ), target.split(".", 1)[1])(environ, start_response)
+        match = _INVOKE_PATH.match(path)
+        if match and environ.get("REQUEST_METHOD") == "POST":
+            return self._invoke(Request(environ), match.group("name"))(environ, start_response)
+        return self.moto_app(environ, start_response)
+
+    def _local(self, request: Request) -> Response:
+        if request.path == "/_local/health":
+            body = dict(self.status)
+            return _json_response(body, status=200 if self.ready.is_set() else 503)
+        if request.path == "/_local/outputs":
+            return _json_response(self.outputs)
+        return _json_response({"message": f"No local route {request.path}"}, status=404)
+
+    def _stepfunctions(self, request: Request, action: str) -> Response:
+        if self.stepfunctions is None:
+            return self._error(ServiceUnavailableError("Step Functions is starting"), "application/x-amz-json-1.0")
+        try:
+            body = json.loads(request.get_data() or b"{}")
+            result = self.stepfunctions.handle(action, body)
+        except ServiceError as exc:
+            return self._error(exc, "application/x-amz-json-1.0")
+        except json.JSONDecodeError as exc:
+            return self._error(SerializationError(str(exc)), "application/x-amz-json-1.0")
+        return _json_response(result, content_type="application/x-amz-json-1.0")
+
+    def _invoke(self, request: Request, name: str) -> Response:
+        if self.lambda_service is None:
+            return self._error(ServiceUnavailableError("Lambda is starting"))
+        invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+        try:
+            result = self.lambda_service.invoke(name, request.get_data(), invocation_type=invocation_type)
+        except ServiceError as exc:
+            return self._error(exc)
+        response = Response(result.payload, status=result.status_code, content_type="application/json")
+        response.headers["x-amzn-RequestId"] = result.request_id
+        response.headers["X-Amz-Executed-Version"] = "$LATEST"
+        if result.function_error:
+            response.headers["X-Amz-Function-Error"] = result.function_error
+        return response
+
+    @staticmethod
+    def _error(exc: ServiceError, content_type: str = "application/json") -> Response:
+        return _json_response(
+            exc.to_json(), status=exc.status, headers={"x-amzn-ErrorType": exc.code}, content_type=content_type
+        )
+
+
+class ServiceUnavailableError(ServiceError):
+    status = 503
+
+    @property
+    def code(self) -> str:
+        return "ServiceUnavailableException"
+
+
+class SerializationError(ServiceError):
+    @property
+    def code(self) -> str:
+        return "SerializationException"
+
+
+class Server:
+    """A threaded werkzeug server on loopback, serving in a daemon thread."""
+
+    def __init__(self, app: Callable, host: str, port: int, name: str) -> None:
+        self._server = make_server(host, port, app, threaded=True)
+        self._server.daemon_threads = True
+        self.host = host
+        self.port = self._server.server_port
+        self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> "Server":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

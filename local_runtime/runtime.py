@@ -1,0 +1,252 @@
+"""The whole local stack: template -> data plane -> Lambda workers -> Step Functions -> event sources -> API.
+
+:class:`LocalRuntime` is what ``python -m local_runtime serve`` (``make run``) starts and what the end-to-end tests
+drive. It owns every thread and process it starts and stops them all on :meth:`stop`.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+import threading
+import time
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from local_runtime.config import ACCOUNT_ID, FAKE_CREDENTIALS, REGION, Settings
+from local_runtime.gateway import Gateway, Server
+from local_runtime.provision import load_sample_data, provision
+from local_runtime.template import Stack, TemplateError, load_template, render_definition
+
+log = logging.getLogger("local_runtime")
+
+_EXECUTE_API = re.compile(r"^https://(?P<id>[a-z0-9]+)\.execute-api\.[^/]+\.amazonaws\.com/(?P<rest>.*)$")
+
+
+class LocalRuntime:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.gateway = Gateway()
+        self.endpoint: Server | None = None
+        self.api_server: Server | None = None
+        self.stack: Stack | None = None
+        self.lambda_service = None
+        self.engine = None
+        self.stepfunctions = None
+        self.event_sources: list = []
+        self.outputs: dict[str, Any] = {}
+        self._stopped = threading.Event()
+
+    # -- clients --------------------------------------------------------------------------------------
+    @property
+    def endpoint_url(self) -> str:
+        assert self.endpoint is not None, "the endpoint is not started"
+        return self.endpoint.url
+
+    def client(self, service: str):
+        return _client(service, self.endpoint_url)
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+    def start(self) -> "LocalRuntime":
+        started = time.perf_counter()
+        settings = self.settings
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self.endpoint = Server(self.gateway, settings.host, settings.endpoint_port, "endpoint").start()
+        self.stack = load_template(
+            settings.template,
+            settings.overrides,
+            stack_name=settings.stack_name,
+            region=REGION,
+            account_id=ACCOUNT_ID,
+            endpoint_url=self.endpoint_url,
+        )
+        provision(self.stack, self.client)
+        if settings.sample_data:
+            load_sample_data(self.stack, settings.sample_data, _resource("dynamodb", self.endpoint_url))
+        self._start_lambda()
+        self._start_stepfunctions()
+        self._start_api()
+        self._start_event_sources()
+        self.outputs = self._local_outputs()
+        self.gateway.outputs = self.outputs
+        self.gateway.status = {
+            "status": "ready",
+            "stack": self.stack.name,
+            "parameters": self.stack.parameters,
+            "timeScale": settings.time_scale,
+            "startupSeconds": round(time.perf_counter() - started, 3),
+        }
+        self.gateway.ready.set()
+        return self
+
+    def stop(self) -> None:
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        for source in self.event_sources:
+            source.stop()
+        if self.api_server:
+            self.api_server.stop()
+        if self.engine is not None and hasattr(self.engine, "shutdown"):
+            self.engine.shutdown()
+        if self.lambda_service is not None:
+            self.lambda_service.stop()
+        if self.endpoint:
+            self.endpoint.stop()
+
+    # -- parts ----------------------------------------------------------------------------------------
+    def _base_env(self) -> dict[str, str]:
+        return {
+            **FAKE_CREDENTIALS,
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "PATH": os.environ.get("PATH", ""),
+            "LANG": "C.UTF-8",
+        }
+
+    def _start_lambda(self) -> None:
+        from local_runtime.lambda_runtime import FunctionSpec, LambdaService
+
+        layers = {r.physical_id: r.local_path for r in self.stack.of_type("AWS::Lambda::LayerVersion")}
+        specs = []
+        for resource in self.stack.of_type("AWS::Lambda::Function"):
+            props = resource.properties
+            if not resource.local_path:
+                raise TemplateError(f"{resource.logical_id}: only local CodeUri functions can run locally")
+            layer_dirs = []
+            for arn in props.get("Layers") or []:
+                if arn not in layers or not layers[arn]:
+                    raise TemplateError(f"{resource.logical_id}: layer {arn} is not a local layer of this template")
+                layer_dirs.append(layers[arn])
+            specs.append(
+                FunctionSpec(
+                    name=resource.physical_id,
+                    arn=resource.attributes["Arn"],
+                    handler=props["Handler"],
+                    code_dir=resource.local_path,
+                    layer_dirs=layer_dirs,
+                    timeout=float(props.get("Timeout", 3)),
+                    memory_mb=int(props.get("MemorySize", 128)),
+                    environment={k: str(v) for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()},
+                    runtime=props.get("Runtime", "python3.13"),
+                )
+            )
+        self.lambda_service = LambdaService(specs, self._base_env(), python=sys.executable,
+                                            time_scale=self.settings.time_scale)
+        self.lambda_service.start()
+        self.gateway.lambda_service = self.lambda_service
+
+    def invoke(self, name_or_arn: str, event: Any) -> tuple[bytes, str | None]:
+        result = self.lambda_service.invoke(name_or_arn, json.dumps(event).encode())
+        return result.payload, result.function_error
+
+    def _lambda_invoke_bytes(self, name_or_arn: str, payload: bytes) -> tuple[bytes, str | None]:
+        result = self.lambda_service.invoke(name_or_arn, payload)
+        return result.payload, result.function_error
+
+    def _start_stepfunctions(self) -> None:
+        from local_runtime.stepfunctions.clock import RealClock, ScaledClock
+        from local_runtime.stepfunctions.engine import Engine
+        from local_runtime.stepfunctions.integrations import Integrations
+        from local_runtime.stepfunctions.service import StepFunctionsService
+
+        scale = self.settings.time_scale
+        clock = RealClock() if scale == 1 else ScaledClock(scale)
+        integrations = Integrations(lambda_invoke=self._lambda_invoke_bytes, aws_client=self.client)
+        self.engine = Engine(clock=clock, integrations=integrations)
+        self.stepfunctions = StepFunctionsService(self.engine, region=REGION, account_id=ACCOUNT_ID)
+        for resource in self.stack.of_type("AWS::StepFunctions::StateMachine"):
+            props = resource.properties
+            self.stepfunctions.handle(
+                "CreateStateMachine",
+                {
+                    "name": resource.attributes["Name"],
+                    "definition": render_definition(resource),
+                    "roleArn": props.get("RoleArn", f"arn:aws:iam::{ACCOUNT_ID}:role/{resource.logical_id}Role"),
+                    "type": props.get("StateMachineType", "STANDARD"),
+                    **({"loggingConfiguration": props["LoggingConfiguration"]} if "LoggingConfiguration" in props else {}),
+                    **({"tracingConfiguration": props["TracingConfiguration"]} if "TracingConfiguration" in props else {}),
+                },
+            )
+        self.gateway.stepfunctions = self.stepfunctions
+
+    def _start_api(self) -> None:
+        from local_runtime.apigateway import RestApiEmulator
+
+        apis = self.stack.of_type("AWS::ApiGateway::RestApi")
+        if not apis:
+            return
+        if len(apis) > 1:
+            raise TemplateError("The local runtime serves one REST API; this template declares "
+                                f"{', '.join(a.logical_id for a in apis)}")
+        api = apis[0]
+        stages = [s.properties.get("StageName") for s in self.stack.of_type("AWS::ApiGateway::Stage")
+                  if s.properties.get("RestApiId") == api.physical_id]
+        stage = stages[0] if stages else "prod"
+        body = api.properties.get("Body")
+        if body is None:
+            raise TemplateError(f"{api.logical_id}: the local runtime needs an inline API definition")
+        emulator = RestApiEmulator(body, stage, api.physical_id, self.invoke, account_id=ACCOUNT_ID, region=REGION,
+                                   api_keys=self.settings.api_keys or None)
+        self.api_server = Server(emulator.wsgi_app, self.settings.host, self.settings.api_port, "api").start()
+        self.api_stage = stage
+
+    def _start_event_sources(self) -> None:
+        from local_runtime.event_sources import SqsEventSource
+
+        for mapping in self.stack.of_type("AWS::Lambda::EventSourceMapping"):
+            props = mapping.properties
+            if ":sqs:" not in str(props.get("EventSourceArn", "")):
+                log.warning("%s: only SQS event sources run locally; skipped", mapping.logical_id)
+                continue
+            if props.get("Enabled", True) in (False, "false", "False"):
+                continue
+            source = SqsEventSource(props, self.client("sqs"), self.invoke, clock_scale=self.settings.time_scale,
+                                    region=REGION, account_id=ACCOUNT_ID)
+            source.start()
+            self.event_sources.append(source)
+
+    def _local_outputs(self) -> dict[str, Any]:
+        """Outputs as resolved; an execute-api URL is replaced by the local API's URL (same stage and path)."""
+        outputs = {}
+        for key, value in self.stack.outputs.items():
+            if isinstance(value, str) and self.api_server is not None:
+                match = _EXECUTE_API.match(value)
+                if match:
+                    value = f"{self.api_server.url}/{match.group('rest')}"
+            outputs[key] = value
+        return outputs
+
+    def wait_stopped(self) -> None:
+        while not self._stopped.wait(0.5):
+            pass
+
+
+@lru_cache(maxsize=None)
+def _client(service: str, endpoint_url: str):
+    return boto3.session.Session().client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+        config=Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=64),
+    )
+
+
+def _resource(service: str, endpoint_url: str):
+    return boto3.session.Session().resource(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+    )
