@@ -105,3 +105,15 @@ class ServiceException(ServiceError):
     """Lambda: the service itself failed (here: invoked after stop())."""
 
     status = 500
+
+
+class InvalidOutput(ServiceError):
+    pass
+
+
+class InvalidLoggingConfiguration(ServiceError):
+    pass
+
+
+class StateMachineTypeNotSupported(ServiceError):
+    pass

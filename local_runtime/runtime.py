@@ -91,7 +91,7 @@ class LocalRuntime:
         for source in self.event_sources:
             source.stop()
         if self.api_server:
-            self.api_server.stop()
+            self.api_server.shutdown()
         if self.engine is not None and hasattr(self.engine, "shutdown"):
             self.engine.shutdown()
         if self.lambda_service is not None:
@@ -194,7 +194,7 @@ class LocalRuntime:
             raise TemplateError(f"{api.logical_id}: the local runtime needs an inline API definition")
         emulator = RestApiEmulator(body, stage, api.physical_id, self.invoke, account_id=ACCOUNT_ID, region=REGION,
                                    api_keys=self.settings.api_keys or None)
-        self.api_server = Server(emulator.wsgi_app, self.settings.host, self.settings.api_port, "api").start()
+        self.api_server = emulator.serve(self.settings.host, self.settings.api_port)
         self.api_stage = stage
 
     def _start_event_sources(self) -> None:

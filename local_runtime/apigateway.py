@@ -1,0 +1,595 @@
+"""REST API emulator: API Gateway (REST, v1 payload) in front of Lambda proxy integrations.
+
+Input is the swagger 2.0 ``Body`` that aws-sam-translator emits for an ``AWS::Serverless::Api`` (intrinsics resolved).
+What it reads from that body:
+
+* ``paths[<resource>][<method> | x-amazon-apigateway-any-method]`` with
+  ``x-amazon-apigateway-integration`` (``type`` ``aws_proxy``: ``uri`` ``arn:aws:apigateway:...:lambda:path/2015-03-31/
+  functions/<function arn>/invocations``; ``type`` ``mock``: the CORS preflight SAM adds for ``Cors``),
+  ``x-amazon-apigateway-request-validator``, ``parameters`` (``in`` body/query/header/path, ``required``,
+  body ``schema.$ref`` ``#/definitions/<model>``) and ``security`` (``[{"api_key": []}]``);
+* ``x-amazon-apigateway-request-validators`` (``validateRequestBody``, ``validateRequestParameters``),
+  ``definitions`` (SAM lower-cases model names), ``securityDefinitions`` (``type: apiKey``, ``in: header``),
+  ``x-amazon-apigateway-gateway-responses`` (``statusCode``, ``responseTemplates``, ``responseParameters``),
+  ``x-amazon-apigateway-binary-media-types``. API keys are read from the ``x-api-key`` header (key source HEADER).
+
+Behaviour as API Gateway documents it: the most specific resource wins (literal > ``{param}`` > ``{proxy+}``, segment
+by segment); an unknown resource or method answers 403 ``Missing Authentication Token``; a failed validation answers
+400 and invokes nothing; a missing or wrong ``x-api-key`` answers 403 ``Forbidden``; a function error or a malformed
+proxy response answers 502 ``Internal server error``; an integration that exceeds its timeout (29 s by default)
+answers 504 ``Endpoint request timed out``. Error bodies come from the gateway responses of the body when defined
+(``$context.error.message``, ``$context.error.messageString``, ``$context.error.validationErrorString`` and
+``$context.requestId`` etc. are substituted; values are JSON-escaped so a template stays valid JSON), else the
+AWS defaults.
+
+Local differences: the real URL is ``https://<api>.execute-api.<region>.amazonaws.com/<stage>/<path>``; locally both
+``/<stage>/<path>`` and ``/<path>`` are served (a path whose first segment equals the stage name is read as the stage
+prefix). ``requestContext.domainName`` is the request's Host header. Authorizers (Cognito, Lambda, IAM), usage plans,
+throttling, caching and mapping templates of non-proxy integrations are not emulated.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import concurrent.futures
+import json
+import logging
+import re
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+logger = logging.getLogger(__name__)
+
+Invoke = Callable[[str, dict], tuple[bytes, "str | None"]]
+
+ANY_METHOD = "x-amazon-apigateway-any-method"
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
+DEFAULT_INTEGRATION_TIMEOUT = 29.0
+RAW_HEADERS_KEY = "dofs.raw_headers"
+
+# Gateway response types: default status and message (API Gateway's documented defaults).
+GATEWAY_RESPONSE_DEFAULTS: dict[str, tuple[int, str]] = {
+    "MISSING_AUTHENTICATION_TOKEN": (403, "Missing Authentication Token"),
+    "INVALID_API_KEY": (403, "Forbidden"),
+    "BAD_REQUEST_BODY": (400, "Invalid request body"),
+    "BAD_REQUEST_PARAMETERS": (400, "Missing required request parameters"),
+    "INTEGRATION_TIMEOUT": (504, "Endpoint request timed out"),
+    "INTEGRATION_FAILURE": (502, "Internal server error"),
+    "DEFAULT_5XX": (502, "Internal server error"),
+}
+ERROR_TYPES = {
+    "MISSING_AUTHENTICATION_TOKEN": "MissingAuthenticationTokenException",
+    "INVALID_API_KEY": "ForbiddenException",
+    "BAD_REQUEST_BODY": "BadRequestException",
+    "BAD_REQUEST_PARAMETERS": "BadRequestException",
+    "INTEGRATION_TIMEOUT": "InternalServerErrorException",
+    "INTEGRATION_FAILURE": "InternalServerErrorException",
+    "DEFAULT_5XX": "InternalServerErrorException",
+}
+PROXY_RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded", "cookies"}
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_FUNCTION_IN_URI = re.compile(r"/functions/(?P<function>.+?)/invocations$")
+_CONTEXT_VAR = re.compile(r"\$(?:\{context\.([A-Za-z0-9_.]+)\}|context\.([A-Za-z0-9_.]*[A-Za-z0-9_]))")
+
+
+class MalformedProxyResponse(Exception):
+    """The function's answer is not a valid Lambda proxy response (API Gateway answers 502)."""
+
+
+@dataclass
+class Method:
+    resource: str                       # "/orders/{orderId}"
+    http_method: str                    # "GET", or "ANY"
+    spec: dict
+    function: str | None                # function ARN of an aws_proxy integration
+    integration_type: str
+    timeout: float
+    validate_body: bool = False
+    validate_params: bool = False
+    body_schema: dict | None = None
+    body_required: bool = False
+    required_params: list[tuple[str, str]] = field(default_factory=list)  # (location, name)
+    api_key_required: bool = False
+
+
+@dataclass
+class Resource:
+    path: str
+    segments: list[tuple[int, str]]     # (rank, text): 0 literal, 1 {param}, 2 {proxy+}
+    methods: dict[str, Method]
+
+
+def function_from_integration_uri(uri: str) -> str:
+    """``arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<arn>/invocations`` -> ``<arn>``."""
+    match = _FUNCTION_IN_URI.search(uri or "")
+    if not match:
+        raise ValueError(f"not a Lambda integration uri: {uri!r}")
+    return match.group("function")
+
+
+def _request_time(epoch_ms: int) -> str:
+    t = time.gmtime(epoch_ms / 1000)
+    return f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}:{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
+
+
+def _json_escape(text: str) -> str:
+    return json.dumps(text)[1:-1]
+
+
+def _validation_message(error: jsonschema.ValidationError) -> str:
+    path = error.json_path
+    return error.message if path == "$" else f"{path}: {error.message}"
+
+
+class RestApiEmulator:
+    """One deployed stage of a REST API whose methods use Lambda proxy (or mock) integrations."""
+
+    def __init__(self, body: dict, stage: str, rest_api_id: str, invoke: Invoke, account_id: str = "123456789012",
+                 region: str = "us-east-1", api_keys: dict[str, str] | None = None,
+                 stage_variables: dict[str, str] | None = None, integration_timeout: float | None = None) -> None:
+        self.body = body
+        self.stage = stage
+        self.rest_api_id = rest_api_id
+        self.invoke = invoke
+        self.account_id = account_id
+        self.region = region
+        self.api_keys = dict(api_keys or {})
+        self.stage_variables = dict(stage_variables) if stage_variables else None
+        self._timeout_override = integration_timeout
+        self.gateway_responses: dict = body.get("x-amazon-apigateway-gateway-responses") or {}
+        self.binary_media_types: list[str] = [t.replace("~1", "/")
+                                              for t in body.get("x-amazon-apigateway-binary-media-types") or []]
+        self.resources = self._load_resources()
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="apigw-invoke")
+
+    # ----- model -----------------------------------------------------------------------------------------------------
+
+    def _load_resources(self) -> list[Resource]:
+        validators = self.body.get("x-amazon-apigateway-request-validators") or {}
+        default_validator = self.body.get("x-amazon-apigateway-request-validator")
+        definitions = self.body.get("definitions") or {}
+        security_definitions = self.body.get("securityDefinitions") or {}
+        api_key_schemes = {name for name, d in security_definitions.items()
+                           if d.get("type") == "apiKey" and d.get("in", "header") == "header"
+                           and d.get("name", "x-api-key").lower() == "x-api-key"}
+        global_security = self.body.get("security") or []
+        resources = []
+        for path, item in (self.body.get("paths") or {}).items():
+            methods: dict[str, Method] = {}
+            for key, spec in item.items():
+                if key == ANY_METHOD:
+                    verb = "ANY"
+                elif key.lower() in HTTP_METHODS:
+                    verb = key.upper()
+                else:
+                    continue
+                methods[verb] = self._load_method(path, verb, spec, validators, default_validator, definitions,
+                                                  api_key_schemes, global_security)
+            resources.append(Resource(path, self._segments(path), methods))
+        return resources
+
+    @staticmethod
+    def _segments(path: str) -> list[tuple[int, str]]:
+        segments = []
+        for part in [p for p in path.split("/") if p]:
+            if part.startswith("{") and part.endswith("+}"):
+                segments.append((2, part[1:-2]))
+            elif part.startswith("{") and part.endswith("}"):
+                segments.append((1, part[1:-1]))
+            else:
+                segments.append((0, part))
+        return segments
+
+    def _load_method(self, path: str, verb: str, spec: dict, validators: dict, default_validator: str | None,
+                     definitions: dict, api_key_schemes: set[str], global_security: list) -> Method:
+        integration = spec.get("x-amazon-apigateway-integration") or {}
+        integration_type = str(integration.get("type", "")).lower()
+        function = None
+        if integration_type == "aws_proxy":
+            function = function_from_integration_uri(integration.get("uri", ""))
+        timeout = self._timeout_override
+        if timeout is None:
+            timeout = integration.get("timeoutInMillis", DEFAULT_INTEGRATION_TIMEOUT * 1000) / 1000
+        method = Method(path, verb, spec, function, integration_type, float(timeout))
+        validator = validators.get(spec.get("x-amazon-apigateway-request-validator", default_validator) or "", {})
+        method.validate_body = bool(validator.get("validateRequestBody"))
+        method.validate_params = bool(validator.get("validateRequestParameters"))
+        for param in spec.get("parameters") or []:
+            location = param.get("in")
+            if location == "body":
+                method.body_required = bool(param.get("required"))
+                schema = param.get("schema")
+                ref = (schema or {}).get("$ref", "")
+                if ref.startswith("#/definitions/") and ref.split("/")[-1] not in definitions:
+                    raise ValueError(f"{verb} {path}: body model {ref} is not in the API's definitions")
+                if schema:
+                    method.body_schema = {**schema, "definitions": definitions}
+                    jsonschema.Draft4Validator.check_schema(method.body_schema)
+            elif param.get("required") and location in ("query", "header", "path"):
+                method.required_params.append((location, param["name"]))
+        security = spec.get("security", global_security) or []
+        method.api_key_required = any(name in api_key_schemes for req in security for name in req)
+        return method
+
+    # ----- routing ---------------------------------------------------------------------------------------------------
+
+    def _match(self, path: str) -> tuple[Resource, dict[str, str]] | None:
+        parts = [p for p in path.split("/") if p]
+        best: tuple[tuple, Resource, dict[str, str]] | None = None
+        for resource in self.resources:
+            params = self._match_segments(resource.segments, parts)
+            if params is None:
+                continue
+            rank = tuple(r for r, _ in resource.segments)
+            if best is None or rank < best[0]:
+                best = (rank, resource, params)
+        return (best[1], best[2]) if best else None
+
+    @staticmethod
+    def _match_segments(segments: list[tuple[int, str]], parts: list[str]) -> dict[str, str] | None:
+        params: dict[str, str] = {}
+        for i, (rank, text) in enumerate(segments):
+            if rank == 2:
+                if i >= len(parts):
+                    return None
+                params[text] = "/".join(parts[i:])
+                return params
+            if i >= len(parts):
+                return None
+            if rank == 0 and parts[i] != text:
+                return None
+            if rank == 1:
+                params[text] = parts[i]
+        return params if len(parts) == len(segments) else None
+
+    def _split_stage(self, path: str) -> tuple[str, bool]:
+        prefix = f"/{self.stage}"
+        if path == prefix or path.startswith(prefix + "/"):
+            return path[len(prefix):] or "/", True
+        return path, False
+
+    # ----- WSGI ------------------------------------------------------------------------------------------------------
+
+    def wsgi_app(self, environ: dict, start_response: Callable) -> Any:
+        request = Request(environ)
+        started = time.monotonic()
+        request_id = str(uuid.uuid4())
+        extended_id = base64.b64encode(uuid.uuid4().bytes[:9]).decode().rstrip("=")
+        try:
+            response = self._handle(request, request_id, extended_id)
+        except Exception:   # never let a bug drop the connection: answer like API Gateway does
+            logger.exception("API request %s %s failed", request.method, request.path)
+            response = self._gateway_response("DEFAULT_5XX", request_id)
+        response.headers["x-amzn-RequestId"] = request_id
+        response.headers["x-amz-apigw-id"] = extended_id
+        elapsed_ms = (time.monotonic() - started) * 1000
+        sys.stderr.write(f"[api] {request.method} {request.full_path.rstrip('?')} {response.status_code} "
+                         f"{elapsed_ms:.0f}ms\n")
+        return response(environ, start_response)
+
+    def _handle(self, request: Request, request_id: str, extended_id: str) -> Response:
+        path, _ = self._split_stage(request.path)
+        matched = self._match(path)
+        if matched is None:
+            return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", request_id)
+        resource, path_params = matched
+        method = resource.methods.get(request.method.upper()) or resource.methods.get("ANY")
+        if method is None:
+            return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", request_id)
+
+        api_key_id = None
+        if method.api_key_required:
+            sent = request.headers.get("x-api-key")
+            api_key_id = next((kid for kid, value in self.api_keys.items() if sent and value == sent), None)
+            if api_key_id is None:
+                return self._gateway_response("INVALID_API_KEY", request_id)
+
+        raw_body = request.get_data(cache=True)
+        if method.validate_params:
+            missing = [name for location, name in method.required_params
+                       if not self._has_param(request, path_params, location, name)]
+            if missing:
+                return self._gateway_response(
+                    "BAD_REQUEST_PARAMETERS", request_id,
+                    message=f"Missing required request parameters: [{', '.join(missing)}]")
+        if method.validate_body and method.body_schema is not None:
+            errors = self._validate_body(method, raw_body)
+            if errors:
+                return self._gateway_response("BAD_REQUEST_BODY", request_id,
+                                              validation_errors="[" + ", ".join(errors) + "]")
+
+        if method.integration_type == "mock":
+            return self._mock_response(method)
+        if method.integration_type != "aws_proxy" or method.function is None:
+            logger.error("integration type %r of %s %s is not emulated", method.integration_type,
+                         method.http_method, method.resource)
+            return self._gateway_response("DEFAULT_5XX", request_id)
+
+        event = self._proxy_event(request, raw_body, path, resource, path_params, request_id, extended_id,
+                                  api_key=request.headers.get("x-api-key") if api_key_id else None,
+                                  api_key_id=api_key_id)
+        future = self._executor.submit(self.invoke, method.function, event)
+        try:
+            payload, function_error = future.result(timeout=method.timeout)
+        except concurrent.futures.TimeoutError:
+            logger.error("%s %s: integration timed out after %.1f s", request.method, request.path, method.timeout)
+            return self._gateway_response("INTEGRATION_TIMEOUT", request_id)
+        except Exception as exc:    # the function could not be invoked (unknown function, worker down): AWS says 500
+            logger.error("%s %s: invoking %s failed: %s: %s", request.method, request.path, method.function,
+                         type(exc).__name__, exc)
+            return self._gateway_response("DEFAULT_5XX", request_id, status=500)
+        if function_error:
+            logger.error("%s %s: function %s failed (%s): %s", request.method, request.path, method.function,
+                         function_error, payload[:2000].decode("utf-8", "replace"))
+            return self._gateway_response("DEFAULT_5XX", request_id)
+        try:
+            return self._proxy_response(payload)
+        except MalformedProxyResponse as exc:
+            logger.error("%s %s: Execution failed due to configuration error: Malformed Lambda proxy response (%s)",
+                         request.method, request.path, exc)
+            return self._gateway_response("DEFAULT_5XX", request_id)
+
+    @staticmethod
+    def _has_param(request: Request, path_params: dict, location: str, name: str) -> bool:
+        if location == "query":
+            return name in request.args
+        if location == "header":
+            return name in request.headers
+        return bool(path_params.get(name))
+
+    @staticmethod
+    def _validate_body(method: Method, raw_body: bytes) -> list[str]:
+        if not raw_body.strip():
+            return ["Request body is required"] if method.body_required else []
+        try:
+            document = json.loads(raw_body)
+        except ValueError as exc:   # also UnicodeDecodeError
+            return [f"Request body is not valid JSON: {exc}"]
+        validator = jsonschema.Draft4Validator(method.body_schema)
+        errors = sorted(validator.iter_errors(document), key=lambda e: (list(e.absolute_path), e.message))
+        return [_validation_message(e) for e in errors]
+
+    # ----- events and responses --------------------------------------------------------------------------------------
+
+    def _proxy_event(self, request: Request, raw_body: bytes, path: str, resource: Resource,
+                     path_params: dict[str, str], request_id: str, extended_id: str,
+                     api_key: str | None, api_key_id: str | None) -> dict:
+        header_items = request.environ.get(RAW_HEADERS_KEY) or list(request.headers.items())
+        header_items = list(header_items)
+        lower_names = {name.lower() for name, _ in header_items}
+        if "x-forwarded-for" not in lower_names and request.remote_addr:
+            header_items.append(("X-Forwarded-For", request.remote_addr))
+        if "x-forwarded-proto" not in lower_names:
+            header_items.append(("X-Forwarded-Proto", request.scheme))
+        if "x-forwarded-port" not in lower_names:
+            header_items.append(("X-Forwarded-Port", str(request.environ.get("SERVER_PORT", ""))))
+        headers: dict[str, str] = {}
+        multi_headers: dict[str, list[str]] = {}
+        for name, value in header_items:
+            headers[name] = value
+            multi_headers.setdefault(name, []).append(value)
+        query: dict[str, str] = {}
+        multi_query: dict[str, list[str]] = {}
+        for name, values in request.args.lists():
+            query[name] = values[-1]
+            multi_query[name] = list(values)
+
+        body, is_base64 = self._event_body(raw_body, request.headers.get("Content-Type", ""))
+        epoch_ms = int(time.time() * 1000)
+        host = request.headers.get("Host", "")
+        return {
+            "resource": resource.path,
+            "path": path,
+            "httpMethod": request.method.upper(),
+            "headers": headers or None,
+            "multiValueHeaders": multi_headers or None,
+            "queryStringParameters": query or None,
+            "multiValueQueryStringParameters": multi_query or None,
+            "pathParameters": path_params or None,
+            "stageVariables": self.stage_variables,
+            "requestContext": {
+                "resourceId": self._resource_id(resource.path),
+                "resourcePath": resource.path,
+                "httpMethod": request.method.upper(),
+                "extendedRequestId": extended_id,
+                "requestTime": _request_time(epoch_ms),
+                "path": f"/{self.stage}{path}",
+                "accountId": self.account_id,
+                "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
+                "stage": self.stage,
+                "domainPrefix": host.split(":")[0].split(".")[0],
+                "requestTimeEpoch": epoch_ms,
+                "requestId": request_id,
+                "identity": {
+                    "cognitoIdentityPoolId": None,
+                    "accountId": None,
+                    "cognitoIdentityId": None,
+                    "caller": None,
+                    "apiKey": api_key,
+                    "apiKeyId": api_key_id,
+                    "sourceIp": request.remote_addr,
+                    "principalOrgId": None,
+                    "accessKey": None,
+                    "cognitoAuthenticationType": None,
+                    "cognitoAuthenticationProvider": None,
+                    "userArn": None,
+                    "userAgent": request.headers.get("User-Agent"),
+                    "user": None,
+                },
+                "domainName": host,
+                "deploymentId": self._resource_id(self.rest_api_id + self.stage),
+                "apiId": self.rest_api_id,
+            },
+            "body": body,
+            "isBase64Encoded": is_base64,
+        }
+
+    @staticmethod
+    def _resource_id(path: str) -> str:
+        return uuid.uuid5(uuid.NAMESPACE_URL, path).hex[:6]
+
+    def _is_binary_type(self, content_type: str) -> bool:
+        media = content_type.split(";")[0].strip().lower()
+        for pattern in self.binary_media_types:
+            pattern = pattern.lower()
+            if pattern == "*/*" or pattern == media or (
+                    pattern.endswith("/*") and media.startswith(pattern[:-1])):
+                return True
+        return False
+
+    def _event_body(self, raw_body: bytes, content_type: str) -> tuple[str | None, bool]:
+        if not raw_body:
+            return None, False
+        if not self._is_binary_type(content_type):
+            try:
+                return raw_body.decode("utf-8"), False
+            except UnicodeDecodeError:
+                pass
+        return base64.b64encode(raw_body).decode("ascii"), True
+
+    @staticmethod
+    def _proxy_response(payload: bytes) -> Response:
+        try:
+            result = json.loads(payload)
+        except ValueError as exc:
+            raise MalformedProxyResponse(f"not JSON: {exc}") from None
+        if not isinstance(result, dict):
+            raise MalformedProxyResponse(f"expected an object, got {type(result).__name__}")
+        extra = set(result) - PROXY_RESPONSE_KEYS
+        if extra:
+            logger.warning("Lambda proxy response has unknown keys %s (API Gateway ignores them)", sorted(extra))
+        status = result.get("statusCode")
+        if isinstance(status, str) and status.isdigit():
+            status = int(status)
+        if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+            raise MalformedProxyResponse(f"statusCode must be an integer HTTP status, got {status!r}")
+        headers = result.get("headers") or {}
+        multi_headers = result.get("multiValueHeaders") or {}
+        if not isinstance(headers, dict) or not isinstance(multi_headers, dict):
+            raise MalformedProxyResponse("headers and multiValueHeaders must be objects")
+        body = result.get("body")
+        if body is not None and not isinstance(body, str):
+            raise MalformedProxyResponse(f"body must be a string, got {type(body).__name__}")
+        data = (body or "").encode("utf-8")
+        if result.get("isBase64Encoded") and body:
+            try:
+                data = base64.b64decode(body, validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise MalformedProxyResponse(f"isBase64Encoded body is not base64: {exc}") from None
+
+        response = Response(data, status=status)
+        response.headers.pop("Content-Type", None)
+        multi_lower = {name.lower() for name in multi_headers}
+        for name, value in headers.items():
+            if name.lower() not in multi_lower:
+                response.headers.add(name, _header_value(value))
+        for name, values in multi_headers.items():
+            if not isinstance(values, list):
+                raise MalformedProxyResponse(f"multiValueHeaders[{name!r}] must be a list")
+            for value in values:
+                response.headers.add(name, _header_value(value))
+        if "Content-Type" not in response.headers:
+            response.headers["Content-Type"] = "application/json"
+        return response
+
+    @staticmethod
+    def _mock_response(method: Method) -> Response:
+        integration = method.spec.get("x-amazon-apigateway-integration") or {}
+        default = (integration.get("responses") or {}).get("default") or {}
+        templates = default.get("responseTemplates") or {}
+        body = templates.get("application/json", "")
+        response = Response(body, status=int(default.get("statusCode", 200)), content_type="application/json")
+        for key, value in (default.get("responseParameters") or {}).items():
+            prefix = "method.response.header."
+            if key.startswith(prefix) and isinstance(value, str) and value.startswith("'") and value.endswith("'"):
+                response.headers[key[len(prefix):]] = value[1:-1]
+        return response
+
+    def _gateway_response(self, response_type: str, request_id: str, message: str | None = None,
+                          validation_errors: str | None = None, status: int | None = None) -> Response:
+        default_status, default_message = GATEWAY_RESPONSE_DEFAULTS[response_type]
+        default_status = status or default_status
+        message = message or default_message
+        family = "DEFAULT_5XX" if default_status >= 500 else "DEFAULT_4XX"
+        custom = self.gateway_responses.get(response_type) or self.gateway_responses.get(family) or {}
+        status = int(custom.get("statusCode") or default_status)
+        template = (custom.get("responseTemplates") or {}).get("application/json")
+        context = {
+            "error.message": _json_escape(message),
+            "error.messageString": json.dumps(message),
+            "error.responseType": response_type,
+            "error.validationErrorString": _json_escape(validation_errors or ""),
+            "requestId": request_id,
+            "stage": self.stage,
+            "apiId": self.rest_api_id,
+            "accountId": self.account_id,
+        }
+        if template is None:
+            text = json.dumps({"message": message})
+        else:
+            text = _CONTEXT_VAR.sub(lambda m: context.get(m.group(1) or m.group(2), ""), template)
+        response = Response(text, status=status, content_type="application/json")
+        response.headers["x-amzn-ErrorType"] = ERROR_TYPES.get(response_type, "")
+        for key, value in (custom.get("responseParameters") or {}).items():
+            prefix = "gatewayresponse.header."
+            if key.startswith(prefix) and isinstance(value, str) and value.startswith("'") and value.endswith("'"):
+                response.headers[key[len(prefix):]] = value[1:-1]
+        return response
+
+    # ----- serving ---------------------------------------------------------------------------------------------------
+
+    def serve(self, host: str = "127.0.0.1", port: int = 3000) -> "ApiServer":
+        """Serve on ``host:port`` (0 = any free port) from a daemon thread; ``.shutdown()`` stops it."""
+        server = make_server(host, port, self.wsgi_app, threaded=True, request_handler=_RawHeaderRequestHandler)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                  name=f"apigw-{self.rest_api_id}", daemon=True)
+        thread.start()
+        return ApiServer(server, thread, self._executor)
+
+
+def _header_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    raise MalformedProxyResponse(f"header values must be strings, got {type(value).__name__}")
+
+
+class _RawHeaderRequestHandler(WSGIRequestHandler):
+    """Keeps header names as the client sent them (WSGI upper-cases them), as API Gateway passes them on."""
+
+    def make_environ(self) -> dict:
+        environ = super().make_environ()
+        environ[RAW_HEADERS_KEY] = list(self.headers.items())
+        return environ
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass    # the emulator writes its own access line
+
+
+class ApiServer:
+    """A running emulator: ``url``, ``port``, ``shutdown()``."""
+
+    def __init__(self, server: Any, thread: threading.Thread,
+                 executor: concurrent.futures.ThreadPoolExecutor) -> None:
+        self._server = server
+        self._thread = thread
+        self._executor = executor
+        self.host = server.host
+        self.port = server.server_port
+        self.url = f"http://{self.host}:{self.port}"
+
+    def shutdown(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,203 @@
+"""Lambda without Docker: each function runs in awslambdaric worker processes fed by our Runtime API.
+
+Workers start lazily on a function's first invoke and stay warm. While every warm worker of a function is busy, a new
+one starts, up to ``max_concurrency_per_function``; beyond that invocations queue.
+
+Timeouts are real function time: ``FunctionSpec.timeout`` is enforced in wall-clock seconds, unscaled, because a
+handler's own work (boto3 calls, sleeps) runs at real speed whatever the engine's clock does. ``time_scale`` is kept
+for callers that later want scaled timeouts; it changes nothing today.
+"""
+from __future__ import annotations
+
+import atexit
+import json
+import signal
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from local_runtime import errors
+from local_runtime.lambda_runtime.pool import FunctionPool
+from local_runtime.lambda_runtime.worker import Invocation, Worker
+
+__all__ = ["FunctionSpec", "InvokeResult", "LambdaService"]
+
+# Invoke quotas: 6 MB (6 MiB) for a synchronous request, 1 MB for an asynchronous one.
+MAX_SYNC_REQUEST_BYTES = 6 * 1024 * 1024
+MAX_ASYNC_REQUEST_BYTES = 1024 * 1024
+STOP_GRACE_SECONDS = 1.0
+
+
+@dataclass
+class FunctionSpec:
+    name: str  # physical function name, e.g. "dofs-local-ValidateOrderFunction"
+    arn: str  # arn:aws:lambda:us-east-1:123456789012:function:<name>
+    handler: str  # "app.lambda_handler"
+    code_dir: str  # absolute path (CodeUri)
+    layer_dirs: list[str]  # absolute paths (each layer's ContentUri), put on PYTHONPATH after code_dir
+    timeout: float  # seconds (template Timeout)
+    memory_mb: int = 128
+    environment: dict[str, str] = field(default_factory=dict)  # resolved template env vars
+    runtime: str = "python3.13"
+
+
+@dataclass
+class InvokeResult:
+    payload: bytes  # the function's response, or Lambda's error envelope JSON
+    function_error: str | None  # None on success, "Unhandled" on error (as X-Amz-Function-Error)
+    request_id: str
+    status_code: int = 200  # 202 for InvocationType=Event
+
+
+class LambdaService:
+    """Invoke functions by name or ARN; thread-safe."""
+
+    def __init__(
+        self,
+        functions: list[FunctionSpec],
+        base_env: dict[str, str],
+        python: str = sys.executable,
+        time_scale: float = 1.0,
+        max_concurrency_per_function: int = 8,
+    ) -> None:
+        self.time_scale = time_scale  # not applied: timeouts are real function time (see module docstring)
+        self._specs = {spec.name: spec for spec in functions}
+        self._pools = {
+            spec.name: FunctionPool(spec, dict(base_env), python, max_concurrency_per_function) for spec in functions
+        }
+        self._lock = threading.Lock()
+        self._background: set[threading.Thread] = set()
+        self._started = False
+        self._stopped = False
+        atexit.register(self.stop)  # workers start on invoke, with or without start(): never leave one behind
+
+    # -- lifecycle -------------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Ready to invoke. Workers (each with its own Runtime API server) start lazily, on first invoke."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+
+    def stop(self) -> None:
+        """Kill every worker process group (SIGTERM, then SIGKILL after a grace), stop servers, join threads."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        atexit.unregister(self.stop)
+        workers: list[Worker] = []
+        for pool in self._pools.values():
+            workers.extend(pool.close())
+        for worker in workers:
+            worker.signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for worker in workers:
+            if not worker.wait(max(0.0, deadline - time.monotonic())):
+                worker.kill()
+                worker.wait(5.0)
+        joiners = [threading.Thread(target=worker.join, daemon=True) for worker in workers]
+        for thread in joiners:
+            thread.start()
+        for thread in joiners:
+            thread.join()
+        with self._lock:
+            background = list(self._background)
+        for thread in background:
+            thread.join(timeout=5.0)
+
+    # -- API -------------------------------------------------------------------------------------------------------
+
+    def get(self, name_or_arn: str) -> FunctionSpec:
+        """The function named by its name, name:$LATEST, partial ARN or ARN; KeyError when unknown."""
+        name, qualifier = _parse_function_id(name_or_arn)
+        if qualifier not in (None, "$LATEST") or name not in self._specs:
+            raise KeyError(name_or_arn)
+        return self._specs[name]
+
+    def invoke(self, name_or_arn: str, payload: bytes, invocation_type: str = "RequestResponse") -> InvokeResult:
+        try:
+            spec = self.get(name_or_arn)
+        except KeyError:
+            raise errors.ResourceNotFoundException(f"Function not found: {self._arn_for(name_or_arn)}") from None
+        if invocation_type not in ("RequestResponse", "Event", "DryRun"):
+            raise errors.InvalidParameterValueException(
+                f"1 validation error detected: Value '{invocation_type}' at 'invocationType' failed to satisfy "
+                "constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"
+            )
+        limit = MAX_ASYNC_REQUEST_BYTES if invocation_type == "Event" else MAX_SYNC_REQUEST_BYTES
+        payload = _check_payload(payload, limit)
+        request_id = str(uuid.uuid4())
+        if invocation_type == "DryRun":
+            return InvokeResult(payload=b"", function_error=None, request_id=request_id, status_code=204)
+        if self._stopped:
+            raise errors.ServiceException("The Lambda service is stopped")
+        invocation = Invocation(request_id=request_id, payload=payload, timeout=float(spec.timeout))
+        pool = self._pools[spec.name]
+        if invocation_type == "Event":
+            self._run_in_background(pool, invocation)
+            return InvokeResult(payload=b"", function_error=None, request_id=request_id, status_code=202)
+        pool.run(invocation)
+        return InvokeResult(payload=invocation.result, function_error=invocation.function_error, request_id=request_id)
+
+    # -- helpers ---------------------------------------------------------------------------------------------------
+
+    def _run_in_background(self, pool: FunctionPool, invocation: Invocation) -> None:
+        def run() -> None:
+            try:
+                pool.run(invocation)
+                if invocation.function_error and not self._stopped:
+                    sys.stderr.write(
+                        f"[{pool.spec.name}] async invoke {invocation.request_id} failed: "
+                        f"{invocation.result.decode('utf-8', errors='replace')}\n"
+                    )
+            except errors.ServiceError:
+                pass
+            finally:
+                with self._lock:
+                    self._background.discard(threading.current_thread())
+
+        thread = threading.Thread(target=run, name=f"lambda-event-{pool.spec.name}", daemon=True)
+        with self._lock:
+            self._background.add(thread)
+        thread.start()
+
+    def _arn_for(self, name_or_arn: str) -> str:
+        if name_or_arn.startswith("arn:"):
+            return name_or_arn
+        region, account = "us-east-1", "123456789012"
+        for spec in self._specs.values():
+            parts = spec.arn.split(":")
+            if len(parts) >= 7:
+                region, account = parts[3], parts[4]
+                break
+        return f"arn:aws:lambda:{region}:{account}:function:{name_or_arn}"
+
+
+def _parse_function_id(name_or_arn: str) -> tuple[str, str | None]:
+    """(name, qualifier) of a FunctionName as Invoke accepts it."""
+    parts = name_or_arn.split(":")
+    if parts[0] == "arn" and len(parts) in (7, 8):  # arn:aws:lambda:region:account:function:name[:qualifier]
+        return parts[6], parts[7] if len(parts) == 8 else None
+    if len(parts) in (3, 4) and parts[1] == "function":  # account:function:name[:qualifier]
+        return parts[2], parts[3] if len(parts) == 4 else None
+    if len(parts) == 2:  # name:qualifier
+        return parts[0], parts[1]
+    return name_or_arn, None
+
+
+def _check_payload(payload: bytes, limit: int) -> bytes:
+    if len(payload) > limit:
+        raise errors.RequestTooLargeException(
+            f"Request must be smaller than {limit} bytes for the InvokeFunction operation"
+        )
+    if not payload.strip():
+        return b"{}"
+    try:
+        json.loads(payload)
+    except ValueError:
+        raise errors.InvalidRequestContentException("Could not parse request body into json") from None
+    return payload

@@ -1,0 +1,111 @@
+"""Warm workers of one function: reuse an idle one, start another up to the concurrency limit, else queue."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from local_runtime import errors
+from local_runtime.lambda_runtime.worker import Invocation, Worker
+
+if TYPE_CHECKING:
+    from local_runtime.lambda_runtime import FunctionSpec
+
+
+class FunctionPool:
+    """The execution environments of one function. Thread-safe."""
+
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        base_env: Mapping[str, str],
+        python: str,
+        max_concurrency: int,
+        worker_factory: Callable[[FunctionSpec, Mapping[str, str], str], Worker] = Worker,
+    ) -> None:
+        self.spec = spec
+        self._base_env = base_env
+        self._python = python
+        self._max = max(1, max_concurrency)
+        self._factory = worker_factory
+        self._cond = threading.Condition()
+        self._idle: list[Worker] = []  # LIFO: the most recently used worker is the warmest
+        self._workers: set[Worker] = set()
+        self._dying: set[Worker] = set()  # discarded, being reaped
+        self._starting = 0
+        self._closed = False
+
+    def run(self, invocation: Invocation) -> None:
+        worker = self._acquire()
+        try:
+            worker.run(invocation)
+        finally:
+            self._release(worker)
+
+    def workers(self) -> list[Worker]:
+        with self._cond:
+            return list(self._workers)
+
+    def close(self) -> list[Worker]:
+        """Refuse new invocations; return every worker for the caller to stop."""
+        with self._cond:
+            self._closed = True
+            self._idle.clear()
+            self._cond.notify_all()
+            return list(self._workers | self._dying)
+
+    def _acquire(self) -> Worker:
+        with self._cond:
+            while True:
+                self._check_open()
+                while self._idle:
+                    worker = self._idle.pop()
+                    if worker.alive:
+                        return worker
+                    self._discard(worker)
+                if len(self._workers) + self._starting < self._max:
+                    self._starting += 1
+                    break
+                self._cond.wait()
+        worker = self._factory(self.spec, self._base_env, self._python)
+        try:
+            worker.start()
+        finally:
+            with self._cond:
+                self._starting -= 1
+                if worker.pid is not None:
+                    self._workers.add(worker)
+                self._cond.notify()
+        with self._cond:
+            if not self._closed:
+                return worker
+        worker.kill()
+        worker.wait(5.0)
+        worker.join()
+        raise errors.ServiceException("The Lambda service is stopped")
+
+    def _release(self, worker: Worker) -> None:
+        with self._cond:
+            if worker.alive and not self._closed:
+                self._idle.append(worker)
+            else:
+                self._discard(worker)
+            self._cond.notify()
+
+    def _discard(self, worker: Worker) -> None:
+        """Forget a dead worker (called with the lock held); reap it off the lock's critical path."""
+        if worker in self._workers:
+            self._workers.discard(worker)
+            self._dying.add(worker)
+            worker.kill()
+            threading.Thread(target=self._reap, args=(worker,), daemon=True).start()
+
+    def _reap(self, worker: Worker) -> None:
+        worker.wait(5.0)
+        worker.join()
+        with self._cond:
+            self._dying.discard(worker)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise errors.ServiceException("The Lambda service is stopped")

@@ -1,0 +1,336 @@
+"""LambdaService against real awslambdaric worker processes on loopback.
+
+Handlers live in tests/local/lambda_fixtures/: ``basic`` (one behaviour per handler), ``broken_import``, and
+``layer_code`` whose module comes from the ``layer`` directory.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from local_runtime import errors
+from local_runtime.lambda_runtime import FunctionSpec, InvokeResult, LambdaService
+
+FIXTURES = Path(__file__).parent / "lambda_fixtures"
+BASIC = str(FIXTURES / "basic")
+BASE_ENV = {
+    "AWS_ENDPOINT_URL": "http://127.0.0.1:4566",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+}
+
+
+def arn(name: str) -> str:
+    return f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
+
+
+def spec(name: str, handler: str, code_dir: str = BASIC, timeout: float = 3, **kwargs) -> FunctionSpec:
+    return FunctionSpec(
+        name=name, arn=arn(name), handler=handler, code_dir=code_dir, layer_dirs=kwargs.pop("layer_dirs", []),
+        timeout=timeout, **kwargs,
+    )
+
+
+FUNCTIONS = [
+    spec("test-Echo", "app.echo", memory_mb=256, environment={"GREETING": "hello"}),
+    spec("test-Reject", "app.reject"),
+    spec("test-Sleep", "app.sleep", timeout=1),
+    spec("test-Parallel", "app.sleep"),
+    spec("test-BrokenImport", "app.lambda_handler", code_dir=str(FIXTURES / "broken_import")),
+    spec("test-MissingHandler", "app.missing"),
+    spec("test-Exit", "app.exit_now"),
+    spec(
+        "test-Layer", "app.lambda_handler", code_dir=str(FIXTURES / "layer_code"), layer_dirs=[str(FIXTURES / "layer")]
+    ),
+    spec("test-Environment", "app.environment", environment={"ORDERS_TABLE_NAME": "orders"}),
+    spec("test-Touch", "app.touch"),
+    spec("test-Say", "app.say"),
+    spec("test-BigResponse", "app.big_response"),
+]
+
+
+@pytest.fixture(scope="module")
+def lambdas():
+    service = LambdaService(FUNCTIONS, BASE_ENV)
+    service.start()
+    yield service
+    service.stop()
+
+
+def invoke(service: LambdaService, name: str, event: dict, **kwargs) -> InvokeResult:
+    return service.invoke(name, json.dumps(event).encode(), **kwargs)
+
+
+def body(result: InvokeResult) -> dict:
+    return json.loads(result.payload)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited but is not reaped yet
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def test_echo_sees_event_context_and_environment(lambdas):
+    # WHEN the function is invoked by name
+    result = invoke(lambdas, "test-Echo", {"order_id": "o-1"})
+
+    # THEN it gets the event and a context filled from the Runtime API headers and the environment
+    assert result.function_error is None
+    assert result.status_code == 200
+    out = body(result)
+    assert out["event"] == {"order_id": "o-1"}
+    assert out["function_name"] == "test-Echo"
+    assert out["aws_request_id"] == result.request_id
+    assert 0 < out["remaining_ms"] <= 3000
+    assert out["invoked_function_arn"] == arn("test-Echo")
+    assert out["memory_limit_in_mb"] == "256"
+    assert out["greeting"] == "hello"
+
+
+def test_warm_worker_is_reused(lambdas):
+    # GIVEN a function that counts its invocations in a module global
+    first = body(invoke(lambdas, "test-Echo", {}))
+
+    # WHEN it is invoked again, by ARN this time
+    second = body(invoke(lambdas, arn("test-Echo"), {}))
+
+    # THEN the same process served both, keeping its module state
+    assert second["pid"] == first["pid"]
+    assert second["invocations"] == first["invocations"] + 1
+
+
+def test_reserved_and_base_environment(lambdas):
+    names = [
+        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV", "LAMBDA_TASK_ROOT",
+        "_HANDLER", "TZ", "POWERTOOLS_TRACE_DISABLED", "PYTHONPATH", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
+        "ORDERS_TABLE_NAME",
+    ]
+    env = body(invoke(lambdas, "test-Environment", {"names": names}))
+    assert env == {
+        "AWS_LAMBDA_FUNCTION_NAME": "test-Environment",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+        "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/test-Environment",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+        "LAMBDA_TASK_ROOT": BASIC,
+        "_HANDLER": "app.environment",
+        "TZ": ":UTC",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "PYTHONPATH": BASIC,
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:4566",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "ORDERS_TABLE_NAME": "orders",
+    }
+
+
+def test_handler_exception_reports_bare_class_name(lambdas):
+    result = invoke(lambdas, "test-Reject", {"order_id": "o-7"})
+
+    assert result.function_error == "Unhandled"
+    error = body(result)
+    assert error["errorType"] == "OrderRejectedError"
+    assert error["errorMessage"] == "order o-7 rejected"
+    assert error["requestId"] == result.request_id
+    assert isinstance(error["stackTrace"], list) and error["stackTrace"]
+
+
+def test_timeout_kills_worker_and_next_invoke_gets_a_fresh_one(lambdas):
+    # GIVEN a warm worker of a function with a 1 s timeout
+    warm_pid = body(invoke(lambdas, "test-Sleep", {"seconds": 0}))["pid"]
+
+    # WHEN an invocation runs past the timeout
+    started = time.monotonic()
+    result = invoke(lambdas, "test-Sleep", {"seconds": 5})
+    elapsed = time.monotonic() - started
+
+    # THEN Lambda's timeout error comes back after about 1 s and the worker process is gone
+    assert result.function_error == "Unhandled"
+    assert body(result) == {
+        "errorType": "Sandbox.Timedout",
+        "errorMessage": f"RequestId: {result.request_id} Error: Task timed out after 1.00 seconds",
+    }
+    assert 1.0 <= elapsed < 2.0
+    deadline = time.monotonic() + 2
+    while alive(warm_pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not alive(warm_pid)
+
+    # AND the next invocation succeeds on a new worker
+    after = invoke(lambdas, "test-Sleep", {"seconds": 0})
+    assert after.function_error is None
+    assert body(after)["pid"] != warm_pid
+
+
+def test_import_error_is_an_init_error(lambdas):
+    for _ in range(2):  # the failed worker is discarded; the next invoke fails the same way on a new one
+        result = invoke(lambdas, "test-BrokenImport", {})
+        assert result.function_error == "Unhandled"
+        error = body(result)
+        assert error["errorType"] == "Runtime.ImportModuleError"
+        assert error["errorMessage"] == "Unable to import module 'app': No module named 'module_that_does_not_exist'"
+
+
+def test_missing_handler_is_an_init_error(lambdas):
+    result = invoke(lambdas, "test-MissingHandler", {})
+
+    assert result.function_error == "Unhandled"
+    error = body(result)
+    assert error["errorType"] == "Runtime.HandlerNotFound"
+    assert error["errorMessage"] == "Handler 'missing' missing on module 'app'"
+
+
+def test_process_exit_mid_invoke_is_runtime_exit_error(lambdas):
+    result = invoke(lambdas, "test-Exit", {})
+
+    assert result.function_error == "Unhandled"
+    assert body(result) == {
+        "errorType": "Runtime.ExitError",
+        "errorMessage": f"RequestId: {result.request_id} Error: Runtime exited with error: exit status 1",
+    }
+
+
+def test_layer_module_is_importable(lambdas):
+    result = invoke(lambdas, "test-Layer", {"name": "ada"})
+
+    assert result.function_error is None
+    assert body(result) == {"message": "hello ada from the layer"}
+
+
+def test_busy_workers_scale_out(lambdas):
+    # WHEN 8 invocations of a 0.3 s function arrive together
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=8) as executor:
+        results = list(executor.map(lambda _: invoke(lambdas, "test-Parallel", {"seconds": 0.3}), range(8)))
+    elapsed = time.monotonic() - started
+
+    # THEN they run side by side, one worker each, instead of one after another (8 x 0.3 s)
+    assert all(result.function_error is None for result in results)
+    assert len({body(result)["pid"] for result in results}) == 8
+    assert elapsed < 1.5
+
+
+def test_invocations_queue_beyond_max_concurrency():
+    service = LambdaService([spec("test-Queued", "app.sleep")], BASE_ENV, max_concurrency_per_function=1)
+    service.start()
+    try:
+        with ThreadPoolExecutor(max_workers=3) as executor:
+            results = list(executor.map(lambda _: invoke(service, "test-Queued", {"seconds": 0.2}), range(3)))
+    finally:
+        service.stop()
+
+    assert all(result.function_error is None for result in results)
+    assert len({body(result)["pid"] for result in results}) == 1
+
+
+def test_event_invocation_returns_202_and_runs_in_background(lambdas, tmp_path):
+    marker = tmp_path / "ran"
+
+    started = time.monotonic()
+    result = invoke(lambdas, "test-Touch", {"path": str(marker), "seconds": 0.3}, invocation_type="Event")
+
+    assert (result.status_code, result.payload, result.function_error) == (202, b"", None)
+    assert time.monotonic() - started < 0.3
+    deadline = time.monotonic() + 5
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert marker.read_text() == result.request_id
+
+
+def test_dry_run_returns_204_without_running(lambdas):
+    result = invoke(lambdas, "test-Echo", {}, invocation_type="DryRun")
+
+    assert (result.status_code, result.payload, result.function_error) == (204, b"", None)
+
+
+def test_unknown_function_is_resource_not_found(lambdas):
+    with pytest.raises(errors.ResourceNotFoundException) as raised:
+        invoke(lambdas, "test-Nope", {})
+    assert raised.value.status == 404
+    assert raised.value.message == f"Function not found: {arn('test-Nope')}"
+    with pytest.raises(KeyError):
+        lambdas.get("test-Echo:7")
+    assert lambdas.get("123456789012:function:test-Echo:$LATEST").name == "test-Echo"
+
+
+def test_request_over_6_mb_is_rejected(lambdas):
+    payload = json.dumps({"blob": "x" * (6 * 1024 * 1024)}).encode()
+
+    with pytest.raises(errors.RequestTooLargeException) as raised:
+        lambdas.invoke("test-Echo", payload)
+    assert raised.value.status == 413
+
+
+def test_response_over_6_mb_is_a_function_error(lambdas):
+    result = invoke(lambdas, "test-BigResponse", {"size": 7_000_000})
+
+    assert result.function_error == "Unhandled"
+    assert body(result) == {
+        "errorType": "Function.ResponseSizeTooLarge",
+        "errorMessage": "Response payload size exceeded maximum allowed payload size (6291556 bytes).",
+    }
+
+
+def test_worker_output_is_forwarded_with_function_name(lambdas, capsys):
+    invoke(lambdas, "test-Say", {"line": "order o-9 accepted"})
+
+    seen = ""
+    deadline = time.monotonic() + 2
+    while "order o-9 accepted" not in seen and time.monotonic() < deadline:
+        seen += capsys.readouterr().err
+        time.sleep(0.02)
+    assert "[test-Say] order o-9 accepted\n" in seen
+
+
+def test_stop_leaves_no_worker_processes(tmp_path):
+    # GIVEN a service with an idle warm worker and one busy in a background invocation
+    before = children_of(os.getpid())
+    threads_before = set(threading.enumerate())
+    functions = [spec("test-Echo", "app.echo", environment={"GREETING": "x"}), spec("test-Touch", "app.touch")]
+    service = LambdaService(functions, BASE_ENV)
+    service.start()
+    pid = body(invoke(service, "test-Echo", {}))["pid"]
+    invoke(service, "test-Touch", {"path": str(tmp_path / "never"), "seconds": 30}, invocation_type="Event")
+    deadline = time.monotonic() + 3
+    while len(children_of(os.getpid()) - before) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    workers = children_of(os.getpid()) - before
+    assert pid in workers and len(workers) == 2
+
+    # WHEN the service stops (twice: the second call is a no-op)
+    service.stop()
+    service.stop()
+
+    # THEN every worker process is gone and the service refuses new work
+    assert [p for p in workers if alive(p)] == []
+    assert children_of(os.getpid()) - before == set()
+    assert [t.name for t in set(threading.enumerate()) - threads_before] == []
+    with pytest.raises(errors.ServiceException):
+        invoke(service, "test-Echo", {})
