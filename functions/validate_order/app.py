@@ -1,0 +1,12 @@
+"""Task ValidateOrder: {"order": {...}} in, the priced order out. Raises the rule's leaf error (see ASL Catch)."""
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from fulfillment import service
+from fulfillment.observability import logger, tracer
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return service.validate_order(event.get("order"))

@@ -1,0 +1,1 @@
+"""DOFS shared domain code: models, rules, errors, repositories. Lives in SharedLayer; never imports functions/."""

@@ -1,0 +1,14 @@
+"""The one place where domain errors become HTTP answers (status + camelCase JSON body)."""
+
+from fulfillment.errors import FulfillmentError
+
+ERROR_CODES = {400: "BadRequest", 404: "NotFound", 409: "Conflict", 500: "InternalServerError"}
+
+
+def error_body(exc: Exception) -> tuple[int, dict]:
+    """(status, body) for ``exc``; unexpected errors give 500 without internals."""
+    if isinstance(exc, FulfillmentError) and exc.http_status < 500:
+        status = exc.http_status
+        return status, {"error": ERROR_CODES.get(status, "Error"), "errorType": type(exc).__name__,
+                        "message": str(exc)}
+    return 500, {"error": "InternalServerError", "message": "internal error"}

@@ -1,0 +1,93 @@
+"""Root test configuration: safe AWS/Powertools env defaults (set before any test imports boto3 or Powertools),
+a real-shaped Lambda context, event loading and the parsed SAM template. No servers, no autouse fixtures."""
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS_DIR = ROOT / "events"
+TEMPLATE_PATH = ROOT / "template.yaml"
+
+for _name, _value in {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "POWERTOOLS_SERVICE_NAME": "dofs",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+    "POWERTOOLS_METRICS_NAMESPACE": "DOFS",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}.items():
+    os.environ.setdefault(_name, _value)
+
+
+@dataclass
+class LambdaContext:
+    """The attributes and method of the context object the Python runtime passes to a handler."""
+
+    function_name: str = "dofs-test-function"
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:dofs-test-function"
+    memory_limit_in_mb: int = 256
+    aws_request_id: str = "8f5e4b1a-3c2d-4e6f-9a0b-1c2d3e4f5a6b"
+    log_group_name: str = "/aws/lambda/dofs-test-function"
+    log_stream_name: str = "2025/11/22/[$LATEST]0123456789abcdef0123456789abcdef"
+    identity: object = None
+    client_context: object = None
+    remaining_time_in_millis: int = 10_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_time_in_millis
+
+
+class CloudFormationLoader(yaml.SafeLoader):
+    """YAML loader that understands CloudFormation short tags (!Ref, !Sub, !GetAtt...) as their long forms."""
+
+
+def _construct_tag(loader: yaml.Loader, tag_suffix: str, node: yaml.Node):
+    name = "Ref" if tag_suffix == "Ref" else ("Condition" if tag_suffix == "Condition" else f"Fn::{tag_suffix}")
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if tag_suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+CloudFormationLoader.add_multi_constructor("!", _construct_tag)
+
+
+def load_template(path: Path = TEMPLATE_PATH) -> dict:
+    """The SAM template as a dict, short tags turned into their long forms."""
+    with open(path, encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=CloudFormationLoader)  # noqa: S506 - SafeLoader subclass
+
+
+def read_event(name: str) -> dict:
+    """events/<name> as a dict."""
+    return json.loads((EVENTS_DIR / name).read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def lambda_context() -> LambdaContext:
+    return LambdaContext()
+
+
+@pytest.fixture
+def load_event():
+    """``load_event("post_order.json")`` returns a fresh copy of events/post_order.json."""
+    return read_event
+
+
+@pytest.fixture(scope="session")
+def template() -> dict:
+    return load_template()

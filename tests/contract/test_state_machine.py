@@ -1,0 +1,153 @@
+"""Contract: ASL files against the template and the code - placeholders, error names, timeouts, statelint."""
+
+import ast
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+CODE_DIRS = [ROOT / "layers" / "shared", ROOT / "functions"]
+STATELINT = Path(sys.executable).with_name("statelint")
+
+
+def state_machines(template):
+    return {lid: r["Properties"] for lid, r in template["Resources"].items()
+            if r["Type"] == "AWS::Serverless::StateMachine"}
+
+
+def asl_text(props):
+    return (ROOT / props["DefinitionUri"]).read_text()
+
+
+def all_states(states):
+    for name, state in states.items():
+        yield name, state
+        for branch in state.get("Branches", []):
+            yield from all_states(branch["States"])
+        for key in ("Iterator", "ItemProcessor"):
+            if key in state:
+                yield from all_states(state[key]["States"])
+
+
+def dummy_value(key):
+    if key.endswith("Arn"):
+        return f"arn:aws:lambda:us-east-1:123456789012:function:dofs-{key}"
+    if key.endswith("Url"):
+        return f"https://sqs.us-east-1.amazonaws.com/123456789012/dofs-{key}"
+    return f"dofs-{key}"
+
+
+def substituted(text):
+    return PLACEHOLDER.sub(lambda match: dummy_value(match.group(1)), text)
+
+
+def leaf_raised_exceptions():
+    """Class names defined under layers/shared and functions that no class there subclasses and code raises."""
+    defined: dict[str, list[str]] = {}
+    raised: set[str] = set()
+    for directory in CODE_DIRS:
+        for source in directory.rglob("*.py"):
+            tree = ast.parse(source.read_text(), filename=str(source))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ClassDef):
+                    defined[node.name] = [b.id for b in node.bases if isinstance(b, ast.Name)]
+                elif isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+                    func = node.exc.func
+                    if isinstance(func, ast.Name):
+                        raised.add(func.id)
+    parents = {base for bases in defined.values() for base in bases}
+    return {name for name in defined if name not in parents} & raised
+
+
+def test_every_placeholder_is_substituted_and_vice_versa(template):
+    machines = state_machines(template)
+    assert set(machines) == {"OrderStateMachine"}
+    for logical_id, props in machines.items():
+        assert "Definition" not in props and "DefinitionString" not in props, logical_id
+        assert set(PLACEHOLDER.findall(asl_text(props))) == set(props["DefinitionSubstitutions"]), logical_id
+
+
+def test_no_hard_coded_arns_or_names(template):
+    for props in state_machines(template).values():
+        text = asl_text(props)
+        assert "123456789012" not in text
+        assert re.search(r"arn:aws:(lambda|sqs|dynamodb):", text) is None
+
+
+def test_error_names_are_leaf_exceptions_raised_by_code(template):
+    leaves = leaf_raised_exceptions()
+    assert {"InvalidOrderError", "CustomerNotFoundError", "CustomerInactiveError", "UnknownSkuError",
+            "InsufficientStockError", "OrderAlreadyExistsError", "FulfillmentFailedError"} <= leaves
+    for props in state_machines(template).values():
+        definition = json.loads(asl_text(props))
+        for name, state in all_states(definition["States"]):
+            for rule in state.get("Retry", []) + state.get("Catch", []):
+                for error in rule["ErrorEquals"]:
+                    if "." in error:  # States.*, Lambda.*, DynamoDB.*: service-defined names
+                        assert error.split(".")[0] in {"States", "Lambda", "DynamoDB", "SQS"}, (name, error)
+                    else:
+                        assert error in leaves, (name, error)
+                if "States.ALL" in rule["ErrorEquals"]:
+                    assert rule["ErrorEquals"] == ["States.ALL"], name
+
+
+def test_business_errors_are_caught_in_validate_order(template):
+    definition = json.loads(asl_text(state_machines(template)["OrderStateMachine"]))
+    validate = definition["States"]["ValidateOrder"]
+    assert validate["Catch"][0]["ErrorEquals"] == ["InvalidOrderError", "CustomerNotFoundError",
+                                                   "CustomerInactiveError", "UnknownSkuError",
+                                                   "InsufficientStockError"]
+    assert validate["Catch"][0]["Next"] == "DescribeRejection"
+
+
+def test_every_task_has_timeout_and_retry_before_catch(template):
+    for props in state_machines(template).values():
+        definition = json.loads(asl_text(props))
+        for name, state in all_states(definition["States"]):
+            if state["Type"] != "Task":
+                continue
+            assert isinstance(state.get("TimeoutSeconds"), int), name
+            if ".waitForTaskToken" in state["Resource"]:
+                assert isinstance(state.get("HeartbeatSeconds"), int), name
+            keys = list(state)
+            if "Retry" in state and "Catch" in state:
+                assert keys.index("Retry") < keys.index("Catch"), name
+
+
+def test_lambda_tasks_retry_service_errors(template):
+    definition = json.loads(asl_text(state_machines(template)["OrderStateMachine"]))
+    for name in ("ValidateOrder", "StoreOrder"):
+        state = definition["States"][name]
+        assert state["Resource"] == "arn:aws:states:::lambda:invoke"
+        assert state["ResultSelector"] and state["ResultPath"]
+        assert state["Retry"] == [{
+            "ErrorEquals": ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
+                            "Lambda.TooManyRequestsException"],
+            "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2.0}]
+
+
+def test_rejections_are_recorded_in_both_tables(template):
+    props = state_machines(template)["OrderStateMachine"]
+    definition = json.loads(asl_text(props))
+    states = definition["States"]
+    assert states["RecordRejection"]["Parameters"]["TableName"] == "${FailedOrdersTableName}"
+    assert states["RecordRejection"]["Next"] == "MarkOrderFailed"
+    assert states["MarkOrderFailed"]["Parameters"]["TableName"] == "${OrdersTableName}"
+    assert states["MarkOrderFailed"]["Parameters"]["Item"]["status"] == {"S": "FAILED"}
+    assert states["MarkOrderFailed"]["Next"] == "OrderRejected"
+    assert (states["OrderRejected"]["Type"], states["OrderRejected"]["Error"]) == ("Fail", "OrderRejected")
+    assert states["EnqueueFulfillment"]["Parameters"]["QueueUrl"] == "${FulfillmentQueueUrl}"
+    assert states["EnqueueFulfillment"]["Parameters"]["MessageBody"] == {"order.$": "$.order"}
+
+
+@pytest.mark.parametrize("asl", sorted((ROOT / "statemachine").glob("*.asl.json")), ids=lambda p: p.name)
+def test_statelint_passes_after_substitution(asl, tmp_path):
+    rendered = tmp_path / asl.name
+    rendered.write_text(substituted(asl.read_text()))
+    result = subprocess.run([str(STATELINT), str(rendered)], capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout.strip()) == (0, "")

@@ -1,0 +1,241 @@
+"""Contract: template.yaml as data - outputs, paths, IAM scope, queues, alarms, SAM translation."""
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from samtranslator.parser.parser import Parser
+from samtranslator.translator.translator import Translator
+
+ROOT = Path(__file__).resolve().parents[2]
+REQUIRED_OUTPUTS = {
+    "ApiUrl", "OrderStateMachineArn", "OrdersTableName", "FailedOrdersTableName", "FulfillmentQueueUrl",
+    "FulfillmentDlqUrl", "CustomersTableName", "InventoryTableName",
+}
+LOGICAL_IDS = {
+    "OrdersApi": "AWS::Serverless::Api",
+    "ApiFunction": "AWS::Serverless::Function",
+    "ValidateOrderFunction": "AWS::Serverless::Function",
+    "StoreOrderFunction": "AWS::Serverless::Function",
+    "FulfillOrderFunction": "AWS::Serverless::Function",
+    "DlqHandlerFunction": "AWS::Serverless::Function",
+    "SharedLayer": "AWS::Serverless::LayerVersion",
+    "OrderStateMachine": "AWS::Serverless::StateMachine",
+    "OrdersTable": "AWS::DynamoDB::Table",
+    "FailedOrdersTable": "AWS::DynamoDB::Table",
+    "CustomersTable": "AWS::DynamoDB::Table",
+    "InventoryTable": "AWS::DynamoDB::Table",
+    "FulfillmentQueue": "AWS::SQS::Queue",
+    "FulfillmentDlq": "AWS::SQS::Queue",
+    "OrderEventsTopic": "AWS::SNS::Topic",
+}
+TABLE_KEYS = {"OrdersTable": "order_id", "FailedOrdersTable": "order_id", "CustomersTable": "customer_id",
+              "InventoryTable": "sku"}
+# Metrics AWS publishes, by namespace (a typo'd name gives an alarm that never fires).
+REAL_METRICS = {
+    "AWS/SQS": {"ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage",
+                "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed",
+                "NumberOfMessagesSent", "NumberOfMessagesReceived", "NumberOfMessagesDeleted"},
+    "AWS/States": {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted", "ExecutionThrottled",
+                   "ExecutionsStarted", "ExecutionsSucceeded", "ExecutionTime"},
+    "AWS/ApiGateway": {"5XXError", "4XXError", "Count", "Latency", "IntegrationLatency"},
+    "AWS/Lambda": {"Errors", "Throttles", "Duration", "Invocations", "ConcurrentExecutions"},
+}
+
+
+def resources_of_type(template, type_name):
+    return {lid: r for lid, r in template["Resources"].items() if r["Type"] == type_name}
+
+
+def function_timeout(template, logical_id):
+    props = template["Resources"][logical_id]["Properties"]
+    return props.get("Timeout", template["Globals"]["Function"]["Timeout"])
+
+
+def test_logical_ids_and_types(template):
+    assert {lid: template["Resources"][lid]["Type"] for lid in LOGICAL_IDS} == LOGICAL_IDS
+
+
+def test_required_outputs_have_descriptions(template):
+    outputs = template["Outputs"]
+    assert set(outputs) == REQUIRED_OUTPUTS
+    for name, output in outputs.items():
+        assert output.get("Description", "").strip(), name
+    assert outputs["ApiUrl"]["Value"] == {
+        "Fn::Sub": "https://${OrdersApi}.execute-api.${AWS::Region}.amazonaws.com/${Stage}/"}
+
+
+def test_parameters(template):
+    params = template["Parameters"]
+    assert params["Stage"]["Default"] == "dev"
+    assert (params["FulfillmentSuccessRate"]["Type"], params["FulfillmentSuccessRate"]["Default"],
+            params["FulfillmentSuccessRate"]["MinValue"], params["FulfillmentSuccessRate"]["MaxValue"]) == (
+        "Number", 0.7, 0, 1)
+    assert params["MaxReceiveCount"]["Default"] == 3
+
+
+def test_globals(template):
+    function = template["Globals"]["Function"]
+    assert (function["Runtime"], function["Tracing"], function["Layers"]) == (
+        "python3.13", "Active", [{"Ref": "SharedLayer"}])
+    assert {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL", "POWERTOOLS_METRICS_NAMESPACE"} <= set(
+        function["Environment"]["Variables"])
+
+
+def test_code_paths_exist(template):
+    for logical_id, resource in resources_of_type(template, "AWS::Serverless::Function").items():
+        props = resource["Properties"]
+        module, handler = props["Handler"].split(".")
+        source = ROOT / props["CodeUri"] / f"{module}.py"
+        assert source.is_file(), logical_id
+        assert f"def {handler}(" in source.read_text(), logical_id
+        assert (ROOT / props["CodeUri"] / "__init__.py").is_file(), logical_id
+    layer = template["Resources"]["SharedLayer"]
+    assert (ROOT / layer["Properties"]["ContentUri"] / "fulfillment" / "__init__.py").is_file()
+    assert layer["Metadata"]["BuildMethod"] == "python3.13"
+    requirements = (ROOT / layer["Properties"]["ContentUri"] / "requirements.txt").read_text()
+    assert "aws-lambda-powertools[tracer]==3.37.0" in requirements.splitlines()
+    for resource in resources_of_type(template, "AWS::Serverless::StateMachine").values():
+        assert (ROOT / resource["Properties"]["DefinitionUri"]).is_file()
+
+
+def test_layer_never_imports_functions():
+    for source in (ROOT / "layers" / "shared").rglob("*.py"):
+        text = source.read_text()
+        assert "import functions" not in text and "from functions" not in text, source
+
+
+def test_tables(template):
+    for logical_id, key in TABLE_KEYS.items():
+        props = template["Resources"][logical_id]["Properties"]
+        assert props["KeySchema"] == [{"AttributeName": key, "KeyType": "HASH"}]
+        assert props["AttributeDefinitions"] == [{"AttributeName": key, "AttributeType": "S"}]
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        assert props["SSESpecification"] == {"SSEEnabled": True}
+        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+
+
+def test_sqs_consumers_and_redrive(template):
+    resources = template["Resources"]
+    queue = resources["FulfillmentQueue"]["Properties"]
+    assert queue["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": ["FulfillmentDlq", "Arn"]},
+                                      "maxReceiveCount": {"Ref": "MaxReceiveCount"}}
+    assert queue["SqsManagedSseEnabled"] is True
+    assert resources["FulfillmentDlq"]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+    consumers = {}
+    for logical_id, resource in resources_of_type(template, "AWS::Serverless::Function").items():
+        for event in resource["Properties"].get("Events", {}).values():
+            if event["Type"] == "SQS":
+                assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+                assert 1 <= event["Properties"]["BatchSize"] <= 10
+                consumers[event["Properties"]["Queue"]["Fn::GetAtt"][0]] = logical_id
+    assert consumers == {"FulfillmentQueue": "FulfillOrderFunction", "FulfillmentDlq": "DlqHandlerFunction"}
+    for queue_id, function_id in consumers.items():
+        visibility = resources[queue_id]["Properties"]["VisibilityTimeout"]
+        assert visibility >= 6 * function_timeout(template, function_id), queue_id
+
+
+def _walk(value):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key, item
+            yield from _walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk(item)
+
+
+def test_iam_is_scoped(template):
+    policies_seen = 0
+    for logical_id, resource in template["Resources"].items():
+        policies = resource.get("Properties", {}).get("Policies")
+        if policies is None:
+            continue
+        assert isinstance(policies, list), logical_id
+        for policy in policies:
+            policies_seen += 1
+            assert not isinstance(policy, str), f"{logical_id}: managed policy {policy}"
+            assert "FullAccess" not in json.dumps(policy), logical_id
+            if "Statement" in policy:
+                for statement in policy["Statement"]:
+                    actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                    assert all("*" not in action for action in actions), logical_id
+                    assert statement["Resource"] != "*" and statement["Resource"] != ["*"], logical_id
+            else:
+                (template_name, arguments), = policy.items()
+                assert template_name.endswith("Policy"), logical_id
+                assert len(arguments) == 1 and all(value not in ("*", "") for value in arguments.values()), logical_id
+    assert policies_seen >= 10
+    for key, value in _walk(template):
+        if key in ("Action", "Resource"):
+            assert value != "*" and value != ["*"]
+
+
+def test_alarm_metrics_exist_and_notify(template):
+    alarms = resources_of_type(template, "AWS::CloudWatch::Alarm")
+    metrics = set()
+    for logical_id, alarm in alarms.items():
+        props = alarm["Properties"]
+        assert props["MetricName"] in REAL_METRICS[props["Namespace"]], logical_id
+        assert props["AlarmActions"] == [{"Ref": "OrderEventsTopic"}], logical_id
+        metrics.add((props["Namespace"], props["MetricName"]))
+    assert {("AWS/SQS", "ApproximateNumberOfMessagesVisible"), ("AWS/States", "ExecutionsFailed"),
+            ("AWS/ApiGateway", "5XXError"), ("AWS/Lambda", "Errors")} == metrics
+    assert template["Resources"]["OrderEventsTopic"]["Properties"]["KmsMasterKeyId"] == "alias/aws/sns"
+
+
+def test_post_orders_validates_body_in_api_gateway(template):
+    api = template["Resources"]["OrdersApi"]["Properties"]
+    assert api["StageName"] == {"Ref": "Stage"}
+    events = template["Resources"]["ApiFunction"]["Properties"]["Events"]
+    assert events["PostOrder"]["Properties"]["RequestModel"] == {
+        "Model": "OrderRequest", "Required": True, "ValidateBody": True}
+    assert (events["GetOrder"]["Properties"]["Path"], events["GetOrder"]["Properties"]["Method"]) == (
+        "/orders/{orderId}", "get")
+    jsonschema.Draft4Validator.check_schema(api["Models"]["OrderRequest"])
+
+
+def test_checkov_skips_have_reasons(template):
+    for logical_id, resource in template["Resources"].items():
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", []):
+            assert skip["id"].startswith("CKV_AWS_") and len(skip["comment"]) > 20, logical_id
+
+
+def _with_s3_uris(template):
+    template = json.loads(json.dumps(template))
+    for logical_id, resource in template["Resources"].items():
+        props = resource.get("Properties", {})
+        for key in ("CodeUri", "ContentUri", "DefinitionUri"):
+            if isinstance(props.get(key), str) and not props[key].startswith("s3://"):
+                props[key] = f"s3://dofs-artifacts/{logical_id}"
+    return template
+
+
+@pytest.fixture(scope="module")
+def translated(template):
+    """What `sam validate` checks: the template transformed by aws-sam-translator (local paths -> S3 URIs)."""
+    managed = {"AWSXrayWriteOnlyAccess": "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+               "AWSLambdaBasicExecutionRole": "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}
+    return Translator(managed_policy_map=None, sam_parser=Parser()).translate(
+        _with_s3_uris(template), parameter_values={}, get_managed_policy_map=lambda: managed)
+
+
+def test_sam_translator_accepts_template(translated):
+    resources = translated["Resources"]
+    assert resources["OrderStateMachine"]["Type"] == "AWS::StepFunctions::StateMachine"
+    assert resources["ApiFunction"]["Type"] == "AWS::Lambda::Function"
+    mappings = [r for r in resources.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert sorted(m["Properties"]["FunctionResponseTypes"] for m in mappings) == [
+        ["ReportBatchItemFailures"], ["ReportBatchItemFailures"]]
+
+
+def test_translated_roles_have_no_wildcards_of_ours(translated):
+    for logical_id, resource in translated["Resources"].items():
+        if resource["Type"] != "AWS::IAM::Role":
+            continue
+        for policy in resource["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                assert all(not action.endswith(":*") and action != "*" for action in actions), logical_id
+                assert statement["Resource"] not in ("*", ["*"]), logical_id

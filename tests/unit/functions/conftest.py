@@ -1,0 +1,83 @@
+"""Handler tests: sockets off, moto's in-process AWS, tables built from template.yaml, sample data loaded."""
+
+import json
+import socket
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from fulfillment import repository
+
+ROOT = Path(__file__).resolve().parents[3]
+TABLE_ENV = {
+    "OrdersTable": ("ORDERS_TABLE_NAME", "dofs-test-orders"),
+    "FailedOrdersTable": ("FAILED_ORDERS_TABLE_NAME", "dofs-test-failed-orders"),
+    "CustomersTable": ("CUSTOMERS_TABLE_NAME", "dofs-test-customers"),
+    "InventoryTable": ("INVENTORY_TABLE_NAME", "dofs-test-inventory"),
+}
+STATE_MACHINE_NAME = "dofs-test-order"
+
+
+@pytest.fixture(autouse=True)
+def _sockets_off(monkeypatch):
+    """Unit tests touch nothing: any network connection attempt fails the test."""
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("network access in a unit test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+@pytest.fixture
+def aws(monkeypatch, template):
+    """moto-backed AWS with the four tables (key schema from template.yaml) and data/sample_data.json loaded."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    for env_name, table_name in TABLE_ENV.values():
+        monkeypatch.setenv(env_name, table_name)
+    repository.reset_clients()
+    with mock_aws():
+        dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
+        resources = template["Resources"]
+        for logical_id, (_, table_name) in TABLE_ENV.items():
+            properties = resources[logical_id]["Properties"]
+            dynamodb.create_table(
+                TableName=table_name,
+                KeySchema=properties["KeySchema"],
+                AttributeDefinitions=properties["AttributeDefinitions"],
+                BillingMode=properties["BillingMode"],
+            )
+        sample = json.loads((ROOT / "data" / "sample_data.json").read_text())
+        for item in sample["customers"]:
+            dynamodb.Table(TABLE_ENV["CustomersTable"][1]).put_item(Item=item)
+        for item in sample["inventory"]:
+            dynamodb.Table(TABLE_ENV["InventoryTable"][1]).put_item(Item=item)
+        yield dynamodb
+    repository.reset_clients()
+
+
+@pytest.fixture
+def orders_table(aws):
+    return aws.Table(TABLE_ENV["OrdersTable"][1])
+
+
+@pytest.fixture
+def failed_orders_table(aws):
+    return aws.Table(TABLE_ENV["FailedOrdersTable"][1])
+
+
+@pytest.fixture
+def state_machine_arn(aws, monkeypatch):
+    """The order state machine registered in moto (not executing: executions stay RUNNING)."""
+    definition = (ROOT / "statemachine" / "order.asl.json").read_text()
+    client = boto3.client("stepfunctions", region_name="us-east-1")
+    arn = client.create_state_machine(
+        name=STATE_MACHINE_NAME,
+        definition=definition,
+        roleArn="arn:aws:iam::123456789012:role/dofs-test-order-role",
+    )["stateMachineArn"]
+    monkeypatch.setenv("ORDER_STATE_MACHINE_ARN", arn)
+    return arn

@@ -1,0 +1,141 @@
+"""API function: POST /orders -> 202/400/409, GET /orders/{orderId} -> 200/404."""
+
+import base64
+import json
+import re
+
+import boto3
+
+from functions.api_handler import app
+
+UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+def post(load_event, body):
+    event = load_event("post_order.json")
+    event["body"] = body if isinstance(body, str) else json.dumps(body)
+    return event
+
+
+def get(load_event, order_id):
+    event = load_event("get_order.json")
+    event["path"] = f"/orders/{order_id}"
+    event["pathParameters"] = {"orderId": order_id}
+    return event
+
+
+def call(event, lambda_context):
+    response = app.lambda_handler(event, lambda_context)
+    return response["statusCode"], json.loads(response["body"])
+
+
+def test_post_starts_execution_named_after_order(aws, state_machine_arn, lambda_context, load_event):
+    status, body = call(load_event("post_order.json"), lambda_context)
+    execution_arn = state_machine_arn.replace(":stateMachine:", ":execution:") + ":ORDER-EVENT-0001"
+    assert (status, body) == (202, {"orderId": "ORDER-EVENT-0001", "executionArn": execution_arn,
+                                    "status": "ACCEPTED"})
+    described = boto3.client("stepfunctions", region_name="us-east-1").describe_execution(executionArn=execution_arn)
+    execution_input = json.loads(described["input"])
+    assert set(execution_input) == {"order"}
+    order = execution_input["order"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", order.pop("received_at"))
+    assert order == {"order_id": "ORDER-EVENT-0001", "customer_id": "CUST-001",
+                     "items": [{"sku": "SKU-001", "quantity": 1}, {"sku": "SKU-002", "quantity": 2}]}
+
+
+def test_post_without_order_id_gets_uuid(aws, state_machine_arn, lambda_context, load_event):
+    status, body = call(post(load_event, {"customerId": "CUST-002", "items": [{"sku": "SKU-002", "quantity": 1}]}),
+                        lambda_context)
+    assert status == 202
+    assert UUID4.match(body["orderId"])
+    assert body["executionArn"].endswith(":" + body["orderId"])
+
+
+def test_post_twice_same_order_id_conflicts(aws, state_machine_arn, lambda_context, load_event):
+    call(load_event("post_order.json"), lambda_context)
+    status, body = call(load_event("post_order.json"), lambda_context)
+    assert (status, body) == (409, {"error": "Conflict", "errorType": "OrderAlreadyExistsError",
+                                    "message": "order ORDER-EVENT-0001 was already submitted"})
+    executions = boto3.client("stepfunctions", region_name="us-east-1").list_executions(
+        stateMachineArn=state_machine_arn)["executions"]
+    assert [execution["name"] for execution in executions] == ["ORDER-EVENT-0001"]
+
+
+def test_post_duplicate_skus_is_bad_request(aws, state_machine_arn, lambda_context, load_event):
+    status, body = call(load_event("post_order_invalid.json"), lambda_context)
+    assert (status, body) == (400, {"error": "BadRequest", "errorType": "InvalidOrderError",
+                                    "message": "duplicate sku SKU-001"})
+    executions = boto3.client("stepfunctions", region_name="us-east-1").list_executions(
+        stateMachineArn=state_machine_arn)["executions"]
+    assert executions == []
+
+
+def test_post_bad_order_id_is_bad_request(aws, state_machine_arn, lambda_context, load_event):
+    status, body = call(post(load_event, {"orderId": "no/slash", "customerId": "CUST-001",
+                                          "items": [{"sku": "SKU-001", "quantity": 1}]}), lambda_context)
+    assert (status, body["errorType"], body["message"]) == (400, "InvalidOrderError",
+                                                            "order_id must match ^[A-Za-z0-9_-]{1,64}$")
+
+
+def test_post_invalid_json_is_bad_request(aws, state_machine_arn, lambda_context, load_event):
+    status, body = call(post(load_event, "{not json"), lambda_context)
+    assert (status, body["message"]) == (400, "request body is not valid JSON")
+
+
+def test_post_without_body_is_bad_request(aws, state_machine_arn, lambda_context, load_event):
+    event = load_event("post_order.json")
+    event["body"] = None
+    status, body = call(event, lambda_context)
+    assert (status, body["message"]) == (400, "request body is not valid JSON")
+
+
+def test_post_base64_body_is_decoded(aws, state_machine_arn, lambda_context, load_event):
+    event = load_event("post_order.json")
+    event["body"] = base64.b64encode(event["body"].encode()).decode()
+    event["isBase64Encoded"] = True
+    status, body = call(event, lambda_context)
+    assert (status, body["orderId"]) == (202, "ORDER-EVENT-0001")
+
+
+def test_get_stored_order(aws, orders_table, state_machine_arn, lambda_context, load_event):
+    order = load_event("store_order.json")["order"]
+    orders_table.put_item(Item={**order, "status": "PROCESSING", "created_at": "2025-11-22T09:00:02.000Z",
+                                "updated_at": "2025-11-22T09:00:02.000Z"})
+    status, body = call(get(load_event, "ORDER-EVENT-0001"), lambda_context)
+    assert (status, body) == (200, {
+        "orderId": "ORDER-EVENT-0001",
+        "customerId": "CUST-001",
+        "status": "PROCESSING",
+        "totalCents": 11597,
+        "receivedAt": "2025-11-22T09:00:00.000Z",
+        "createdAt": "2025-11-22T09:00:02.000Z",
+        "updatedAt": "2025-11-22T09:00:02.000Z",
+        "items": [{"sku": "SKU-001", "quantity": 1, "unitPriceCents": 8999},
+                  {"sku": "SKU-002", "quantity": 2, "unitPriceCents": 1299}],
+    })
+
+
+def test_get_failed_order_has_reason(aws, orders_table, state_machine_arn, lambda_context, load_event):
+    orders_table.put_item(Item={"order_id": "ORDER-F", "status": "FAILED",
+                                "reason": "CustomerInactiveError: customer CUST-003 is SUSPENDED, not ACTIVE"})
+    status, body = call(get(load_event, "ORDER-F"), lambda_context)
+    assert (status, body) == (200, {"orderId": "ORDER-F", "status": "FAILED",
+                                    "reason": "CustomerInactiveError: customer CUST-003 is SUSPENDED, not ACTIVE"})
+
+
+def test_get_running_execution_is_received(aws, state_machine_arn, lambda_context, load_event):
+    call(load_event("post_order.json"), lambda_context)
+    status, body = call(load_event("get_order.json"), lambda_context)
+    assert (status, body) == (200, {"orderId": "ORDER-EVENT-0001", "status": "RECEIVED"})
+
+
+def test_get_unknown_order_is_not_found(aws, state_machine_arn, lambda_context, load_event):
+    status, body = call(get(load_event, "ORDER-NOPE"), lambda_context)
+    assert (status, body) == (404, {"error": "NotFound", "errorType": "OrderNotFoundError",
+                                    "message": "order ORDER-NOPE not found"})
+
+
+def test_missing_state_machine_env_is_a_500(aws, monkeypatch, lambda_context, load_event):
+    monkeypatch.delenv("ORDER_STATE_MACHINE_ARN", raising=False)
+    status, body = call(load_event("post_order.json"), lambda_context)
+    assert (status, body) == (500, {"error": "InternalServerError", "message": "internal error"})

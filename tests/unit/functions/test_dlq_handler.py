@@ -1,0 +1,73 @@
+"""DlqHandler SQS consumer: failed_orders row + order FAILED; write errors become batch item failures."""
+
+import json
+
+import pytest
+
+from functions.dlq_handler import app
+
+ORDER_ID = "ORDER-EVENT-0001"
+REASON = "FulfillmentFailedError: fulfillment failed, message dead-lettered after 4 receives"
+
+
+@pytest.fixture
+def stored_order(orders_table, load_event):
+    order = load_event("store_order.json")["order"]
+    orders_table.put_item(Item={**order, "status": "PROCESSING", "created_at": "t0", "updated_at": "t0"})
+    return order
+
+
+def test_dead_letter_is_recorded(aws, orders_table, failed_orders_table, stored_order, lambda_context, load_event):
+    event = load_event("dlq_sqs.json")
+    result = app.lambda_handler(event, lambda_context)
+    assert result == {"batchItemFailures": []}
+    failed = failed_orders_table.get_item(Key={"order_id": ORDER_ID})["Item"]
+    assert json.loads(failed.pop("order")) == stored_order
+    failed_at = failed.pop("failed_at")
+    assert failed == {
+        "order_id": ORDER_ID,
+        "reason": REASON,
+        "source": "FULFILLMENT",
+        "receive_count": 4,
+        "sent_at": "2025-11-22T09:00:01.000Z",
+        "first_received_at": "2025-11-22T09:00:01.500Z",
+        "message_id": event["Records"][0]["messageId"],
+    }
+    row = orders_table.get_item(Key={"order_id": ORDER_ID})["Item"]
+    assert (row["status"], row["reason"], row["failed_at"]) == ("FAILED", REASON, failed_at)
+
+
+def test_redelivery_is_idempotent(aws, orders_table, failed_orders_table, stored_order, lambda_context, load_event):
+    app.lambda_handler(load_event("dlq_sqs.json"), lambda_context)
+    result = app.lambda_handler(load_event("dlq_sqs.json"), lambda_context)
+    assert result == {"batchItemFailures": []}
+    assert failed_orders_table.scan()["Count"] == 1
+    assert orders_table.get_item(Key={"order_id": ORDER_ID})["Item"]["status"] == "FAILED"
+
+
+def test_fulfilled_order_is_left_alone(aws, orders_table, failed_orders_table, stored_order, lambda_context,
+                                       load_event):
+    orders_table.update_item(Key={"order_id": ORDER_ID}, UpdateExpression="SET #s = :s",
+                             ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": "FULFILLED"})
+    result = app.lambda_handler(load_event("dlq_sqs.json"), lambda_context)
+    assert result == {"batchItemFailures": []}
+    assert orders_table.get_item(Key={"order_id": ORDER_ID})["Item"]["status"] == "FULFILLED"
+    assert failed_orders_table.scan()["Count"] == 0
+
+
+def test_write_failure_becomes_batch_item_failure(aws, failed_orders_table, stored_order, lambda_context,
+                                                  load_event):
+    # GIVEN the failed_orders table is gone, so its put fails
+    failed_orders_table.delete()
+    event = load_event("dlq_sqs.json")
+    # WHEN
+    result = app.lambda_handler(event, lambda_context)
+    # THEN the record is reported, not swallowed: SQS keeps the message
+    assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+
+
+def test_missing_order_becomes_batch_item_failure(aws, failed_orders_table, lambda_context, load_event):
+    event = load_event("dlq_sqs.json")
+    result = app.lambda_handler(event, lambda_context)
+    assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert failed_orders_table.scan()["Count"] == 0

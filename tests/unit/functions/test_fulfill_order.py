@@ -1,0 +1,91 @@
+"""FulfillOrder SQS consumer: failures are batch item failures (never swallowed), success marks FULFILLED."""
+
+import json
+import re
+
+import pytest
+
+from fulfillment.errors import ConfigurationError
+from functions.fulfill_order import app
+
+ORDER_ID = "ORDER-EVENT-0001"
+
+
+@pytest.fixture
+def stored_order(orders_table, load_event):
+    order = load_event("store_order.json")["order"]
+    orders_table.put_item(Item={**order, "status": "PROCESSING", "created_at": "t0", "updated_at": "t0"})
+    return order
+
+
+def two_record_event(load_event, stored_order, orders_table):
+    event = load_event("fulfill_order_sqs.json")
+    second = json.loads(json.dumps(event["Records"][0]))
+    second["messageId"] = "second-message"
+    body = {"order": {**stored_order, "order_id": "ORDER-EVENT-0002"}}
+    second["body"] = json.dumps(body)
+    orders_table.put_item(Item={**body["order"], "status": "PROCESSING", "created_at": "t0", "updated_at": "t0"})
+    event["Records"].append(second)
+    return event
+
+
+def test_rate_zero_fails_every_record_and_leaves_processing(aws, orders_table, stored_order, lambda_context,
+                                                            load_event, monkeypatch):
+    monkeypatch.setenv("FULFILLMENT_SUCCESS_RATE", "0")
+    event = two_record_event(load_event, stored_order, orders_table)
+    result = app.lambda_handler(event, lambda_context)
+    assert result == {"batchItemFailures": [
+        {"itemIdentifier": event["Records"][0]["messageId"]},
+        {"itemIdentifier": "second-message"},
+    ]}
+    for order_id in (ORDER_ID, "ORDER-EVENT-0002"):
+        assert orders_table.get_item(Key={"order_id": order_id})["Item"]["status"] == "PROCESSING"
+
+
+def test_rate_one_marks_fulfilled(aws, orders_table, stored_order, lambda_context, load_event, monkeypatch):
+    monkeypatch.setenv("FULFILLMENT_SUCCESS_RATE", "1")
+    result = app.lambda_handler(load_event("fulfill_order_sqs.json"), lambda_context)
+    assert result == {"batchItemFailures": []}
+    row = orders_table.get_item(Key={"order_id": ORDER_ID})["Item"]
+    assert row["status"] == "FULFILLED"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", row["fulfilled_at"])
+    assert row["updated_at"] != "t0"
+
+
+def test_duplicate_delivery_is_harmless(aws, orders_table, stored_order, lambda_context, load_event, monkeypatch):
+    monkeypatch.setenv("FULFILLMENT_SUCCESS_RATE", "1")
+    app.lambda_handler(load_event("fulfill_order_sqs.json"), lambda_context)
+    fulfilled = orders_table.get_item(Key={"order_id": ORDER_ID})["Item"]
+    result = app.lambda_handler(load_event("fulfill_order_sqs.json"), lambda_context)
+    assert result == {"batchItemFailures": []}
+    assert orders_table.get_item(Key={"order_id": ORDER_ID})["Item"] == fulfilled
+
+
+def test_only_failed_records_are_reported(aws, orders_table, stored_order, lambda_context, load_event, monkeypatch):
+    # GIVEN one record whose order is missing from the table and one that is stored
+    monkeypatch.setenv("FULFILLMENT_SUCCESS_RATE", "1")
+    event = two_record_event(load_event, stored_order, orders_table)
+    orders_table.delete_item(Key={"order_id": "ORDER-EVENT-0002"})
+    result = app.lambda_handler(event, lambda_context)
+    assert result == {"batchItemFailures": [{"itemIdentifier": "second-message"}]}
+    assert orders_table.get_item(Key={"order_id": ORDER_ID})["Item"]["status"] == "FULFILLED"
+
+
+def test_failed_order_is_not_fulfilled(aws, orders_table, stored_order, lambda_context, load_event, monkeypatch):
+    monkeypatch.setenv("FULFILLMENT_SUCCESS_RATE", "1")
+    orders_table.update_item(Key={"order_id": ORDER_ID}, UpdateExpression="SET #s = :s",
+                             ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": "FAILED"})
+    event = load_event("fulfill_order_sqs.json")
+    result = app.lambda_handler(event, lambda_context)
+    assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert orders_table.get_item(Key={"order_id": ORDER_ID})["Item"]["status"] == "FAILED"
+
+
+@pytest.mark.parametrize("value", ["", "1.5", "often"])
+def test_bad_success_rate_fails_loudly(aws, stored_order, value, monkeypatch):
+    from fulfillment import service
+
+    monkeypatch.setenv("FULFILLMENT_SUCCESS_RATE", value)
+    with pytest.raises(ConfigurationError) as caught:
+        service.fulfill_order(stored_order)
+    assert "FULFILLMENT_SUCCESS_RATE" in str(caught.value)
