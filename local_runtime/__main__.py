@@ -33,7 +33,7 @@ def _banner(runtime) -> str:
         *[f"    {key:<24}{value}" for key, value in outputs.items()],
         "",
         f"Try: curl -s -XPOST {outputs.get('ApiUrl', '')}orders -H 'content-type: application/json' "
-        "-d @events/post_order_body.json",
+        "-d '{\"customerId\": \"CUST-001\", \"items\": [{\"sku\": \"SKU-001\", \"quantity\": 2}]}'",
         "Stop with Ctrl-C.",
         "",
     ]

@@ -1,0 +1,452 @@
+"""Running a program: ``Execution`` (one StartExecution) and ``Branch`` (one thread of control inside it).
+
+A Branch walks states, records history events and owns the context object ``$$``. Parallel branches and Map
+iterations run as child Branches in their own threads, with a child cancel scope: a failing sibling or a
+StopExecution cancels every sleep and wait below it.
+"""
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from . import failures
+from .failures import ExecutionCancelled, StatesError
+from .history import History, Payload
+from .paths import dumps
+from .states import Map, Parallel, Program, Task
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .engine import Engine
+
+PAYLOAD_LIMIT = 262144  # bytes, state input/output and execution input/output
+
+RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED = "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"
+MAP_CONCURRENCY_CAP = 40  # an inline Map runs at most 40 iterations at once (AWS); MaxConcurrency 0 means this
+
+
+def iso(dt: datetime) -> str:
+    """Context-object timestamps: ``2024-01-01T00:00:00.000Z``."""
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+class CancelScope(threading.Event):
+    """An Event whose ``set()`` also sets every child scope (execution > Parallel/Map > branch > task wait)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._children: set[CancelScope] = set()
+        self._lock = threading.Lock()
+
+    def child(self) -> "CancelScope":
+        scope = CancelScope()
+        with self._lock:
+            self._children.add(scope)
+            if self.is_set():
+                scope.set()
+        return scope
+
+    def release(self, scope: "CancelScope") -> None:
+        with self._lock:
+            self._children.discard(scope)
+
+    def set(self) -> None:
+        super().set()
+        with self._lock:
+            children = list(self._children)
+        for child in children:
+            child.set()
+
+
+class Execution:
+    """One execution: status, input/output, error/cause, dates, history. Fields follow DescribeExecution."""
+
+    def __init__(self, engine: "Engine", program: Program, arn: str, name: str, state_machine_arn: str,
+                 state_machine_name: str, input_text: str, input_value: Any, role_arn: str = "",
+                 machine_type: str = "STANDARD") -> None:
+        self.engine = engine
+        self.program = program
+        self.arn = arn
+        self.name = name
+        self.state_machine_arn = state_machine_arn
+        self.state_machine_name = state_machine_name
+        self.input = input_text
+        self.input_value = input_value
+        self.role_arn = role_arn
+        self.type = machine_type
+        self.status = RUNNING
+        self.output: str | None = None
+        self.error: str | None = None
+        self.cause: str | None = None
+        self.start_date = engine.clock.now()
+        self.stop_date: datetime | None = None
+        self.history = History(engine.clock)
+        self.cancel = CancelScope()
+        self.done = threading.Event()
+        self.redrive_count = 0
+        self._lock = threading.Lock()
+        self._context_execution = {
+            "Id": arn, "Input": input_value, "Name": name, "RoleArn": role_arn, "StartTime": iso(self.start_date),
+            "RedriveCount": 0,
+        }
+        self._context_machine = {"Id": state_machine_arn, "Name": state_machine_name}
+
+    # -- lifecycle ------------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Run to completion in the calling thread."""
+        history = self.history
+        started = history.add("ExecutionStarted", 0, {
+            "input": Payload(self.input_value, self.input), "inputDetails": {"truncated": False},
+            "roleArn": self.role_arn,
+        })
+        branch = Branch(self, self.cancel, started)
+        watchdog = None
+        if self.program.timeout_seconds:
+            watchdog = threading.Thread(target=self._watchdog, args=(self.program.timeout_seconds,), daemon=True,
+                                        name=f"sfn-timeout-{self.name}")
+            watchdog.start()
+        try:
+            output = branch.run_program(self.program, self.input_value)
+            text = dumps(output)
+            if len(text) > PAYLOAD_LIMIT // 4 and len(text.encode()) > PAYLOAD_LIMIT:
+                raise StatesError(failures.DATA_LIMIT_EXCEEDED,
+                                  "The state/task returned a result with a size exceeding the maximum number of bytes "
+                                  "service limit.")
+            self._finish(SUCCEEDED, branch, "ExecutionSucceeded",
+                         {"output": Payload(output, text), "outputDetails": {"truncated": False}}, output=text)
+        except StatesError as exc:
+            self._finish(FAILED, branch, "ExecutionFailed", {"error": exc.error, "cause": exc.cause},
+                         error=exc.error, cause=exc.cause)
+        except ExecutionCancelled:
+            pass  # status, stop date and the closing event were set by stop() / the timeout
+        except Exception as exc:  # an engine bug must not leave the execution RUNNING
+            cause = f"{type(exc).__name__}: {exc}"
+            self._finish(FAILED, branch, "ExecutionFailed", {"error": failures.RUNTIME, "cause": cause},
+                         error=failures.RUNTIME, cause=cause)
+        finally:
+            self.done.set()
+
+    def _finish(self, status: str, branch: "Branch | None", event: str, details: dict, output: str | None = None,
+                error: str | None = None, cause: str | None = None) -> bool:
+        with self._lock:
+            if self.status != RUNNING:
+                return False
+            previous = branch.prev if branch is not None else self.history.last_id()
+            self.history.add(event, previous, details)
+            self.status = status
+            self.output = output
+            self.error = error
+            self.cause = cause
+            self.stop_date = self.engine.clock.now()
+        self.cancel.set()
+        self.engine._finished(self)
+        return True
+
+    def stop(self, error: str | None = None, cause: str | None = None) -> bool:
+        details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
+        return self._finish(ABORTED, None, "ExecutionAborted", details, error=error, cause=cause)
+
+    def _watchdog(self, seconds: float) -> None:
+        if self.engine.clock.sleep(seconds, self.done):
+            self._finish(TIMED_OUT, None, "ExecutionTimedOut",
+                         {"error": failures.TIMEOUT, "cause": "The execution timed out."}, error=failures.TIMEOUT,
+                         cause="The execution timed out.")
+
+
+class Branch:
+    """One thread of control: the current state, its context object, the last history event id."""
+
+    __slots__ = ("execution", "engine", "clock", "cancel", "prev", "state_name", "entered_time", "retry_count",
+                 "task_token", "map_item", "history")
+
+    def __init__(self, execution: Execution, cancel: CancelScope, prev: int, map_item: dict | None = None) -> None:
+        self.execution = execution
+        self.engine = execution.engine
+        self.clock = execution.engine.clock
+        self.history = execution.history
+        self.cancel = cancel
+        self.prev = prev
+        self.state_name = ""
+        self.entered_time: datetime | None = None
+        self.retry_count = 0
+        self.task_token: str | None = None
+        self.map_item = map_item
+
+    def record(self, event_type: str, details: dict | None = None) -> int:
+        self.prev = self.history.add(event_type, self.prev, details)
+        return self.prev
+
+    def context(self) -> dict:
+        """The context object ``$$`` (built on demand)."""
+        execution = self.execution
+        ctx = {
+            "Execution": execution._context_execution,
+            "State": {"EnteredTime": iso(self.entered_time or execution.start_date), "Name": self.state_name,
+                      "RetryCount": self.retry_count},
+            "StateMachine": execution._context_machine,
+        }
+        if self.task_token is not None:
+            ctx["Task"] = {"Token": self.task_token}
+        if self.map_item is not None:
+            ctx["Map"] = {"Item": self.map_item}
+        return ctx
+
+    def sleep(self, seconds: float) -> None:
+        if not self.clock.sleep(seconds, self.cancel):
+            raise ExecutionCancelled()
+        if self.cancel.is_set():
+            raise ExecutionCancelled()
+
+    # -- the state loop -------------------------------------------------------------------------------------
+
+    def run_program(self, program: Program, data: Any) -> Any:
+        states = program.states
+        name = program.start_at
+        data_text: str | None = None
+        history = self.history
+        clock = self.clock
+        while True:
+            if self.cancel.is_set():
+                raise ExecutionCancelled()
+            state = states[name]
+            state_type = state.type
+            self.state_name = name
+            self.entered_time = clock.now()
+            self.retry_count = 0
+            self.prev = history.add(f"{state_type}StateEntered", self.prev, {
+                "name": name, "input": Payload(data, data_text), "inputDetails": {"truncated": False}})
+            output, next_name = state.run(self, data)
+            if self.cancel.is_set():
+                raise ExecutionCancelled()
+            data_text = dumps(output)
+            if len(data_text) > PAYLOAD_LIMIT // 4 and len(data_text.encode()) > PAYLOAD_LIMIT:
+                raise StatesError(failures.DATA_LIMIT_EXCEEDED,
+                                  f"The state/task '{name}' returned a result with a size exceeding the maximum "
+                                  f"number of bytes service limit.")
+            self.prev = history.add(f"{state_type}StateExited", self.prev, {
+                "name": name, "output": Payload(output, data_text), "outputDetails": {"truncated": False}})
+            if next_name is None:
+                return output
+            name = next_name
+            data = output
+
+    # -- Task -----------------------------------------------------------------------------------------------
+
+    def run_task(self, task: Task, effective: Any, timeout: float | None, heartbeat: float | None) -> Any:
+        resource = task.resource
+        if resource.callback:
+            self.task_token = self.engine.callbacks.new_token(self)
+        try:
+            params = task.parameters_of(self, effective)
+        except BaseException:
+            self._drop_token()
+            raise
+        params_payload = Payload(params)
+        if len(params_payload.text) > PAYLOAD_LIMIT // 4 and len(params_payload.text.encode()) > PAYLOAD_LIMIT:
+            self._drop_token()
+            raise StatesError(failures.DATA_LIMIT_EXCEEDED,
+                              f"The state/task '{self.state_name}' input exceeds the maximum number of bytes "
+                              f"service limit.")
+        lambda_style = resource.kind == "lambda-function"
+        if lambda_style:
+            details = {"resource": resource.arn, "input": params_payload, "inputDetails": {"truncated": False}}
+            if timeout is not None:
+                details["timeoutInSeconds"] = int(timeout)
+            self.record("LambdaFunctionScheduled", details)
+            self.record("LambdaFunctionStarted")
+        else:
+            rtype, rname = resource.resource_type, resource.resource_name
+            details = {"resourceType": rtype, "resource": rname, "region": self.engine.integrations.region,
+                       "parameters": params_payload}
+            if timeout is not None:
+                details["timeoutInSeconds"] = int(timeout)
+            if heartbeat is not None:
+                details["heartbeatInSeconds"] = int(heartbeat)
+            self.record("TaskScheduled", details)
+            self.record("TaskStarted", {"resourceType": rtype, "resource": rname})
+        try:
+            result = self._call_with_timeout(resource, params, timeout, heartbeat)
+        except StatesError as exc:
+            self._drop_token()
+            if self.cancel.is_set():
+                raise ExecutionCancelled() from None
+            timed_out = exc.error in (failures.TIMEOUT, failures.HEARTBEAT_TIMEOUT)
+            if lambda_style:
+                self.record("LambdaFunctionTimedOut" if timed_out else "LambdaFunctionFailed",
+                            {"error": exc.error, "cause": exc.cause})
+            else:
+                self.record("TaskTimedOut" if timed_out else "TaskFailed",
+                            {"resourceType": resource.resource_type, "resource": resource.resource_name,
+                             "error": exc.error, "cause": exc.cause})
+            raise
+        self._drop_token()
+        if self.cancel.is_set():
+            raise ExecutionCancelled()
+        if lambda_style:
+            self.record("LambdaFunctionSucceeded", {"output": Payload(result), "outputDetails": {"truncated": False}})
+        else:
+            self.record("TaskSucceeded", {"resourceType": resource.resource_type, "resource": resource.resource_name,
+                                          "output": Payload(result), "outputDetails": {"truncated": False}})
+        return result
+
+    def _drop_token(self) -> None:
+        if self.task_token is not None:
+            self.engine.callbacks.discard(self.task_token, self)
+            self.task_token = None
+
+    def _call_with_timeout(self, resource, params: Any, timeout: float | None, heartbeat: float | None) -> Any:
+        integrations = self.engine.integrations
+        if resource.callback:
+            token = self.task_token
+            submitted = self._call_bounded(lambda: integrations.call(resource, params), timeout)
+            self.record("TaskSubmitted", {"resourceType": resource.resource_type, "resource": resource.resource_name,
+                                          "output": Payload(submitted), "outputDetails": {"truncated": False}})
+            return self.engine.callbacks.wait(token, self, timeout, heartbeat)
+        if timeout is None:
+            return integrations.call(resource, params)
+        return self._call_bounded(lambda: integrations.call(resource, params), timeout)
+
+    def _call_bounded(self, fn, timeout: float | None) -> Any:
+        """Run ``fn`` on the engine's worker pool; States.Timeout if it outlives ``timeout`` clock seconds."""
+        if timeout is None:
+            return fn()
+        done = self.cancel.child()
+        try:
+            future = self.engine.pool.submit(fn)
+            future.add_done_callback(lambda _f: done.set())
+            wait = getattr(self.clock, "wait_for_work", None) or self.clock.sleep
+            wait(timeout, done)
+            if future.done():
+                return future.result()
+            if self.cancel.is_set():
+                raise ExecutionCancelled()
+            future.cancel()
+            raise StatesError(failures.TIMEOUT, "")
+        finally:
+            self.cancel.release(done)
+
+    # -- Parallel and Map -----------------------------------------------------------------------------------
+
+    def _run_children(self, jobs: list, concurrency: int, on_start, on_success, on_failure) -> tuple[list, list]:
+        """Run ``jobs`` (callables taking a child Branch) with at most ``concurrency`` threads.
+
+        Returns (results, failures) where failures is a list of (index, StatesError) in completion order. The
+        first failure cancels the siblings unless ``on_failure`` returns True (the failure is tolerated)."""
+        scope = self.cancel.child()
+        results: list = [None] * len(jobs)
+        errors: list = []
+        lock = threading.Lock()
+        next_index = [0]
+
+        def worker() -> None:
+            while True:
+                with lock:
+                    index = next_index[0]
+                    if index >= len(jobs) or scope.is_set():
+                        return
+                    next_index[0] += 1
+                child = Branch(self.execution, scope, 0)
+                try:
+                    child.prev = on_start(index, child)
+                    results[index] = jobs[index](child)
+                    on_success(index, child)
+                except StatesError as exc:
+                    with lock:
+                        errors.append((index, exc))
+                    if not on_failure(index, child, exc):
+                        scope.set()
+                except ExecutionCancelled:
+                    return
+
+        try:
+            threads = min(concurrency or len(jobs), len(jobs))
+            if threads <= 1:
+                worker()
+            else:
+                pool = [threading.Thread(target=worker, daemon=True, name=f"sfn-{self.state_name}-{i}")
+                        for i in range(threads)]
+                for thread in pool:
+                    thread.start()
+                for thread in pool:
+                    thread.join()
+        finally:
+            self.cancel.release(scope)
+        if self.cancel.is_set():
+            raise ExecutionCancelled()
+        return results, errors
+
+    def run_parallel(self, state: Parallel, params: Any) -> list:
+        started = self.record("ParallelStateStarted")
+        jobs = [(lambda program: (lambda child: child.run_program(program, params)))(p) for p in state.branches]
+        results, errors = self._run_children(
+            jobs, len(jobs),
+            on_start=lambda index, child: started,
+            on_success=lambda index, child: None,
+            on_failure=lambda index, child, exc: False,
+        )
+        if errors:
+            self.prev = self.history.last_id()
+            self.record("ParallelStateFailed")
+            _, exc = errors[0]
+            raise StatesError(exc.error, exc.cause)
+        self.prev = self.history.last_id()
+        self.record("ParallelStateSucceeded")
+        return results
+
+    def run_map(self, state: Map, effective: Any, items: list, concurrency: int) -> list:
+        started = self.record("MapStateStarted", {"length": len(items)})
+        name = state.name
+        selector = state.item_selector
+        processor = state.processor
+        parent_context = self
+
+        def job_for(index: int):
+            def job(child: Branch) -> Any:
+                item = items[index]
+                if selector is not None:
+                    child.map_item = {"Index": index, "Value": item}
+                    child.state_name = parent_context.state_name
+                    child.entered_time = parent_context.entered_time
+                    item = selector.resolve(effective, child.context)
+                    child.map_item = None
+                return child.run_program(processor, item)
+            return job
+
+        def on_start(index: int, child: Branch) -> int:
+            return self.history.add("MapIterationStarted", started, {"name": name, "index": index})
+
+        def on_success(index: int, child: Branch) -> None:
+            child.record("MapIterationSucceeded", {"name": name, "index": index})
+
+        failed: list[int] = []
+
+        def on_failure(index: int, child: Branch, exc: StatesError) -> bool:
+            child.record("MapIterationFailed", {"name": name, "index": index})
+            failed.append(index)
+            return state.tolerated(len(failed), len(items)) if (
+                state.tolerated_failure_count is not None or state.tolerated_failure_percentage is not None) else False
+
+        jobs = [job_for(i) for i in range(len(items))]
+        cap = concurrency if concurrency and concurrency > 0 else MAP_CONCURRENCY_CAP
+        results, errors = self._run_children(jobs, cap, on_start, on_success, on_failure)
+        self.prev = self.history.last_id()
+        if errors:
+            tolerant = state.tolerated_failure_count is not None or state.tolerated_failure_percentage is not None
+            if not tolerant:
+                self.record("MapStateFailed")
+                _, exc = errors[0]
+                raise StatesError(exc.error, exc.cause)
+            if not state.tolerated(len(errors), len(items)):
+                self.record("MapStateFailed")
+                raise StatesError(failures.EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                                  "The specified tolerated failure threshold was exceeded")
+            for index, exc in errors:
+                results[index] = {"Error": exc.error, "Cause": exc.cause}
+        self.record("MapStateSucceeded")
+        return results
+
+
+def new_token() -> str:
+    return uuid.uuid4().hex + uuid.uuid4().hex

@@ -1,0 +1,88 @@
+"""Execution history: AWS GetExecutionHistory events, recorded as the execution runs.
+
+Event details may hold ``Payload`` values (JSON kept as Python objects); they are serialised only when the history
+is read, so recording costs little. Values are never mutated after they are recorded (see paths.py).
+"""
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import Any
+
+from .paths import dumps
+
+
+class Payload:
+    """A JSON value with its serialisation computed once, on demand."""
+
+    __slots__ = ("value", "_text")
+
+    def __init__(self, value: Any, text: str | None = None) -> None:
+        self.value = value
+        self._text = text
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = dumps(self.value)
+        return self._text
+
+
+def details_key(event_type: str) -> str:
+    if event_type.endswith("StateEntered"):
+        return "stateEnteredEventDetails"
+    if event_type.endswith("StateExited"):
+        return "stateExitedEventDetails"
+    return event_type[0].lower() + event_type[1:] + "EventDetails"
+
+
+class History:
+    """Thread-safe append-only list of events (Parallel and Map branches record concurrently)."""
+
+    def __init__(self, clock) -> None:
+        self._clock = clock
+        self._events: list[tuple[int, int, datetime, str, dict | None]] = []
+        self._lock = threading.Lock()
+
+    def add(self, event_type: str, previous: int, details: dict | None = None) -> int:
+        now = self._clock.now()
+        with self._lock:
+            event_id = len(self._events) + 1
+            self._events.append((event_id, previous, now, event_type, details))
+        return event_id
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def last_id(self) -> int:
+        return len(self._events)
+
+    def types(self) -> list[str]:
+        with self._lock:
+            return [event[3] for event in self._events]
+
+    def events(self, include_data: bool = True) -> list[dict]:
+        """Events in the AWS API shape (timestamps as datetimes; the service converts them)."""
+        with self._lock:
+            snapshot = list(self._events)
+        return [_render(event, include_data) for event in snapshot]
+
+
+_DATA_FIELDS = ("input", "output", "parameters")
+
+
+def _render(event: tuple, include_data: bool) -> dict:
+    event_id, previous, timestamp, event_type, details = event
+    out: dict[str, Any] = {"timestamp": timestamp, "type": event_type, "id": event_id, "previousEventId": previous}
+    if details is not None:
+        rendered = {}
+        for key, value in details.items():
+            if isinstance(value, Payload):
+                if not include_data and key in _DATA_FIELDS:
+                    continue
+                value = value.text
+            elif not include_data and key in _DATA_FIELDS:
+                continue
+            rendered[key] = value
+        out[details_key(event_type)] = rendered
+    return out

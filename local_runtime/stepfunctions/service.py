@@ -1,0 +1,334 @@
+"""The Step Functions API (AWS JSON 1.0 protocol, ``X-Amz-Target: AWSStepFunctions.<Action>``).
+
+``StepFunctionsService.handle(action, body) -> dict`` takes and returns the protocol's JSON bodies (timestamps as
+epoch seconds) and raises ``local_runtime.errors`` classes named after AWS's error codes.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .. import errors
+from .engine import Engine
+from .execution import PAYLOAD_LIMIT, RUNNING, Execution
+from .states import Program
+
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+_STANDARD_NAME = re.compile(r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}$")
+_DEFAULT_LOGGING = {"level": "OFF", "includeExecutionData": False}
+_DEFAULT_TRACING = {"enabled": False}
+
+
+def _epoch(dt: datetime | None) -> float | None:
+    return None if dt is None else dt.timestamp()
+
+
+@dataclass
+class StateMachine:
+    arn: str
+    name: str
+    definition: str
+    program: Program
+    role_arn: str
+    type: str
+    creation_date: datetime
+    logging: dict
+    tracing: dict
+    update_date: datetime | None = None
+    revision_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    tags: dict[str, str] = field(default_factory=dict)
+    executions: list[str] = field(default_factory=list)
+
+
+class StepFunctionsService:
+    def __init__(self, engine: Engine, region: str = "us-east-1", account_id: str = "123456789012") -> None:
+        self.engine = engine
+        self.region = region
+        self.account_id = account_id
+        self.machines: dict[str, StateMachine] = {}
+        self._execution_machine: dict[str, StateMachine] = {}
+        self._lock = threading.RLock()
+
+    # -- dispatch -------------------------------------------------------------------------------------------
+
+    def handle(self, action: str, body: dict | None) -> dict:
+        method = getattr(self, "_" + re.sub(r"(?<!^)([A-Z])", r"_\1", action).lower(), None) if action else None
+        if method is None or not action[:1].isupper():
+            raise errors.UnknownOperationException(f"Unknown operation {action}")
+        return method(body or {})
+
+    # -- helpers --------------------------------------------------------------------------------------------
+
+    def machine_arn(self, name: str) -> str:
+        return f"arn:aws:states:{self.region}:{self.account_id}:stateMachine:{name}"
+
+    def _machine(self, arn: Any) -> StateMachine:
+        if not isinstance(arn, str) or not arn.startswith("arn:aws:states:") or ":stateMachine:" not in arn:
+            raise errors.InvalidArn(f"Invalid Arn: 'Resource type not valid in this context: {arn}'")
+        machine = self.machines.get(arn)
+        if machine is None:
+            raise errors.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
+        return machine
+
+    def _execution(self, arn: Any) -> Execution:
+        if not isinstance(arn, str) or not arn.startswith("arn:aws:states:") or ":execution:" not in arn and \
+                ":express:" not in arn:
+            raise errors.InvalidArn(f"Invalid Arn: 'Resource type not valid in this context: {arn}'")
+        execution = self.engine.get(arn)
+        if execution is None:
+            raise errors.ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
+        return execution
+
+    @staticmethod
+    def _required(body: dict, key: str) -> Any:
+        value = body.get(key)
+        if value is None:
+            raise errors.ValidationException(f"1 validation error detected: Value null at '{key}' failed to satisfy "
+                                             f"constraint: Member must not be null")
+        return value
+
+    @staticmethod
+    def _page(items: list, body: dict, key: str) -> dict:
+        max_results = body.get("maxResults") or 100
+        if not isinstance(max_results, int) or not 0 <= max_results <= 1000:
+            raise errors.ValidationException("maxResults must be between 0 and 1000")
+        max_results = max_results or 100
+        start = 0
+        token = body.get("nextToken")
+        if token:
+            try:
+                start = int(base64.b64decode(token).decode())
+            except ValueError:
+                raise errors.InvalidToken(f"Invalid Token: '{token}'") from None
+        page = items[start:start + max_results]
+        out: dict = {key: page}
+        if start + max_results < len(items):
+            out["nextToken"] = base64.b64encode(str(start + max_results).encode()).decode()
+        return out
+
+    # -- state machines -------------------------------------------------------------------------------------
+
+    def _create_state_machine(self, body: dict) -> dict:
+        name = self._required(body, "name")
+        definition = self._required(body, "definition")
+        role_arn = self._required(body, "roleArn")
+        machine_type = body.get("type") or "STANDARD"
+        if machine_type not in ("STANDARD", "EXPRESS"):
+            raise errors.ValidationException(f"1 validation error detected: Value '{machine_type}' at 'type' failed "
+                                             f"to satisfy constraint: Member must satisfy enum value set: "
+                                             f"[STANDARD, EXPRESS]")
+        if not isinstance(name, str) or not _STANDARD_NAME.match(name):
+            raise errors.InvalidName(f"Invalid Name: '{name}'")
+        program = self.engine.compile(definition)
+        logging = body.get("loggingConfiguration") or dict(_DEFAULT_LOGGING)
+        tracing = body.get("tracingConfiguration") or dict(_DEFAULT_TRACING)
+        arn = self.machine_arn(name)
+        with self._lock:
+            existing = self.machines.get(arn)
+            if existing is not None:
+                if (existing.definition, existing.role_arn, existing.type) == (definition, role_arn, machine_type):
+                    return {"stateMachineArn": arn, "creationDate": _epoch(existing.creation_date)}
+                raise errors.StateMachineAlreadyExists(f"State Machine Already Exists: '{arn}'")
+            machine = StateMachine(arn, name, definition, program, role_arn, machine_type, self.engine.clock.now(),
+                                   logging, tracing)
+            machine.tags = {t["key"]: t.get("value", "") for t in body.get("tags") or ()}
+            self.machines[arn] = machine
+        return {"stateMachineArn": arn, "creationDate": _epoch(machine.creation_date)}
+
+    def _describe_state_machine(self, body: dict) -> dict:
+        m = self._machine(self._required(body, "stateMachineArn"))
+        return {
+            "stateMachineArn": m.arn, "name": m.name, "status": "ACTIVE", "definition": m.definition,
+            "roleArn": m.role_arn, "type": m.type, "creationDate": _epoch(m.creation_date),
+            "loggingConfiguration": m.logging, "tracingConfiguration": m.tracing, "revisionId": m.revision_id,
+        }
+
+    def _list_state_machines(self, body: dict) -> dict:
+        with self._lock:
+            items = [{"stateMachineArn": m.arn, "name": m.name, "type": m.type,
+                      "creationDate": _epoch(m.creation_date)} for m in self.machines.values()]
+        items.sort(key=lambda item: item["name"])
+        return self._page(items, body, "stateMachines")
+
+    def _update_state_machine(self, body: dict) -> dict:
+        m = self._machine(self._required(body, "stateMachineArn"))
+        if not any(k in body for k in ("definition", "roleArn", "loggingConfiguration", "tracingConfiguration")):
+            raise errors.ValidationException("Either the definition, the role ARN, the LoggingConfiguration, or the "
+                                             "TracingConfiguration must be specified")
+        if "definition" in body:
+            m.program = self.engine.compile(body["definition"])
+            m.definition = body["definition"]
+        m.role_arn = body.get("roleArn", m.role_arn)
+        m.logging = body.get("loggingConfiguration", m.logging)
+        m.tracing = body.get("tracingConfiguration", m.tracing)
+        m.update_date = self.engine.clock.now()
+        m.revision_id = str(uuid.uuid4())
+        return {"updateDate": _epoch(m.update_date), "revisionId": m.revision_id}
+
+    def _delete_state_machine(self, body: dict) -> dict:
+        arn = self._required(body, "stateMachineArn")
+        self._machine(arn)
+        with self._lock:
+            self.machines.pop(arn, None)
+        return {}
+
+    # -- executions -----------------------------------------------------------------------------------------
+
+    def _prepare(self, body: dict) -> tuple[StateMachine, str, str, Any]:
+        machine = self._machine(self._required(body, "stateMachineArn"))
+        name = body.get("name") or str(uuid.uuid4())
+        if not isinstance(name, str) or not _STANDARD_NAME.match(name):
+            raise errors.InvalidName(f"Invalid Name: '{name}'")
+        input_text = body.get("input")
+        if input_text is None:
+            input_text = "{}"
+        if not isinstance(input_text, str):
+            raise errors.InvalidExecutionInput(f"Invalid State Machine Execution Input: '{input_text}'")
+        if len(input_text.encode()) > PAYLOAD_LIMIT:
+            raise errors.InvalidExecutionInput("Invalid State Machine Execution Input: 'The input exceeds the "
+                                               "maximum number of bytes'")
+        try:
+            input_value = json.loads(input_text)
+        except ValueError as exc:
+            raise errors.InvalidExecutionInput(f"Invalid State Machine Execution Input: '{exc}'") from None
+        return machine, name, input_text, input_value
+
+    def _start_execution(self, body: dict) -> dict:
+        machine, name, input_text, input_value = self._prepare(body)
+        kind = "express" if machine.type == "EXPRESS" else "execution"
+        arn = f"arn:aws:states:{self.region}:{self.account_id}:{kind}:{machine.name}:{name}"
+        with self._lock:
+            existing = self.engine.get(arn)
+            if existing is not None:
+                if existing.status == RUNNING and existing.input == input_text and machine.type == "STANDARD":
+                    return {"executionArn": arn, "startDate": _epoch(existing.start_date)}
+                raise errors.ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
+            execution = self.engine.create(machine.program, arn=arn, name=name, state_machine_arn=machine.arn,
+                                           state_machine_name=machine.name, input_text=input_text,
+                                           input_value=input_value, role_arn=machine.role_arn,
+                                           machine_type=machine.type)
+            machine.executions.append(arn)
+            self._execution_machine[arn] = machine
+        threading.Thread(target=execution.run, daemon=True, name=f"sfn-exec-{name}"[:60]).start()
+        return {"executionArn": arn, "startDate": _epoch(execution.start_date)}
+
+    def _start_sync_execution(self, body: dict) -> dict:
+        machine, name, input_text, input_value = self._prepare(body)
+        if machine.type != "EXPRESS":
+            raise errors.StateMachineTypeNotSupported("This operation is not supported by this type of state "
+                                                      "machine")
+        arn = f"arn:aws:states:{self.region}:{self.account_id}:express:{machine.name}:{name}:{uuid.uuid4()}"
+        execution = self.engine.run_sync(machine.program, arn=arn, name=name, state_machine_arn=machine.arn,
+                                         state_machine_name=machine.name, input_text=input_text,
+                                         input_value=input_value, role_arn=machine.role_arn, machine_type="EXPRESS")
+        out = self._execution_fields(execution)
+        out["billingDetails"] = {"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": 100}
+        return out
+
+    def _execution_fields(self, e: Execution) -> dict:
+        out = {
+            "executionArn": e.arn, "stateMachineArn": e.state_machine_arn, "name": e.name, "status": e.status,
+            "startDate": _epoch(e.start_date), "input": e.input, "inputDetails": {"included": True},
+        }
+        if e.stop_date is not None:
+            out["stopDate"] = _epoch(e.stop_date)
+        if e.output is not None:
+            out["output"] = e.output
+            out["outputDetails"] = {"included": True}
+        if e.error is not None:
+            out["error"] = e.error
+        if e.cause is not None:
+            out["cause"] = e.cause
+        return out
+
+    def _describe_execution(self, body: dict) -> dict:
+        execution = self._execution(self._required(body, "executionArn"))
+        out = self._execution_fields(execution)
+        out["redriveCount"] = execution.redrive_count
+        return out
+
+    def _stop_execution(self, body: dict) -> dict:
+        execution = self._execution(self._required(body, "executionArn"))
+        execution.stop(body.get("error"), body.get("cause"))
+        return {"stopDate": _epoch(execution.stop_date)}
+
+    def _list_executions(self, body: dict) -> dict:
+        machine = self._machine(self._required(body, "stateMachineArn"))
+        status = body.get("statusFilter")
+        items = []
+        for arn in reversed(machine.executions):
+            e = self.engine.get(arn)
+            if e is None or (status and e.status != status):
+                continue
+            item = {"executionArn": e.arn, "stateMachineArn": e.state_machine_arn, "name": e.name,
+                    "status": e.status, "startDate": _epoch(e.start_date)}
+            if e.stop_date is not None:
+                item["stopDate"] = _epoch(e.stop_date)
+            items.append(item)
+        return self._page(items, body, "executions")
+
+    def _get_execution_history(self, body: dict) -> dict:
+        execution = self._execution(self._required(body, "executionArn"))
+        events = execution.history.events(include_data=body.get("includeExecutionData", True))
+        for event in events:
+            event["timestamp"] = _epoch(event["timestamp"])
+        if body.get("reverseOrder"):
+            events.reverse()
+        return self._page(events, body, "events")
+
+    def _describe_state_machine_for_execution(self, body: dict) -> dict:
+        execution = self._execution(self._required(body, "executionArn"))
+        machine = self._execution_machine.get(execution.arn) or self.machines.get(execution.state_machine_arn)
+        if machine is None:
+            raise errors.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{execution.state_machine_arn}'")
+        return {
+            "stateMachineArn": machine.arn, "name": machine.name, "definition": machine.definition,
+            "roleArn": machine.role_arn, "updateDate": _epoch(machine.update_date or machine.creation_date),
+            "loggingConfiguration": machine.logging, "tracingConfiguration": machine.tracing,
+            "revisionId": machine.revision_id,
+        }
+
+    # -- callbacks ------------------------------------------------------------------------------------------
+
+    def _send_task_success(self, body: dict) -> dict:
+        token = self._required(body, "taskToken")
+        output = self._required(body, "output")
+        try:
+            value = json.loads(output)
+        except (TypeError, ValueError):
+            raise errors.InvalidOutput(f"Invalid Output: '{output}'") from None
+        self.engine.callbacks.succeed(token, value)
+        return {}
+
+    def _send_task_failure(self, body: dict) -> dict:
+        token = self._required(body, "taskToken")
+        self.engine.callbacks.fail(token, body.get("error") or "", body.get("cause") or "")
+        return {}
+
+    def _send_task_heartbeat(self, body: dict) -> dict:
+        self.engine.callbacks.heartbeat(self._required(body, "taskToken"))
+        return {}
+
+    # -- tags -----------------------------------------------------------------------------------------------
+
+    def _tag_resource(self, body: dict) -> dict:
+        machine = self._machine(self._required(body, "resourceArn"))
+        for tag in self._required(body, "tags"):
+            machine.tags[tag["key"]] = tag.get("value", "")
+        return {}
+
+    def _untag_resource(self, body: dict) -> dict:
+        machine = self._machine(self._required(body, "resourceArn"))
+        for key in self._required(body, "tagKeys"):
+            machine.tags.pop(key, None)
+        return {}
+
+    def _list_tags_for_resource(self, body: dict) -> dict:
+        machine = self._machine(self._required(body, "resourceArn"))
+        return {"tags": [{"key": k, "value": v} for k, v in machine.tags.items()]}

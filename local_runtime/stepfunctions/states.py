@@ -1,0 +1,352 @@
+"""The state types, parsed once (immutable, shared by executions) and run against a ``Branch`` (execution.py).
+
+``run(branch, data)`` returns ``(output, next_state_name_or_None)`` or raises ``StatesError``. Task, Parallel and
+Map share the Retry/Catch loop in ``_with_retry_and_catch``.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from . import failures
+from .choice import parse_timestamp
+from .failures import StatesError
+from .paths import Path, ReferencePath, Template, compile_path, compile_reference_path, dumps, select
+from .retry import Catcher, Retrier, RetryState, error_output, find_catcher
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .execution import Branch
+    from .integrations import Resource
+
+IDENTITY = compile_path("$")
+
+
+class Program:
+    """A parsed state machine (or a Parallel branch / Map item processor): immutable."""
+
+    __slots__ = ("start_at", "states", "timeout_seconds", "comment", "query_language")
+
+    def __init__(self, start_at: str, states: dict, timeout_seconds: float | None, comment: str | None,
+                 query_language: str = "JSONPath") -> None:
+        self.start_at = start_at
+        self.states = states
+        self.timeout_seconds = timeout_seconds
+        self.comment = comment
+        self.query_language = query_language
+
+
+class State:
+    type = "State"
+    __slots__ = ("name", "next", "end", "input_path", "output_path")
+
+    def __init__(self, name: str, spec: dict) -> None:
+        self.name = name
+        self.next = spec.get("Next")
+        self.end = bool(spec.get("End", False))
+        self.input_path = _opt_path(spec, "InputPath")
+        self.output_path = _opt_path(spec, "OutputPath")
+
+    def run(self, branch: "Branch", data: Any) -> tuple[Any, str | None]:
+        raise NotImplementedError
+
+    def effective_input(self, branch: "Branch", data: Any) -> Any:
+        path = self.input_path
+        if path is IDENTITY:
+            return data
+        return select(path, data, "InputPath", branch.context)
+
+    def finish(self, branch: "Branch", output: Any) -> Any:
+        path = self.output_path
+        if path is IDENTITY:
+            return output
+        return select(path, output, "OutputPath", branch.context)
+
+
+def _opt_path(spec: dict, field: str) -> Path | None:
+    if field not in spec:
+        return IDENTITY
+    value = spec[field]
+    return None if value is None else compile_path(value)
+
+
+def _result_path(spec: dict) -> ReferencePath | None:
+    if "ResultPath" not in spec:
+        return compile_reference_path("$")
+    value = spec["ResultPath"]
+    return None if value is None else compile_reference_path(value)
+
+
+def _apply_result(result_path: ReferencePath | None, raw: Any, result: Any) -> Any:
+    if result_path is None:
+        return raw
+    if not result_path.keys:
+        return result
+    return result_path.apply(raw, result)
+
+
+class Pass(State):
+    type = "Pass"
+    __slots__ = ("parameters", "result", "has_result", "result_path")
+
+    def __init__(self, name: str, spec: dict) -> None:
+        super().__init__(name, spec)
+        self.parameters = Template(spec["Parameters"]) if "Parameters" in spec else None
+        self.has_result = "Result" in spec
+        self.result = spec.get("Result")
+        self.result_path = _result_path(spec)
+
+    def run(self, branch, data):
+        effective = self.effective_input(branch, data)
+        if self.parameters is not None:
+            effective = self.parameters.resolve(effective, branch.context)
+        result = self.result if self.has_result else effective
+        return self.finish(branch, _apply_result(self.result_path, data, result)), self.next
+
+
+class Succeed(State):
+    type = "Succeed"
+    __slots__ = ()
+
+    def run(self, branch, data):
+        return self.finish(branch, self.effective_input(branch, data)), None
+
+
+class Fail(State):
+    type = "Fail"
+    __slots__ = ("error", "cause", "error_path", "cause_path")
+
+    def __init__(self, name: str, spec: dict) -> None:
+        super().__init__(name, spec)
+        self.error = spec.get("Error")
+        self.cause = spec.get("Cause")
+        self.error_path = compile_path(spec["ErrorPath"]) if "ErrorPath" in spec else None
+        self.cause_path = compile_path(spec["CausePath"]) if "CausePath" in spec else None
+
+    def _value(self, path: Path | None, constant: str | None, field: str, branch, data) -> str | None:
+        if path is None:
+            return constant
+        value = select(path, data, field, branch.context)
+        if not isinstance(value, str):
+            raise StatesError(failures.RUNTIME,
+                              f"The value at the JSONPath '{path.text}' for the field '{field}' must be a string")
+        return value
+
+    def run(self, branch, data):
+        error = self._value(self.error_path, self.error, "ErrorPath", branch, data)
+        cause = self._value(self.cause_path, self.cause, "CausePath", branch, data)
+        raise StatesError(error or "", cause or "")
+
+
+class Choice(State):
+    type = "Choice"
+    __slots__ = ("choices", "default")
+
+    def __init__(self, name: str, spec: dict, choices: list[tuple[Callable, str]]) -> None:
+        super().__init__(name, spec)
+        self.choices = tuple(choices)
+        self.default = spec.get("Default")
+
+    def run(self, branch, data):
+        effective = self.effective_input(branch, data)
+        for predicate, target in self.choices:
+            if predicate(effective, branch.context):
+                return self.finish(branch, effective), target
+        if self.default is not None:
+            return self.finish(branch, effective), self.default
+        raise StatesError(failures.NO_CHOICE_MATCHED, "No Matches!")
+
+
+class Wait(State):
+    type = "Wait"
+    __slots__ = ("seconds", "timestamp", "seconds_path", "timestamp_path")
+
+    def __init__(self, name: str, spec: dict) -> None:
+        super().__init__(name, spec)
+        self.seconds = spec.get("Seconds")
+        self.timestamp = parse_timestamp(spec["Timestamp"]) if "Timestamp" in spec else None
+        self.seconds_path = compile_path(spec["SecondsPath"]) if "SecondsPath" in spec else None
+        self.timestamp_path = compile_path(spec["TimestampPath"]) if "TimestampPath" in spec else None
+
+    def run(self, branch, data):
+        effective = self.effective_input(branch, data)
+        if self.seconds is not None:
+            seconds = float(self.seconds)
+        elif self.seconds_path is not None:
+            value = select(self.seconds_path, effective, "SecondsPath", branch.context)
+            if type(value) not in (int, float) or value < 0 or (isinstance(value, float) and not value.is_integer()):
+                raise StatesError(failures.RUNTIME,
+                                  f"The SecondsPath parameter must be a non-negative integer. Found: {dumps(value)}")
+            seconds = float(value)
+        else:
+            if self.timestamp is not None:
+                when = self.timestamp
+            else:
+                value = select(self.timestamp_path, effective, "TimestampPath", branch.context)
+                when = parse_timestamp(value)
+                if when is None:
+                    raise StatesError(failures.RUNTIME,
+                                      f"The TimestampPath parameter does not reference a valid ISO-8601 extended "
+                                      f"offset date-time format string: {dumps(value)}")
+            seconds = (when - branch.clock.now()).total_seconds()
+        if seconds > 0:
+            branch.sleep(seconds)
+        return self.finish(branch, effective), self.next
+
+
+class _Recoverable(State):
+    """Task, Parallel and Map: Parameters, ResultSelector, ResultPath, Retry, Catch."""
+
+    __slots__ = ("parameters", "result_selector", "result_path", "retriers", "catchers")
+
+    def __init__(self, name: str, spec: dict, parameters_field: str = "Parameters") -> None:
+        super().__init__(name, spec)
+        self.parameters = Template(spec[parameters_field]) if parameters_field in spec else None
+        self.result_selector = Template(spec["ResultSelector"]) if "ResultSelector" in spec else None
+        self.result_path = _result_path(spec)
+        self.retriers = tuple(
+            Retrier(
+                error_equals=tuple(r["ErrorEquals"]),
+                interval_seconds=r.get("IntervalSeconds", 1),
+                max_attempts=r.get("MaxAttempts", 3),
+                backoff_rate=r.get("BackoffRate", 2.0),
+                max_delay_seconds=r.get("MaxDelaySeconds"),
+                jitter=r.get("JitterStrategy", "NONE"),
+            )
+            for r in spec.get("Retry", ())
+        )
+        self.catchers = tuple(
+            Catcher(
+                error_equals=tuple(c["ErrorEquals"]),
+                next=c["Next"],
+                result_path=_result_path(c),
+            )
+            for c in spec.get("Catch", ())
+        )
+
+    def attempt(self, branch, effective: Any) -> Any:
+        """One try of the state's work, given its effective input; returns the raw result."""
+        raise NotImplementedError
+
+    def run(self, branch, data):
+        effective = self.effective_input(branch, data)
+        retry = RetryState(len(self.retriers)) if self.retriers else None
+        while True:
+            try:
+                result = self.attempt(branch, effective)
+                if self.result_selector is not None:
+                    result = self.result_selector.resolve(result, branch.context)
+                output = _apply_result(self.result_path, data, result)
+                return self.finish(branch, output), self.next
+            except StatesError as exc:
+                if exc.error in failures.TERMINAL:
+                    raise
+                if retry is not None:
+                    delay = retry.next_delay(self.retriers, exc.error)
+                    if delay is not None:
+                        branch.sleep(delay)
+                        branch.retry_count = retry.total
+                        continue
+                catcher = find_catcher(self.catchers, exc.error)
+                if catcher is None:
+                    raise
+                output = _apply_result(catcher.result_path, data, error_output(exc.error, exc.cause))
+                return output, catcher.next
+
+    def parameters_of(self, branch, effective: Any) -> Any:
+        if self.parameters is None:
+            return effective
+        return self.parameters.resolve(effective, branch.context)
+
+
+class Task(_Recoverable):
+    type = "Task"
+    __slots__ = ("resource", "timeout_seconds", "timeout_seconds_path", "heartbeat_seconds",
+                 "heartbeat_seconds_path", "credentials")
+
+    def __init__(self, name: str, spec: dict, resource: "Resource") -> None:
+        super().__init__(name, spec)
+        self.resource = resource
+        self.timeout_seconds = spec.get("TimeoutSeconds")
+        self.timeout_seconds_path = compile_path(spec["TimeoutSecondsPath"]) if "TimeoutSecondsPath" in spec else None
+        self.heartbeat_seconds = spec.get("HeartbeatSeconds")
+        self.heartbeat_seconds_path = (compile_path(spec["HeartbeatSecondsPath"])
+                                       if "HeartbeatSecondsPath" in spec else None)
+        self.credentials = spec.get("Credentials")
+
+    def _seconds(self, constant, path: Path | None, field: str, branch, effective) -> float | None:
+        if path is None:
+            return constant
+        value = select(path, effective, field, branch.context)
+        if type(value) not in (int, float) or value <= 0:
+            raise StatesError(failures.RUNTIME, f"The {field} parameter must be a positive integer. "
+                                                f"Found: {dumps(value)}")
+        return value
+
+    def attempt(self, branch, effective):
+        timeout = self._seconds(self.timeout_seconds, self.timeout_seconds_path, "TimeoutSecondsPath", branch,
+                                effective)
+        heartbeat = self._seconds(self.heartbeat_seconds, self.heartbeat_seconds_path, "HeartbeatSecondsPath",
+                                  branch, effective)
+        return branch.run_task(self, effective, timeout, heartbeat)
+
+
+class Parallel(_Recoverable):
+    type = "Parallel"
+    __slots__ = ("branches",)
+
+    def __init__(self, name: str, spec: dict, branches: list[Program]) -> None:
+        super().__init__(name, spec)
+        self.branches = tuple(branches)
+
+    def attempt(self, branch, effective):
+        params = self.parameters_of(branch, effective)
+        return branch.run_parallel(self, params)
+
+
+class Map(_Recoverable):
+    type = "Map"
+    __slots__ = ("items_path", "item_selector", "processor", "max_concurrency", "max_concurrency_path",
+                 "tolerated_failure_count", "tolerated_failure_percentage", "processor_mode")
+
+    def __init__(self, name: str, spec: dict, processor: Program) -> None:
+        super().__init__(name, spec, parameters_field="__none__")
+        self.items_path = compile_path(spec["ItemsPath"]) if "ItemsPath" in spec else IDENTITY
+        selector = spec.get("ItemSelector", spec.get("Parameters"))
+        self.item_selector = Template(selector) if selector is not None else None
+        self.processor = processor
+        self.max_concurrency = spec.get("MaxConcurrency", 0)
+        self.max_concurrency_path = compile_path(spec["MaxConcurrencyPath"]) if "MaxConcurrencyPath" in spec else None
+        self.tolerated_failure_count = spec.get("ToleratedFailureCount")
+        self.tolerated_failure_percentage = spec.get("ToleratedFailurePercentage")
+        config = (spec.get("ItemProcessor") or {}).get("ProcessorConfig") or {}
+        self.processor_mode = config.get("Mode", "INLINE")
+
+    def attempt(self, branch, effective):
+        items = effective if self.items_path is IDENTITY else select(self.items_path, effective, "ItemsPath",
+                                                                      branch.context)
+        if not isinstance(items, list):
+            raise StatesError(failures.RUNTIME,
+                              f"Invalid path '{self.items_path.text}' : The value at the path must be an array: "
+                              f"{dumps(items)}")
+        concurrency = self.max_concurrency
+        if self.max_concurrency_path is not None:
+            concurrency = select(self.max_concurrency_path, effective, "MaxConcurrencyPath", branch.context)
+            if type(concurrency) is not int or concurrency < 0:
+                raise StatesError(failures.RUNTIME, f"MaxConcurrencyPath must be a non-negative integer. "
+                                                    f"Found: {dumps(concurrency)}")
+        return branch.run_map(self, effective, items, concurrency)
+
+    def tolerated(self, failed: int, total: int) -> bool:
+        if self.tolerated_failure_count is None and self.tolerated_failure_percentage is None:
+            return failed == 0
+        if self.tolerated_failure_count is not None and failed <= self.tolerated_failure_count:
+            return True
+        if self.tolerated_failure_percentage is not None and total and \
+                failed * 100.0 / total <= self.tolerated_failure_percentage:
+            return True
+        return False
+
+
+STATE_TYPES = {"Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"}
+
+__all__ = ["Program", "State", "Pass", "Succeed", "Fail", "Choice", "Wait", "Task", "Parallel", "Map", "IDENTITY",
+           "STATE_TYPES"]
