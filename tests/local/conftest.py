@@ -1,0 +1,22 @@
+"""Fixtures of the local end-to-end tests: local runtimes started as users start them, one per parameter set."""
+import pytest
+
+from tests.support.local_stack import LocalStack
+
+_started: dict = {}
+
+
+@pytest.fixture(scope="session")
+def local_stack_factory():
+    """``factory(overrides, time_scale)`` -> a running LocalStack, shared by the tests that ask for the same one."""
+
+    def factory(overrides: dict | None = None, time_scale: float = 0.01) -> LocalStack:
+        key = (tuple(sorted((overrides or {}).items())), time_scale)
+        if key not in _started:
+            _started[key] = LocalStack(overrides, time_scale)
+        return _started[key]
+
+    yield factory
+    for stack in _started.values():
+        stack.cleanup()
+    _started.clear()
