@@ -18,15 +18,18 @@ from .callbacks import Callbacks
 from .clock import Clock, RealClock
 from .execution import RUNNING, Execution
 from .integrations import Integrations
+from .mocks import ENV_VAR, MockConfig, MockConfigError, MockedCase, load_mock_config
 from .parser import parse_definition
 from .states import Program
 
 
 class Engine:
     def __init__(self, clock: Clock | None = None, integrations: Integrations | None = None,
-                 max_task_workers: int = 64) -> None:
+                 max_task_workers: int = 64, mock_config: Any = None) -> None:
         self.clock = clock or RealClock()
         self.integrations = integrations or Integrations()
+        # Step Functions Local mock config (mocks.py): a path, a dict or a MockConfig; None reads $SFN_MOCK_CONFIG
+        self.mock_config: MockConfig | None = load_mock_config(mock_config)
         self.callbacks = Callbacks()
         self.executions: dict[str, Execution] = {}
         self._lock = threading.Lock()
@@ -50,14 +53,23 @@ class Engine:
 
     def create(self, program: Program, *, arn: str, name: str, state_machine_arn: str, state_machine_name: str,
                input_text: str = "{}", input_value: Any = None, role_arn: str = "",
-               machine_type: str = "STANDARD") -> Execution:
+               machine_type: str = "STANDARD", test_case: str | None = None) -> Execution:
+        """``test_case``: run with the mocks of that test case of the mock config (raises MockConfigError)."""
+        mocks = self.mocked_case(state_machine_name, test_case) if test_case else None
         if input_value is None:
             input_value = json.loads(input_text)
         execution = Execution(self, program, arn, name, state_machine_arn, state_machine_name, input_text,
                               input_value, role_arn, machine_type)
+        execution.mocks = mocks
         with self._lock:
             self.executions[arn] = execution
         return execution
+
+    def mocked_case(self, state_machine_name: str, test_case: str) -> MockedCase:
+        if self.mock_config is None:
+            raise MockConfigError(f"Test case '{test_case}' needs a mock config (Engine(mock_config=...) or "
+                                  f"${ENV_VAR})")
+        return self.mock_config.case(state_machine_name, test_case)
 
     def start(self, program: Program, **kwargs: Any) -> Execution:
         """Create an execution and run it in a new daemon thread."""

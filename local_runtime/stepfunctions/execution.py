@@ -16,6 +16,7 @@ from .failures import ExecutionCancelled, StatesError
 from .history import History, Payload
 from .paths import dumps
 from .states import Map, Parallel, Program, Task
+from .variables import CURRENT as CURRENT_VARIABLES, Scope
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Engine
@@ -23,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 PAYLOAD_LIMIT = 262144  # bytes, state input/output and execution input/output
 
 RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED = "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"
+RUNTIME_CAUSE_PREFIX = "An error occurred while executing the state"
 MAP_CONCURRENCY_CAP = 40  # an inline Map runs at most 40 iterations at once (AWS); MaxConcurrency 0 means this
 
 
@@ -85,6 +87,7 @@ class Execution:
         self.cancel = CancelScope()
         self.done = threading.Event()
         self.redrive_count = 0
+        self.mocks = None  # mocks.MockedCase / SingleMock: mocked Task states answer instead of their integration
         self._lock = threading.Lock()
         self._context_execution = {
             "Id": arn, "Input": input_value, "Name": name, "RoleArn": role_arn, "StartTime": iso(self.start_date),
@@ -117,8 +120,11 @@ class Execution:
             self._finish(SUCCEEDED, branch, "ExecutionSucceeded",
                          {"output": Payload(output, text), "outputDetails": {"truncated": False}}, output=text)
         except StatesError as exc:
-            self._finish(FAILED, branch, "ExecutionFailed", {"error": exc.error, "cause": exc.cause},
-                         error=exc.error, cause=exc.cause)
+            # a Fail state without Error/Cause: AWS leaves the field out (not an empty string)
+            error, cause = exc.error or None, exc.cause or None
+            self._finish(FAILED, branch, "ExecutionFailed",
+                         {k: v for k, v in (("error", error), ("cause", cause)) if v is not None},
+                         error=error, cause=cause)
         except ExecutionCancelled:
             pass  # status, stop date and the closing event were set by stop() / the timeout
         except Exception as exc:  # an engine bug must not leave the execution RUNNING
@@ -159,7 +165,7 @@ class Branch:
     """One thread of control: the current state, its context object, the last history event id."""
 
     __slots__ = ("execution", "engine", "clock", "cancel", "prev", "state_name", "entered_time", "retry_count",
-                 "task_token", "map_item", "history")
+                 "task_token", "map_item", "history", "variables", "assigned", "entered_event")
 
     def __init__(self, execution: Execution, cancel: CancelScope, prev: int, map_item: dict | None = None) -> None:
         self.execution = execution
@@ -173,6 +179,9 @@ class Branch:
         self.retry_count = 0
         self.task_token: str | None = None
         self.map_item = map_item
+        self.variables = Scope()  # workflow variables (variables.py); a child branch gets a read-only copy
+        self.assigned: dict | None = None  # what the running state assigns, committed when it exits
+        self.entered_event = 0  # id of the running state's StateEntered event
 
     def record(self, event_type: str, details: dict | None = None) -> int:
         self.prev = self.history.add(event_type, self.prev, details)
@@ -202,6 +211,13 @@ class Branch:
     # -- the state loop -------------------------------------------------------------------------------------
 
     def run_program(self, program: Program, data: Any) -> Any:
+        token = CURRENT_VARIABLES.set(self.variables)  # $name paths read this branch's variables
+        try:
+            return self._run_states(program, data)
+        finally:
+            CURRENT_VARIABLES.reset(token)
+
+    def _run_states(self, program: Program, data: Any) -> Any:
         states = program.states
         name = program.start_at
         data_text: str | None = None
@@ -213,20 +229,33 @@ class Branch:
             state = states[name]
             state_type = state.type
             self.state_name = name
-            self.entered_time = clock.now()
+            self.entered_time = entered = clock.now()
             self.retry_count = 0
             self.prev = history.add(f"{state_type}StateEntered", self.prev, {
-                "name": name, "input": Payload(data, data_text), "inputDetails": {"truncated": False}})
-            output, next_name = state.run(self, data)
+                "name": name, "input": Payload(data, data_text), "inputDetails": {"truncated": False}}, entered)
+            entered_id = self.entered_event = self.prev
+            self.assigned = None
+            try:
+                output, next_name = state.run(self, data)
+            except StatesError as exc:
+                if exc.error == failures.RUNTIME and not exc.cause.startswith(RUNTIME_CAUSE_PREFIX):
+                    # AWS names the failing state and its StateEntered event in a States.Runtime cause
+                    exc.cause = (f"{RUNTIME_CAUSE_PREFIX} '{name}' (entered at the event id #{entered_id}). "
+                                 f"{exc.cause}")
+                raise
             if self.cancel.is_set():
                 raise ExecutionCancelled()
-            data_text = dumps(output)
+            if output is not data or data_text is None:  # values are immutable: same object, same text
+                data_text = dumps(output)
             if len(data_text) > PAYLOAD_LIMIT // 4 and len(data_text.encode()) > PAYLOAD_LIMIT:
                 raise StatesError(failures.DATA_LIMIT_EXCEEDED,
                                   f"The state/task '{name}' returned a result with a size exceeding the maximum "
                                   f"number of bytes service limit.")
-            self.prev = history.add(f"{state_type}StateExited", self.prev, {
-                "name": name, "output": Payload(output, data_text), "outputDetails": {"truncated": False}})
+            exited = {"name": name, "output": Payload(output, data_text), "outputDetails": {"truncated": False}}
+            if self.assigned:
+                exited["assignedVariables"] = self.variables.commit(self.assigned)
+                exited["assignedVariablesDetails"] = {"truncated": False}
+            self.prev = history.add(f"{state_type}StateExited", self.prev, exited)
             if next_name is None:
                 return output
             name = next_name
@@ -284,11 +313,17 @@ class Branch:
         self._drop_token()
         if self.cancel.is_set():
             raise ExecutionCancelled()
+        result_payload = Payload(result)
+        if len(result_payload.text) > PAYLOAD_LIMIT // 4 and len(result_payload.text.encode()) > PAYLOAD_LIMIT:
+            # AWS: a task result over 256 KiB fails the state even when ResultSelector/ResultPath would drop it
+            raise StatesError(failures.DATA_LIMIT_EXCEEDED,
+                              f"The state/task '{resource.arn}' returned a result with a size exceeding the maximum "
+                              f"number of bytes service limit.")
         if lambda_style:
-            self.record("LambdaFunctionSucceeded", {"output": Payload(result), "outputDetails": {"truncated": False}})
+            self.record("LambdaFunctionSucceeded", {"output": result_payload, "outputDetails": {"truncated": False}})
         else:
             self.record("TaskSucceeded", {"resourceType": resource.resource_type, "resource": resource.resource_name,
-                                          "output": Payload(result), "outputDetails": {"truncated": False}})
+                                          "output": result_payload, "outputDetails": {"truncated": False}})
         return result
 
     def _drop_token(self) -> None:
@@ -298,6 +333,12 @@ class Branch:
 
     def _call_with_timeout(self, resource, params: Any, timeout: float | None, heartbeat: float | None) -> Any:
         integrations = self.engine.integrations
+        mocks = self.execution.mocks
+        if mocks is not None and mocks.covers(self.state_name):
+            return mocks.respond(self.state_name)  # mocks.py: a mocked result, or raises the mocked error
+        if resource.pattern in ("sync", "sync:2") and getattr(integrations, "nested", None) is not None \
+                and resource.service == "states":
+            return integrations.nested.run_sync(self, resource, params, timeout)  # nested.py: waits for the child
         if resource.callback:
             token = self.task_token
             submitted = self._call_bounded(lambda: integrations.call(resource, params), timeout)
@@ -348,6 +389,7 @@ class Branch:
                         return
                     next_index[0] += 1
                 child = Branch(self.execution, scope, 0)
+                child.variables = self.variables.child()
                 try:
                     child.prev = on_start(index, child)
                     results[index] = jobs[index](child)
@@ -362,13 +404,14 @@ class Branch:
 
         try:
             threads = min(concurrency or len(jobs), len(jobs))
-            if threads <= 1:
+            # this thread would only wait: it runs one of the workers itself (one thread fewer to start)
+            pool = [threading.Thread(target=worker, daemon=True, name=f"sfn-{self.state_name}-{i}")
+                    for i in range(1, threads)]
+            for thread in pool:
+                thread.start()
+            try:
                 worker()
-            else:
-                pool = [threading.Thread(target=worker, daemon=True, name=f"sfn-{self.state_name}-{i}")
-                        for i in range(threads)]
-                for thread in pool:
-                    thread.start()
+            finally:
                 for thread in pool:
                     thread.join()
         finally:
@@ -381,7 +424,7 @@ class Branch:
         started = self.record("ParallelStateStarted")
         jobs = [(lambda program: (lambda child: child.run_program(program, params)))(p) for p in state.branches]
         results, errors = self._run_children(
-            jobs, len(jobs),
+            jobs, 1 if state.inline else len(jobs),
             on_start=lambda index, child: started,
             on_success=lambda index, child: None,
             on_failure=lambda index, child, exc: False,
@@ -409,7 +452,12 @@ class Branch:
                     child.map_item = {"Index": index, "Value": item}
                     child.state_name = parent_context.state_name
                     child.entered_time = parent_context.entered_time
-                    item = selector.resolve(effective, child.context)
+                    child.entered_event = parent_context.entered_event
+                    token = CURRENT_VARIABLES.set(child.variables)  # this may be a worker thread
+                    try:
+                        item = selector.resolve(effective, child.context)
+                    finally:
+                        CURRENT_VARIABLES.reset(token)
                     child.map_item = None
                 return child.run_program(processor, item)
             return job
@@ -430,6 +478,8 @@ class Branch:
 
         jobs = [job_for(i) for i in range(len(items))]
         cap = concurrency if concurrency and concurrency > 0 else MAP_CONCURRENCY_CAP
+        if state.inline:
+            cap = 1  # iterations that never wait run back to back in this thread (states.never_waits)
         results, errors = self._run_children(jobs, cap, on_start, on_success, on_failure)
         self.prev = self.history.last_id()
         if errors:

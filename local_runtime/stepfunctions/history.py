@@ -44,8 +44,9 @@ class History:
         self._events: list[tuple[int, int, datetime, str, dict | None]] = []
         self._lock = threading.Lock()
 
-    def add(self, event_type: str, previous: int, details: dict | None = None) -> int:
-        now = self._clock.now()
+    def add(self, event_type: str, previous: int, details: dict | None = None, now: datetime | None = None) -> int:
+        if now is None:
+            now = self._clock.now()
         with self._lock:
             event_id = len(self._events) + 1
             self._events.append((event_id, previous, now, event_type, details))

@@ -10,19 +10,15 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from statelint.config import Config as _LintConfig
-from statelint.linter import Linter as _Linter
-from statelint.problem import ProblemType as _ProblemType
-
 from .. import errors
 from .choice import ChoiceRuleError, compile_rule, parse_timestamp
 from .failures import ALL
 from .integrations import UnknownResource, parse_resource
+from .jsonata_mode import JSONATA, JSONPATH, build_state, field_problems, is_expression, state_language
 from .paths import PathSyntaxError, compile_path, compile_reference_path
 from .states import STATE_TYPES, Choice, Fail, Map, Parallel, Pass, Program, Succeed, Task, Wait
+from .validation import more_problems
 
-# statelint false positives: ${...} placeholders substituted later, integer BackoffRate, JSONPath variables
-_LINT_CONFIG = _LintConfig({_ProblemType.URI, _ProblemType.FLOAT})
 _TERMINAL_TYPES = {"Choice", "Succeed", "Fail"}
 
 
@@ -52,16 +48,17 @@ def _parse_cached(text: str) -> Program:
                                        "must be a JSON object at /'")
     problems = _Problems()
     program = _parse_program(document, "", problems)
-    if not problems.items:
-        lint = [p for p in _Linter.validate(document, _LINT_CONFIG) if "$var" not in p and "Assign" not in p]
-        for message in lint:
-            problems.items.append(f"SCHEMA_VALIDATION_FAILED: {message}")
+    # statelint and the checks it misses (validation.py, cached per definition hash); statelint only repeats
+    # what our checks found, so it runs when they found nothing
+    for code, message, where in more_problems(document, text, lint=not problems.items):
+        problems.add(code, message, where)
     if problems.items:
         raise errors.InvalidDefinition("Invalid State Machine Definition: '" + ", ".join(problems.items) + "'")
     return program
 
 
-def _parse_program(doc: Any, where: str, problems: _Problems) -> Program | None:
+def _parse_program(doc: Any, where: str, problems: _Problems, language: str | None = None) -> Program | None:
+    """``language``: the query language the states inherit (None: the top level, which sets its own)."""
     if not isinstance(doc, dict):
         problems.add("SCHEMA_VALIDATION_FAILED", "Expected an object", where or "/")
         return None
@@ -76,11 +73,17 @@ def _parse_program(doc: Any, where: str, problems: _Problems) -> Program | None:
     if start_at not in states_doc:
         problems.add("MISSING_TRANSITION_TARGET", f"Missing 'Next' target: {start_at}", f"{where}/StartAt")
     timeout = doc.get("TimeoutSeconds")
+    if language is None:
+        language = doc.get("QueryLanguage", JSONPATH)
+        if language not in (JSONPATH, JSONATA):
+            problems.add("SCHEMA_VALIDATION_FAILED", "The field 'QueryLanguage' should have one of these values: "
+                         "[JSONPath, JSONata]", f"{where}/QueryLanguage")
+            language = JSONPATH
     states: dict = {}
     targets: dict[str, list[str]] = {}
     for name, spec in states_doc.items():
         state_where = f"{where}/States/{name}"
-        state = _parse_state(name, spec, state_where, problems, states_doc, targets)
+        state = _parse_state(name, spec, state_where, problems, states_doc, targets, language)
         if state is not None:
             states[name] = state
     # reachability from StartAt
@@ -95,7 +98,7 @@ def _parse_program(doc: Any, where: str, problems: _Problems) -> Program | None:
         for name in states_doc:
             if name not in seen:
                 problems.add("UNREACHABLE_STATE", f"State \"{name}\" is not reachable.", f"{where}/States/{name}")
-    return Program(start_at, states, timeout, doc.get("Comment"), doc.get("QueryLanguage", "JSONPath"))
+    return Program(start_at, states, timeout, doc.get("Comment"), language)
 
 
 def _check_target(target: Any, field_where: str, problems: _Problems, states_doc: dict, out: list[str]) -> None:
@@ -121,7 +124,7 @@ def _check_error_equals(entries: Any, field: str, where: str, problems: _Problem
             continue
         if ALL in names and (len(names) != 1 or i != len(entries) - 1):
             problems.add("SCHEMA_VALIDATION_FAILED",
-                         f"States.ALL must appear alone in ErrorEquals and in the last {field[:-1].lower()}er"
+                         "States.ALL must appear alone in ErrorEquals and in the last catcher"
                          if field == "Catch" else
                          "States.ALL must appear alone in ErrorEquals and in the last retrier",
                          f"{where}/{field}[{i}]/ErrorEquals")
@@ -136,6 +139,8 @@ def _check_paths(spec: dict, where: str, problems: _Problems) -> bool:
         value = spec.get(field)
         if value is None:
             continue
+        if field in ("ErrorPath", "CausePath") and isinstance(value, str) and value.startswith("States."):
+            continue  # an intrinsic function call (AWS Fail state docs); the Fail state compiles and checks it
         try:
             compile_path(value)
         except (PathSyntaxError, TypeError):
@@ -153,7 +158,7 @@ def _check_paths(spec: dict, where: str, problems: _Problems) -> bool:
 
 
 def _parse_state(name: str, spec: Any, where: str, problems: _Problems, states_doc: dict,
-                 targets: dict[str, list[str]]):
+                 targets: dict[str, list[str]], inherited: str = JSONPATH):
     if not isinstance(spec, dict):
         problems.add("SCHEMA_VALIDATION_FAILED", "A state must be an object", where)
         return None
@@ -175,7 +180,12 @@ def _parse_state(name: str, spec: Any, where: str, problems: _Problems, states_d
             if field in spec:
                 problems.add("SCHEMA_VALIDATION_FAILED", f"Field '{field}' is not supported by {state_type} states",
                              f"{where}/{field}")
-    ok = _check_paths(spec, where, problems)
+    # query language (jsonata_mode.py): fields of the other language, JSONata syntax, Assign variable names
+    language, found = state_language(spec, inherited, where)
+    found += field_problems(spec, state_type, language, where)
+    for code, message, field_where in found:
+        problems.add(code, message, field_where)
+    ok = _check_paths(spec, where, problems) and not found
     ok = _check_error_equals(spec.get("Retry"), "Retry", where, problems) and ok
     ok = _check_error_equals(spec.get("Catch"), "Catch", where, problems) and ok
     for i, catcher in enumerate(spec.get("Catch") or ()):
@@ -191,6 +201,8 @@ def _parse_state(name: str, spec: Any, where: str, problems: _Problems, states_d
     if not ok:
         return None
     try:
+        if language == JSONATA and state_type in ("Pass", "Succeed", "Fail"):
+            return build_state(state_type, name, spec)
         if state_type == "Pass":
             return Pass(name, spec)
         if state_type == "Succeed":
@@ -203,46 +215,52 @@ def _parse_state(name: str, spec: Any, where: str, problems: _Problems, states_d
                 problems.add("SCHEMA_VALIDATION_FAILED", "Exactly one of these fields is required: [Seconds, "
                              "SecondsPath, Timestamp, TimestampPath]", where)
                 return None
-            if "Timestamp" in spec and parse_timestamp(spec["Timestamp"]) is None:
+            if "Timestamp" in spec and not is_expression(spec["Timestamp"]) and \
+                    parse_timestamp(spec["Timestamp"]) is None:
                 problems.add("SCHEMA_VALIDATION_FAILED", "The value for the field 'Timestamp' must be a valid "
                              "ISO-8601 timestamp", f"{where}/Timestamp")
                 return None
-            return Wait(name, spec)
+            return build_state("Wait", name, spec) if language == JSONATA else Wait(name, spec)
         if state_type == "Choice":
-            return _parse_choice(name, spec, where, problems, states_doc, out)
+            return _parse_choice(name, spec, where, problems, states_doc, out, language)
         if state_type == "Task":
             try:
                 resource = parse_resource(spec.get("Resource"))
             except UnknownResource as exc:
                 problems.add("SCHEMA_VALIDATION_FAILED", str(exc), f"{where}/Resource")
                 return None
-            return Task(name, spec, resource)
+            return build_state("Task", name, spec, resource) if language == JSONATA else Task(name, spec, resource)
         if state_type == "Parallel":
             branches = []
             for i, branch in enumerate(spec.get("Branches") or ()):
-                program = _parse_program(branch, f"{where}/Branches[{i}]", problems)
+                program = _parse_program(branch, f"{where}/Branches[{i}]", problems, language)
                 if program is None:
                     return None
                 branches.append(program)
             if not branches:
                 problems.add("SCHEMA_VALIDATION_FAILED", "These fields are required: [Branches]", where)
                 return None
+            if language == JSONATA:
+                return build_state("Parallel", name, spec, branches=branches)
             return Parallel(name, spec, branches)
         if state_type == "Map":
             field = "ItemProcessor" if "ItemProcessor" in spec else "Iterator"
             if field not in spec:
                 problems.add("SCHEMA_VALIDATION_FAILED", "These fields are required: [ItemProcessor]", where)
                 return None
-            processor = _parse_program(spec[field], f"{where}/{field}", problems)
+            processor = _parse_program(spec[field], f"{where}/{field}", problems, language)
             if processor is None:
                 return None
+            if language == JSONATA:
+                return build_state("Map", name, spec, processor=processor)
             return Map(name, spec, processor)
     except PathSyntaxError as exc:
         problems.add("SCHEMA_VALIDATION_FAILED", str(exc), where)
     return None
 
 
-def _parse_choice(name: str, spec: dict, where: str, problems: _Problems, states_doc: dict, out: list[str]):
+def _parse_choice(name: str, spec: dict, where: str, problems: _Problems, states_doc: dict, out: list[str],
+                  language: str = JSONPATH):
     choices = spec.get("Choices")
     if not isinstance(choices, list) or not choices:
         problems.add("SCHEMA_VALIDATION_FAILED", "These fields are required: [Choices]", where)
@@ -257,7 +275,10 @@ def _parse_choice(name: str, spec: dict, where: str, problems: _Problems, states
             problems.add("MISSING_TRANSITION_TARGET", "A Choice rule needs a 'Next'", f"{rule_where}/Next")
             continue
         _check_target(rule["Next"], f"{rule_where}/Next", problems, states_doc, out)
-        body = {k: v for k, v in rule.items() if k not in ("Next", "Comment")}
+        if language == JSONATA:  # a Condition expression (checked by field_problems)
+            compiled.append(None)
+            continue
+        body = {k: v for k, v in rule.items() if k not in ("Next", "Comment", "Assign")}
         try:
             compiled.append((compile_rule(body), rule["Next"]))
         except (ChoiceRuleError, PathSyntaxError, TypeError, AttributeError) as exc:
@@ -266,4 +287,6 @@ def _parse_choice(name: str, spec: dict, where: str, problems: _Problems, states
         _check_target(spec["Default"], f"{where}/Default", problems, states_doc, out)
     if len(compiled) != len(choices):
         return None
+    if language == JSONATA:
+        return build_state("Choice", name, spec)
     return Choice(name, spec, compiled)

@@ -23,9 +23,12 @@ from .failures import INTRINSIC_FAILURE, RESULT_PATH_MATCH_FAILURE, RUNTIME, Sta
 _MISSING = object()
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # built once: dumps runs on every state
+
+
 def dumps(value: Any) -> str:
     """Compact JSON, as Step Functions writes inputs, outputs and messages."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _COMPACT.encode(value)
 
 
 class PathSyntaxError(ValueError):
@@ -122,6 +125,9 @@ class Path:
 
 @lru_cache(maxsize=8192)
 def compile_path(text: str) -> Path:
+    if isinstance(text, str) and len(text) > 1 and text[0] == "$" and (text[1].isalpha() or text[1] == "_"):
+        from .variables import VariablePath  # ``$name...``: a workflow variable (variables.py)
+        return VariablePath(text)
     return Path(text)
 
 
@@ -186,6 +192,11 @@ def select(path: Path | None, data: Any, field: str, context: Callable[[], dict]
     try:
         return path.find(context() if path.context else data)
     except PathNotFound:
+        if field in ("InputPath", "OutputPath") and path.keys is not None:
+            # AWS words these two as its JSONPath library does: Invalid path '$.a' : No results for path: $['a']
+            steps = "".join(f"[{key}]" if type(key) is int else f"['{key}']" for key in path.keys)
+            raise StatesError(RUNTIME, f"Invalid path '{path.text}' : No results for path: "
+                                       f"{'$$' if path.context else '$'}{steps}") from None
         raise not_found(path.text, field, context() if path.context else data) from None
 
 

@@ -47,6 +47,8 @@ class Catcher:
     next: str
     result_path: ReferencePath | None  # None: discard the error output (ResultPath null)
     result_path_set: bool = True
+    assign: Any = None  # the catcher's Assign (JSONPath template or JSONata template), evaluated on the error output
+    output: Any = None  # JSONata only: the catcher's Output (default: the error output)
 
 
 class RetryState:

@@ -17,6 +17,7 @@ from typing import Any
 from .. import errors
 from .engine import Engine
 from .execution import PAYLOAD_LIMIT, RUNNING, Execution
+from .mocks import MockConfigError
 from .states import Program
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
@@ -171,6 +172,35 @@ class StepFunctionsService:
         m.revision_id = str(uuid.uuid4())
         return {"updateDate": _epoch(m.update_date), "revisionId": m.revision_id}
 
+    def _validate_state_machine_definition(self, body: dict) -> dict:
+        from .validation import ERROR, WARNING, validate_response
+
+        definition = self._required(body, "definition")
+        severity = body.get("severity") or ERROR
+        machine_type = body.get("type") or "STANDARD"
+        max_results = body.get("maxResults") or 100
+        if severity not in (ERROR, WARNING):
+            raise errors.ValidationException(f"1 validation error detected: Value '{severity}' at 'severity' failed "
+                                             f"to satisfy constraint: Member must satisfy enum value set: "
+                                             f"[ERROR, WARNING]")
+        if machine_type not in ("STANDARD", "EXPRESS"):
+            raise errors.ValidationException(f"1 validation error detected: Value '{machine_type}' at 'type' failed "
+                                             f"to satisfy constraint: Member must satisfy enum value set: "
+                                             f"[STANDARD, EXPRESS]")
+        if not isinstance(max_results, int) or not 0 <= max_results <= 100:
+            raise errors.ValidationException(f"1 validation error detected: Value '{max_results}' at 'maxResults' "
+                                             f"failed to satisfy constraint: Member must have value less than or "
+                                             f"equal to 100")
+        if not isinstance(definition, str):
+            raise errors.ValidationException("1 validation error detected: Value at 'definition' failed to satisfy "
+                                             "constraint: Member must be a string")
+        return validate_response(definition, severity, max_results)
+
+    def _test_state(self, body: dict) -> dict:
+        from .test_state import TestStateRunner
+
+        return TestStateRunner(self.engine, self.region, self.account_id).run(body)
+
     def _delete_state_machine(self, body: dict) -> dict:
         arn = self._required(body, "stateMachineArn")
         self._machine(arn)
@@ -180,8 +210,26 @@ class StepFunctionsService:
 
     # -- executions -----------------------------------------------------------------------------------------
 
+    def _test_case(self, body: dict) -> str | None:
+        """Step Functions Local's ``<state machine ARN>#<test case>``: the mock config's test case to run with."""
+        arn = body.get("stateMachineArn")
+        if not isinstance(arn, str) or "#" not in arn:
+            return None
+        case = arn.split("#", 1)[1]
+        if not case:
+            raise errors.InvalidArn(f"Invalid Arn: 'Resource type not valid in this context: {arn}'")
+        return case
+
+    def _mocks_or_error(self, machine: StateMachine, test_case: str | None) -> None:
+        if test_case is not None:
+            try:
+                self.engine.mocked_case(machine.name, test_case)
+            except MockConfigError as exc:
+                raise errors.ValidationException(str(exc)) from None
+
     def _prepare(self, body: dict) -> tuple[StateMachine, str, str, Any]:
-        machine = self._machine(self._required(body, "stateMachineArn"))
+        arn = self._required(body, "stateMachineArn")
+        machine = self._machine(arn.split("#", 1)[0] if isinstance(arn, str) else arn)
         name = body.get("name") or str(uuid.uuid4())
         if not isinstance(name, str) or not _STANDARD_NAME.match(name):
             raise errors.InvalidName(f"Invalid Name: '{name}'")
@@ -201,6 +249,8 @@ class StepFunctionsService:
 
     def _start_execution(self, body: dict) -> dict:
         machine, name, input_text, input_value = self._prepare(body)
+        test_case = self._test_case(body)
+        self._mocks_or_error(machine, test_case)
         kind = "express" if machine.type == "EXPRESS" else "execution"
         arn = f"arn:aws:states:{self.region}:{self.account_id}:{kind}:{machine.name}:{name}"
         with self._lock:
@@ -212,7 +262,7 @@ class StepFunctionsService:
             execution = self.engine.create(machine.program, arn=arn, name=name, state_machine_arn=machine.arn,
                                            state_machine_name=machine.name, input_text=input_text,
                                            input_value=input_value, role_arn=machine.role_arn,
-                                           machine_type=machine.type)
+                                           machine_type=machine.type, test_case=test_case)
             machine.executions.append(arn)
             self._execution_machine[arn] = machine
         threading.Thread(target=execution.run, daemon=True, name=f"sfn-exec-{name}"[:60]).start()
@@ -223,10 +273,13 @@ class StepFunctionsService:
         if machine.type != "EXPRESS":
             raise errors.StateMachineTypeNotSupported("This operation is not supported by this type of state "
                                                       "machine")
+        test_case = self._test_case(body)
+        self._mocks_or_error(machine, test_case)
         arn = f"arn:aws:states:{self.region}:{self.account_id}:express:{machine.name}:{name}:{uuid.uuid4()}"
         execution = self.engine.run_sync(machine.program, arn=arn, name=name, state_machine_arn=machine.arn,
                                          state_machine_name=machine.name, input_text=input_text,
-                                         input_value=input_value, role_arn=machine.role_arn, machine_type="EXPRESS")
+                                         input_value=input_value, role_arn=machine.role_arn, machine_type="EXPRESS",
+                                         test_case=test_case)
         out = self._execution_fields(execution)
         out["billingDetails"] = {"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": 100}
         return out

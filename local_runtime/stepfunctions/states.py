@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any, Callable
 from . import failures
 from .choice import parse_timestamp
 from .failures import StatesError
-from .paths import Path, ReferencePath, Template, compile_path, compile_reference_path, dumps, select
+from .paths import (Path, PathNotFound, PathSyntaxError, ReferencePath, Template, compile_path, compile_reference_path, dumps,
+                    select)
 from .retry import Catcher, Retrier, RetryState, error_output, find_catcher
+from .variables import jsonpath_assign
 
 if TYPE_CHECKING:  # pragma: no cover
     from .execution import Branch
@@ -36,7 +38,7 @@ class Program:
 
 class State:
     type = "State"
-    __slots__ = ("name", "next", "end", "input_path", "output_path")
+    __slots__ = ("name", "next", "end", "input_path", "output_path", "assign")
 
     def __init__(self, name: str, spec: dict) -> None:
         self.name = name
@@ -44,6 +46,7 @@ class State:
         self.end = bool(spec.get("End", False))
         self.input_path = _opt_path(spec, "InputPath")
         self.output_path = _opt_path(spec, "OutputPath")
+        self.assign = jsonpath_assign(spec)  # variables.py; the branch commits what a state assigns
 
     def run(self, branch: "Branch", data: Any) -> tuple[Any, str | None]:
         raise NotImplementedError
@@ -99,6 +102,8 @@ class Pass(State):
         if self.parameters is not None:
             effective = self.parameters.resolve(effective, branch.context)
         result = self.result if self.has_result else effective
+        if self.assign is not None:
+            branch.assigned = self.assign.resolve(result, branch.context)
         return self.finish(branch, _apply_result(self.result_path, data, result)), self.next
 
 
@@ -110,6 +115,17 @@ class Succeed(State):
         return self.finish(branch, self.effective_input(branch, data)), None
 
 
+def _path_or_intrinsic(text: str):
+    """ErrorPath / CausePath: a path, or an intrinsic function call such as ``States.Format(...)``."""
+    if isinstance(text, str) and text.startswith("States."):
+        from .intrinsics import IntrinsicSyntaxError, parse_intrinsic
+        try:
+            return parse_intrinsic(text)
+        except IntrinsicSyntaxError as exc:
+            raise PathSyntaxError(str(exc)) from None
+    return compile_path(text)
+
+
 class Fail(State):
     type = "Fail"
     __slots__ = ("error", "cause", "error_path", "cause_path")
@@ -118,13 +134,16 @@ class Fail(State):
         super().__init__(name, spec)
         self.error = spec.get("Error")
         self.cause = spec.get("Cause")
-        self.error_path = compile_path(spec["ErrorPath"]) if "ErrorPath" in spec else None
-        self.cause_path = compile_path(spec["CausePath"]) if "CausePath" in spec else None
+        self.error_path = _path_or_intrinsic(spec["ErrorPath"]) if "ErrorPath" in spec else None
+        self.cause_path = _path_or_intrinsic(spec["CausePath"]) if "CausePath" in spec else None
 
-    def _value(self, path: Path | None, constant: str | None, field: str, branch, data) -> str | None:
+    def _value(self, path, constant: str | None, field: str, branch, data) -> str | None:
         if path is None:
             return constant
-        value = select(path, data, field, branch.context)
+        if isinstance(path, Path):
+            value = select(path, data, field, branch.context)
+        else:  # an intrinsic function call (AWS: ErrorPath/CausePath may be one that returns a string)
+            value = path.evaluate(data, branch.context)
         if not isinstance(value, str):
             raise StatesError(failures.RUNTIME,
                               f"The value at the JSONPath '{path.text}' for the field '{field}' must be a string")
@@ -138,21 +157,32 @@ class Fail(State):
 
 class Choice(State):
     type = "Choice"
-    __slots__ = ("choices", "default")
+    __slots__ = ("choices", "default", "rule_assigns")
 
     def __init__(self, name: str, spec: dict, choices: list[tuple[Callable, str]]) -> None:
         super().__init__(name, spec)
         self.choices = tuple(choices)
+        # a matching rule's Assign (None when it has none); the state's Assign goes with the Default
+        self.rule_assigns = tuple(jsonpath_assign(rule) for rule in spec.get("Choices", ())[:len(self.choices)])
         self.default = spec.get("Default")
 
     def run(self, branch, data):
         effective = self.effective_input(branch, data)
-        for predicate, target in self.choices:
+        for i, (predicate, target) in enumerate(self.choices):
             if predicate(effective, branch.context):
+                if self.rule_assigns[i] is not None:
+                    branch.assigned = self.rule_assigns[i].resolve(effective, branch.context)
                 return self.finish(branch, effective), target
         if self.default is not None:
+            if self.assign is not None:
+                branch.assigned = self.assign.resolve(effective, branch.context)
             return self.finish(branch, effective), self.default
         raise StatesError(failures.NO_CHOICE_MATCHED, "No Matches!")
+
+
+def _shown(value: Any) -> str:
+    """A value in a Wait error message: strings bare, other values as JSON (``$.s == 0``, ``$.s == -1``)."""
+    return value if isinstance(value, str) else dumps(value)
 
 
 class Wait(State):
@@ -171,10 +201,18 @@ class Wait(State):
         if self.seconds is not None:
             seconds = float(self.seconds)
         elif self.seconds_path is not None:
-            value = select(self.seconds_path, effective, "SecondsPath", branch.context)
-            if type(value) not in (int, float) or value < 0 or (isinstance(value, float) and not value.is_integer()):
-                raise StatesError(failures.RUNTIME,
-                                  f"The SecondsPath parameter must be a non-negative integer. Found: {dumps(value)}")
+            path = self.seconds_path
+            try:
+                value = path.find(branch.context() if path.context else effective)
+            except PathNotFound:
+                raise StatesError(failures.RUNTIME, f"The SecondsPath parameter does not reference an input value: "
+                                                    f"{path.text}") from None
+            if type(value) not in (int, float) or (isinstance(value, float) and not value.is_integer()):
+                raise StatesError(failures.RUNTIME, f"The SecondsPath parameter cannot be parsed as a long value: "
+                                                    f"{path.text} == {_shown(value)}")
+            if value < 0:
+                raise StatesError(failures.RUNTIME, f"The SecondsPath parameter references a negative value: "
+                                                    f"{path.text} == {_shown(value)}")
             seconds = float(value)
         else:
             if self.timestamp is not None:
@@ -185,10 +223,13 @@ class Wait(State):
                 if when is None:
                     raise StatesError(failures.RUNTIME,
                                       f"The TimestampPath parameter does not reference a valid ISO-8601 extended "
-                                      f"offset date-time format string: {dumps(value)}")
+                                      f"offset date-time format string: {self.timestamp_path.text} == "
+                                      f"{_shown(value)}")
             seconds = (when - branch.clock.now()).total_seconds()
         if seconds > 0:
             branch.sleep(seconds)
+        if self.assign is not None:
+            branch.assigned = self.assign.resolve(effective, branch.context)
         return self.finish(branch, effective), self.next
 
 
@@ -218,6 +259,7 @@ class _Recoverable(State):
                 error_equals=tuple(c["ErrorEquals"]),
                 next=c["Next"],
                 result_path=_result_path(c),
+                assign=jsonpath_assign(c),
             )
             for c in spec.get("Catch", ())
         )
@@ -232,10 +274,7 @@ class _Recoverable(State):
         while True:
             try:
                 result = self.attempt(branch, effective)
-                if self.result_selector is not None:
-                    result = self.result_selector.resolve(result, branch.context)
-                output = _apply_result(self.result_path, data, result)
-                return self.finish(branch, output), self.next
+                return self.succeed(branch, data, result), self.next
             except StatesError as exc:
                 if exc.error in failures.TERMINAL:
                     raise
@@ -248,8 +287,22 @@ class _Recoverable(State):
                 catcher = find_catcher(self.catchers, exc.error)
                 if catcher is None:
                     raise
-                output = _apply_result(catcher.result_path, data, error_output(exc.error, exc.cause))
-                return output, catcher.next
+                return self.caught(branch, data, catcher, exc), catcher.next
+
+    def succeed(self, branch, data: Any, result: Any) -> Any:
+        """The state's output after a successful attempt (Assign on the raw result, ResultSelector, ResultPath,
+        OutputPath); a failure here is retried and caught like the attempt's."""
+        if self.assign is not None:
+            branch.assigned = self.assign.resolve(result, branch.context)
+        if self.result_selector is not None:
+            result = self.result_selector.resolve(result, branch.context)
+        return self.finish(branch, _apply_result(self.result_path, data, result))
+
+    def caught(self, branch, data: Any, catcher: Catcher, exc: StatesError) -> Any:
+        """The output a catcher gives: its Assign on the error output, then its ResultPath."""
+        error = error_output(exc.error, exc.cause)
+        branch.assigned = catcher.assign.resolve(error, branch.context) if catcher.assign is not None else None
+        return _apply_result(catcher.result_path, data, error)
 
     def parameters_of(self, branch, effective: Any) -> Any:
         if self.parameters is None:
@@ -291,11 +344,12 @@ class Task(_Recoverable):
 
 class Parallel(_Recoverable):
     type = "Parallel"
-    __slots__ = ("branches",)
+    __slots__ = ("branches", "inline")
 
     def __init__(self, name: str, spec: dict, branches: list[Program]) -> None:
         super().__init__(name, spec)
         self.branches = tuple(branches)
+        self.inline = all(never_waits(p) for p in self.branches)
 
     def attempt(self, branch, effective):
         params = self.parameters_of(branch, effective)
@@ -305,7 +359,7 @@ class Parallel(_Recoverable):
 class Map(_Recoverable):
     type = "Map"
     __slots__ = ("items_path", "item_selector", "processor", "max_concurrency", "max_concurrency_path",
-                 "tolerated_failure_count", "tolerated_failure_percentage", "processor_mode")
+                 "tolerated_failure_count", "tolerated_failure_percentage", "processor_mode", "inline")
 
     def __init__(self, name: str, spec: dict, processor: Program) -> None:
         super().__init__(name, spec, parameters_field="__none__")
@@ -313,6 +367,7 @@ class Map(_Recoverable):
         selector = spec.get("ItemSelector", spec.get("Parameters"))
         self.item_selector = Template(selector) if selector is not None else None
         self.processor = processor
+        self.inline = never_waits(processor)
         self.max_concurrency = spec.get("MaxConcurrency", 0)
         self.max_concurrency_path = compile_path(spec["MaxConcurrencyPath"]) if "MaxConcurrencyPath" in spec else None
         self.tolerated_failure_count = spec.get("ToleratedFailureCount")
@@ -347,6 +402,22 @@ class Map(_Recoverable):
 
 
 STATE_TYPES = {"Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"}
+
+
+def never_waits(program: Program) -> bool:
+    """True when every state of ``program`` only computes: no Task, no Wait, no Parallel or Map that waits.
+
+    Parallel branches and Map iterations made of such states are run one after another in the calling thread:
+    they never block, so threads would only add start-up and switching costs (the GIL runs one at a time
+    anyway). Results are the same; the history is one of the interleavings concurrent branches may produce.
+    """
+    for state in program.states.values():
+        if state.type in ("Pass", "Choice", "Succeed", "Fail"):
+            continue
+        if getattr(state, "inline", False):
+            continue
+        return False
+    return True
 
 __all__ = ["Program", "State", "Pass", "Succeed", "Fail", "Choice", "Wait", "Task", "Parallel", "Map", "IDENTITY",
            "STATE_TYPES"]

@@ -39,8 +39,7 @@ def test_missing_input_path_message():
     with pytest.raises(StatesError) as info:
         select(compile_path("$.x"), {"a": 1}, "InputPath", ctx)
     assert info.value.error == "States.Runtime"
-    assert info.value.cause == ("The JSONPath '$.x' specified for the field 'InputPath' could not be found in the "
-                                "input '{\"a\":1}'")
+    assert info.value.cause == "Invalid path '$.x' : No results for path: $['x']"
 
 
 def test_null_path_selects_empty_object():
@@ -72,7 +71,8 @@ def test_parameters_missing_path_is_runtime_error():
     execution = run({"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"v.$": "$.nope"}, "End": True}}},
                     {"a": 1})
     assert (execution.status, execution.error) == ("FAILED", "States.Runtime")
-    assert execution.cause == ("The JSONPath '$.nope' specified for the field 'v.$' could not be found in the input "
+    assert execution.cause == ("An error occurred while executing the state 'P' (entered at the event id #2). "
+                               "The JSONPath '$.nope' specified for the field 'v.$' could not be found in the input "
                                "'{\"a\":1}'")
 
 
