@@ -26,11 +26,15 @@ def _banner(runtime) -> str:
         f"  API (API Gateway REST)    {runtime.api_server.url if runtime.api_server else '-'}"
         f"   stage path: /{getattr(runtime, 'api_stage', '')}/",
         f"  AWS endpoint              {runtime.endpoint_url}   (export AWS_ENDPOINT_URL={runtime.endpoint_url})",
+        "                            StartSyncExecution from boto3/CLI also needs AWS_DISABLE_HOST_PREFIX_INJECTION=true",
         f"  health / outputs          {runtime.endpoint_url}/_local/health   {runtime.endpoint_url}/_local/outputs",
         f"  parameters                {' '.join(f'{k}={v}' for k, v in runtime.stack.parameters.items())}",
         f"  TIME_SCALE                {runtime.settings.time_scale}",
         "  outputs:",
         *[f"    {key:<24}{value}" for key, value in outputs.items()],
+        *([f"  API keys (x-api-key)      {runtime.endpoint_url}/_local/api-keys"]
+          + [f"    {k.logical_id:<24}{k.value}{'' if k.usable else '   (not usable: disabled or in no usage plan)'}"
+             for k in runtime.api_keys] if runtime.api_keys else []),
         "",
         f"Try: curl -s -XPOST {outputs.get('ApiUrl', '')}orders -H 'content-type: application/json' "
         "-d '{\"customerId\": \"CUST-001\", \"items\": [{\"sku\": \"SKU-001\", \"quantity\": 2}]}'",
@@ -67,6 +71,7 @@ def serve(args: argparse.Namespace) -> int:
             "endpoint": runtime.endpoint_url,
             "api": runtime.api_server.url if runtime.api_server else None,
             "outputs": runtime.outputs,
+            "apiKeys": {k.logical_id: k.value for k in runtime.api_keys},
         }))
     print(_banner(runtime), flush=True)
     try:

@@ -24,8 +24,9 @@ AWS defaults.
 
 Local differences: the real URL is ``https://<api>.execute-api.<region>.amazonaws.com/<stage>/<path>``; locally both
 ``/<stage>/<path>`` and ``/<path>`` are served (a path whose first segment equals the stage name is read as the stage
-prefix). ``requestContext.domainName`` is the request's Host header. Authorizers (Cognito, Lambda, IAM), usage plans,
-throttling, caching and mapping templates of non-proxy integrations are not emulated.
+prefix). ``requestContext.domainName`` is the request's Host header. Which keys are valid comes from the caller
+(api_keys.py: the template's keys that a usage plan attaches to this stage). Authorizers (Cognito, Lambda, IAM),
+usage-plan throttling and quotas, caching and mapping templates of non-proxy integrations are not emulated.
 """
 from __future__ import annotations
 

@@ -34,6 +34,23 @@ def _json_response(body: Any, status: int = 200, headers: dict | None = None, co
     return response
 
 
+def _memoize_backend_lookup(dispatcher: Any) -> None:
+    """moto's dispatcher resolves the backend of every request with ``host in list_of_moto_modules()``, a
+    directory listing plus a stat per entry of moto's package, under its global lock. The answer for a host never
+    changes while the process runs: remember it (same routing, without the file system on each request)."""
+    lookup = dispatcher.get_backend_for_host
+    cache: dict = {}
+
+    def get_backend_for_host(host: str | None) -> Any:
+        try:
+            return cache[host]
+        except KeyError:
+            backend = cache[host] = lookup(host)
+            return backend
+
+    dispatcher.get_backend_for_host = get_backend_for_host
+
+
 class Gateway:
     """The WSGI application behind the endpoint. Services are attached once the runtime has built them."""
 
@@ -41,9 +58,13 @@ class Gateway:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         self.moto_app = DomainDispatcherApplication(create_backend_app)
+        _memoize_backend_lookup(self.moto_app)
         self.lambda_service = None
         self.stepfunctions = None
+        self.eventbridge = None  # eventbridge.EventBridge: PutEvents, rule cache
+        self.sns = None  # sns.SnsFanout: Lambda subscribers of topics
         self.outputs: dict[str, Any] = {}
+        self.api_keys: dict[str, Any] = {}  # logical id -> {"id", "value", "enabled", "usable"}
         self.ready = threading.Event()
         self.status: dict[str, Any] = {"status": "starting"}
 
@@ -58,7 +79,47 @@ class Gateway:
         match = _INVOKE_PATH.match(path)
         if match and environ.get("REQUEST_METHOD") == "POST":
             return self._invoke(Request(environ), match.group("name"))(environ, start_response)
+        if target.startswith("AWSEvents.") and self.eventbridge is not None:
+            return self._events(environ, start_response, target.split(".", 1)[1])
+        if self.sns is not None and environ.get("REQUEST_METHOD") == "POST" and \
+                "/sns/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
+            return self._sns(environ, start_response)
         return self.moto_app(environ, start_response)
+
+    # -- services moto stores but we deliver for ------------------------------------------------------------
+    def _events(self, environ: dict, start_response: Callable, action: str) -> Any:
+        if action == "PutEvents":
+            request = Request(environ)
+            try:
+                result = self.eventbridge.put_events(json.loads(request.get_data() or b"{}"))
+            except ServiceError as exc:
+                return self._error(exc, "application/x-amz-json-1.1")(environ, start_response)
+            return _json_response(result, content_type="application/x-amz-json-1.1")(environ, start_response)
+        from local_runtime.eventbridge import RULE_CHANGING_ACTIONS
+
+        if action in RULE_CHANGING_ACTIONS:
+            self.eventbridge.invalidate()
+        return self.moto_app(environ, start_response)
+
+    def _sns(self, environ: dict, start_response: Callable) -> Any:
+        body = _read_body(environ)
+        if b"Action=Subscribe" in body or b"Action=Unsubscribe" in body:
+            answer = self.sns.handle_subscription_call(body)
+            if answer is not None:
+                start_response("200 OK", [("Content-Type", "text/xml"), ("x-amzn-RequestId", str(uuid.uuid4()))])
+                return [answer]
+        if b"Action=Publish" not in body:
+            status, headers, response = call_wsgi(self.moto_app, environ, body)
+            start_response(status, headers)
+            return [response]
+        status, headers, response = call_wsgi(self.moto_app, environ, body)
+        if status.startswith("200"):
+            try:
+                self.sns.after_publish(body, response)
+            except Exception:  # delivery problems are logged; the publish itself succeeded
+                log.exception("SNS: fan-out to Lambda subscribers failed")
+        start_response(status, headers)
+        return [response]
 
     def _local(self, request: Request) -> Response:
         if request.path == "/_local/health":
@@ -66,6 +127,8 @@ class Gateway:
             return _json_response(body, status=200 if self.ready.is_set() else 503)
         if request.path == "/_local/outputs":
             return _json_response(self.outputs)
+        if request.path == "/_local/api-keys":
+            return _json_response(self.api_keys)
         return _json_response({"message": f"No local route {request.path}"}, status=404)
 
     def _stepfunctions(self, request: Request, action: str) -> Response:
@@ -100,6 +163,33 @@ class Gateway:
         return _json_response(
             exc.to_json(), status=exc.status, headers={"x-amzn-ErrorType": exc.code}, content_type=content_type
         )
+
+
+def _read_body(environ: dict) -> bytes:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    return environ["wsgi.input"].read(length) if length else b""
+
+
+def call_wsgi(app: Callable, environ: dict, body: bytes) -> tuple[str, list, bytes]:
+    """Run ``app`` on a request whose body was already read; returns (status, headers, body)."""
+    import io
+
+    environ = dict(environ)
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    captured: dict = {}
+
+    def start_response(status, headers, exc_info=None):
+        captured["status"], captured["headers"] = status, headers
+        return lambda data: None
+
+    chunks = app(environ, start_response)
+    try:
+        response = b"".join(chunks)
+    finally:
+        if hasattr(chunks, "close"):
+            chunks.close()
+    return captured["status"], captured["headers"], response
 
 
 class ServiceUnavailableError(ServiceError):

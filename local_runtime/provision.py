@@ -90,6 +90,8 @@ def create_topic(sns, resource: Resource) -> None:
             attributes[key] = str(value).lower() if isinstance(value, bool) else str(value)
     sns.create_topic(Name=resource.attributes["TopicName"], Attributes=attributes)
     for subscription in props.get("Subscription") or []:
+        if subscription["Protocol"] == "lambda":
+            continue  # delivered by sns.SnsFanout, never by moto (it would invoke moto's Docker Lambda)
         sns.subscribe(
             TopicArn=resource.physical_id, Protocol=subscription["Protocol"], Endpoint=subscription["Endpoint"]
         )
@@ -97,7 +99,11 @@ def create_topic(sns, resource: Resource) -> None:
 
 def create_subscription(sns, resource: Resource) -> None:
     props = resource.properties
+    if props.get("Protocol") == "lambda":
+        return  # delivered by sns.SnsFanout, never by moto (it would invoke moto's Docker Lambda)
     attributes = {}
+    if props.get("FilterPolicyScope"):
+        attributes["FilterPolicyScope"] = props["FilterPolicyScope"]
     for key in ("FilterPolicy", "RedrivePolicy"):
         if key in props:
             attributes[key] = json.dumps(props[key]) if not isinstance(props[key], str) else props[key]

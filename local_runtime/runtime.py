@@ -39,6 +39,9 @@ class LocalRuntime:
         self.engine = None
         self.stepfunctions = None
         self.event_sources: list = []
+        self.eventbridge = None
+        self.sns = None
+        self.api_keys: list = []
         self.outputs: dict[str, Any] = {}
         self._stopped = threading.Event()
 
@@ -70,6 +73,7 @@ class LocalRuntime:
             load_sample_data(self.stack, settings.sample_data, _resource("dynamodb", self.endpoint_url))
         self._start_lambda()
         self._start_stepfunctions()
+        self._start_messaging()
         self._start_api()
         self._start_event_sources()
         self.outputs = self._local_outputs()
@@ -90,6 +94,8 @@ class LocalRuntime:
         self._stopped.set()
         for source in self.event_sources:
             source.stop()
+        if self.eventbridge is not None:
+            self.eventbridge.shutdown()
         if self.api_server:
             self.api_server.shutdown()
         if self.engine is not None and hasattr(self.engine, "shutdown"):
@@ -108,6 +114,8 @@ class LocalRuntime:
             "AWS_DEFAULT_REGION": REGION,
             "PATH": os.environ.get("PATH", ""),
             "LANG": "C.UTF-8",
+            # StartSyncExecution's host prefix ("sync-") would turn the endpoint into sync-127.0.0.1
+            "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
         }
 
     def _start_lambda(self) -> None:
@@ -150,6 +158,10 @@ class LocalRuntime:
         result = self.lambda_service.invoke(name_or_arn, payload)
         return result.payload, result.function_error
 
+    def _lambda_invoke_async(self, name_or_arn: str, payload: bytes):
+        """An asynchronous (``Event``) invoke, as SNS, EventBridge and Pipes targets call Lambda."""
+        return self.lambda_service.invoke(name_or_arn, payload, invocation_type="Event")
+
     def _start_stepfunctions(self) -> None:
         from local_runtime.stepfunctions.clock import RealClock, ScaledClock
         from local_runtime.stepfunctions.engine import Engine
@@ -161,6 +173,9 @@ class LocalRuntime:
         integrations = Integrations(lambda_invoke=self._lambda_invoke_bytes, aws_client=self.client)
         self.engine = Engine(clock=clock, integrations=integrations)
         self.stepfunctions = StepFunctionsService(self.engine, region=REGION, account_id=ACCOUNT_ID)
+        from local_runtime.stepfunctions.nested import NestedExecutions
+
+        integrations.nested = NestedExecutions(self.stepfunctions)
         for resource in self.stack.of_type("AWS::StepFunctions::StateMachine"):
             props = resource.properties
             self.stepfunctions.handle(
@@ -175,6 +190,27 @@ class LocalRuntime:
                 },
             )
         self.gateway.stepfunctions = self.stepfunctions
+
+    def _start_messaging(self) -> None:
+        """EventBridge rules and SNS Lambda subscribers: moto stores them, we deliver (see eventbridge.py, sns.py)."""
+        from local_runtime.eventbridge import EventBridge
+        from local_runtime.sns import SnsFanout
+        from local_runtime.targets import TargetDelivery
+
+        delivery = TargetDelivery(self.client, self._lambda_invoke_async, self.stepfunctions)
+        self.eventbridge = EventBridge(self.client, delivery, region=REGION, account_id=ACCOUNT_ID)
+        self.sns = SnsFanout(self._lambda_invoke_async, region=REGION)
+        for topic in self.stack.of_type("AWS::SNS::Topic"):
+            for item in topic.properties.get("Subscription") or []:
+                if item.get("Protocol") == "lambda":
+                    self.sns.subscribe(topic.physical_id, item["Endpoint"])
+        for resource in self.stack.of_type("AWS::SNS::Subscription"):
+            props = resource.properties
+            if props.get("Protocol") == "lambda":
+                self.sns.subscribe(props["TopicArn"], props["Endpoint"], props)
+        self.delivery = delivery
+        self.gateway.eventbridge = self.eventbridge
+        self.gateway.sns = self.sns
 
     def _start_api(self) -> None:
         from local_runtime.apigateway import RestApiEmulator
@@ -192,16 +228,30 @@ class LocalRuntime:
         body = api.properties.get("Body")
         if body is None:
             raise TemplateError(f"{api.logical_id}: the local runtime needs an inline API definition")
+        from local_runtime.api_keys import api_keys
+
+        self.api_keys = api_keys(self.stack, api.physical_id, stage)
+        keys = {key.key_id: key.value for key in self.api_keys if key.usable}
+        keys.update(self.settings.api_keys or {})
+        self.gateway.api_keys = {key.logical_id: key.as_dict() for key in self.api_keys}
         emulator = RestApiEmulator(body, stage, api.physical_id, self.invoke, account_id=ACCOUNT_ID, region=REGION,
-                                   api_keys=self.settings.api_keys or None)
+                                   api_keys=keys or None)
         self.api_server = emulator.serve(self.settings.host, self.settings.api_port)
         self.api_stage = stage
 
     def _start_event_sources(self) -> None:
         from local_runtime.event_sources import SqsEventSource
+        from local_runtime.streams import DynamoDbStreamSource, is_stream_arn
 
         for mapping in self.stack.of_type("AWS::Lambda::EventSourceMapping"):
             props = mapping.properties
+            if is_stream_arn(props.get("EventSourceArn")) and props.get("Enabled", True) not in (False, "false"):
+                stream = DynamoDbStreamSource(props, self.client("dynamodb"), self.client("dynamodbstreams"),
+                                              self.invoke, on_failure=self.delivery.deliver,
+                                              clock_scale=self.settings.time_scale, region=REGION)
+                stream.start()
+                self.event_sources.append(stream)
+                continue
             if ":sqs:" not in str(props.get("EventSourceArn", "")):
                 log.warning("%s: only SQS event sources run locally; skipped", mapping.logical_id)
                 continue
@@ -237,7 +287,8 @@ def _client(service: str, endpoint_url: str):
         aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
-        config=Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=64),
+        config=Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=64,
+                      inject_host_prefix=False),
     )
 
 

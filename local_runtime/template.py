@@ -290,6 +290,18 @@ class _Resolver:
             name = self._name_prop(props, "Name") or default_name
             physical = name
             attrs["Arn"] = f"arn:aws:events:{region}:{account}:rule/{name}"
+        elif kind == "AWS::ApiGateway::Stage":
+            physical = self._name_prop(props, "StageName") or default_name  # Ref gives the stage name
+        elif kind == "AWS::ApiGateway::ApiKey":
+            physical = _short_id(self.stack, logical_id, "apikey")  # Ref gives the key id
+            attrs["APIKeyId"] = physical
+        elif kind == "AWS::ApiGateway::UsagePlan":
+            physical = _short_id(self.stack, logical_id, "usageplan", length=6)
+            attrs["Id"] = physical
+        elif kind == "AWS::Pipes::Pipe":
+            name = self._name_prop(props, "Name") or default_name
+            physical = name
+            attrs.update(Arn=f"arn:aws:pipes:{region}:{account}:pipe/{name}")
         elif kind == "AWS::Logs::LogGroup":
             name = self._name_prop(props, "LogGroupName") or default_name
             physical = name

@@ -66,7 +66,7 @@ class LocalStack:
             self._clients[service] = boto3.client(
                 service, endpoint_url=self.endpoint, region_name="us-east-1",
                 aws_access_key_id="testing", aws_secret_access_key="testing",
-                config=Config(retries={"max_attempts": 1}, max_pool_connections=50),
+                config=Config(retries={"max_attempts": 1}, max_pool_connections=50, inject_host_prefix=False),
             )
         return self._clients[service]
 
