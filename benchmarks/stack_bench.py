@@ -1,0 +1,225 @@
+"""The whole local stack end to end: POST /orders until the order's row in the orders table is terminal.
+
+The stack is started the way users start it (``python -m local_runtime serve``, via tests/support/local_stack.py)
+with FulfillmentSuccessRate=1 and a small TIME_SCALE. The path of one order: API emulator -> ApiFunction (a Lambda
+worker process) -> StartExecution -> ValidateOrder and StoreOrder (Lambda workers) -> SQS sendMessage -> the SQS
+poller -> FulfillOrderFunction -> the orders row becomes FULFILLED.
+
+Measured: a warm-up batch (untimed: first invocations start the workers), then ``orders`` POSTs from ``clients``
+client threads (each POST as soon as the previous answered). One watcher thread reads the orders table directly
+(BatchGetItem on the accepted, not yet terminal order ids, every ``poll_interval`` s) and stamps the time it first
+sees FULFILLED or FAILED. Latency = that time - the POST's start (resolution: the poll interval plus one
+BatchGetItem round). Throughput = orders / (last terminal seen - first POST).
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+
+TERMINAL = {"FULFILLED", "FAILED"}
+
+
+@dataclass
+class StackResult:
+    orders: int
+    clients: int
+    time_scale: float
+    accepted: int
+    terminal: int
+    fulfilled: int
+    failed: int
+    seconds: float
+    orders_per_s: float
+    post_per_s: float
+    post_p50_ms: float
+    post_p99_ms: float
+    latency_p50_ms: float
+    latency_p99_ms: float
+    latency_max_ms: float
+    startup_s: float
+    poll_interval_s: float
+    warmup_orders: int
+    cpus: int
+    runtime_cpu_s: float = 0.0  # CPU seconds of the runtime process (moto + engine + API + pollers) during the batch
+    workers_cpu_s: float = 0.0  # CPU seconds of its child processes (Lambda workers) during the batch
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def _proc_cpu(pid: int) -> float:
+    """utime + stime of one process, in seconds (Linux /proc); 0 when unreadable."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def cpu_snapshot(pid: int) -> tuple[float, dict[int, float]]:
+    """(CPU s of the process, {descendant pid: CPU s}): workers that exit during a batch are not counted."""
+    return _proc_cpu(pid), {child: _proc_cpu(child) for child in _descendants(pid)}
+
+
+def order_body(order_id: str) -> dict:
+    return {"orderId": order_id, "customerId": "CUST-001", "items": [{"sku": "SKU-001", "quantity": 1}]}
+
+
+class Watcher(threading.Thread):
+    """Reads the orders table for accepted orders until each is terminal; records when it was first seen so."""
+
+    def __init__(self, client, table: str, poll_interval: float) -> None:
+        super().__init__(daemon=True, name="bench-watcher")
+        self.client = client
+        self.table = table
+        self.poll_interval = poll_interval
+        self.pending: set[str] = set()
+        self.done_at: dict[str, float] = {}
+        self.status: dict[str, str] = {}
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+
+    def add(self, order_id: str) -> None:
+        with self.lock:
+            self.pending.add(order_id)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            with self.lock:
+                ids = sorted(self.pending)
+            for start in range(0, len(ids), 100):
+                chunk = ids[start:start + 100]
+                response = self.client.batch_get_item(RequestItems={self.table: {
+                    "Keys": [{"order_id": {"S": i}} for i in chunk], "ProjectionExpression": "order_id, #s",
+                    "ExpressionAttributeNames": {"#s": "status"}, "ConsistentRead": True}})
+                now = time.perf_counter()
+                for item in response["Responses"].get(self.table, []):
+                    status = item.get("status", {}).get("S")
+                    if status in TERMINAL:
+                        order_id = item["order_id"]["S"]
+                        with self.lock:
+                            if order_id in self.pending:
+                                self.pending.discard(order_id)
+                                self.done_at[order_id] = now
+                                self.status[order_id] = status
+            self.stop.wait(self.poll_interval)
+
+
+def run_stack_bench(orders: int = 200, clients: int = 16, time_scale: float = 0.001, warmup: int = 20,
+                    poll_interval: float = 0.02, timeout: float = 60.0, log=print) -> StackResult:
+    import requests
+
+    from tests.support.local_stack import LocalStack
+
+    started = time.perf_counter()
+    stack = LocalStack({"FulfillmentSuccessRate": "1"}, time_scale=time_scale)
+    startup = time.perf_counter() - started
+    log(f"  stack ready in {startup:.1f} s ({stack.endpoint}, API {stack.api})")
+    try:
+        api = stack.outputs["ApiUrl"]
+        table = stack.outputs["OrdersTableName"]
+        ddb = stack.client("dynamodb")
+        local = threading.local()
+
+        def session() -> requests.Session:
+            if not hasattr(local, "session"):
+                local.session = requests.Session()
+            return local.session
+
+        def post(order_id: str) -> tuple[str, float, float, int]:
+            t0 = time.perf_counter()
+            response = session().post(f"{api}orders", json=order_body(order_id), timeout=30)
+            t1 = time.perf_counter()
+            if response.status_code == 202:
+                watcher.add(order_id)
+            return order_id, t0, t1, response.status_code
+
+        def batch(ids: list[str]) -> list[tuple[str, float, float, int]]:
+            with ThreadPoolExecutor(max_workers=clients) as pool:
+                return list(pool.map(post, ids))
+
+        def wait_all(watcher: "Watcher", deadline: float) -> None:
+            while time.perf_counter() < deadline:
+                with watcher.lock:
+                    if not watcher.pending:
+                        return
+                time.sleep(0.01)
+
+        # warm-up: starts the Lambda workers and fills connection pools; not measured
+        watcher = Watcher(ddb, table, poll_interval)
+        watcher.start()
+        batch([f"W-{uuid.uuid4().hex[:16]}" for _ in range(warmup)])
+        wait_all(watcher, time.perf_counter() + timeout)
+        watcher.stop.set()
+        watcher.join()
+
+        watcher = Watcher(ddb, table, poll_interval)
+        watcher.start()
+        ids = [f"B-{uuid.uuid4().hex[:16]}" for _ in range(orders)]
+        cpu_before = cpu_snapshot(stack.process.pid)
+        first = time.perf_counter()
+        posts = batch(ids)
+        posted = time.perf_counter()
+        wait_all(watcher, time.perf_counter() + timeout)
+        cpu_after = cpu_snapshot(stack.process.pid)
+        watcher.stop.set()
+        watcher.join()
+
+        accepted = [p for p in posts if p[3] == 202]
+        latencies = [(watcher.done_at[p[0]] - p[1]) * 1000 for p in accepted if p[0] in watcher.done_at]
+        post_ms = [(p[2] - p[1]) * 1000 for p in posts]
+        last = max(watcher.done_at.values()) if watcher.done_at else time.perf_counter()
+        elapsed = last - first
+        statuses = list(watcher.status.values())
+        result = StackResult(
+            orders=orders, clients=clients, time_scale=time_scale, accepted=len(accepted),
+            terminal=len(watcher.done_at), fulfilled=statuses.count("FULFILLED"), failed=statuses.count("FAILED"),
+            seconds=elapsed, orders_per_s=len(watcher.done_at) / elapsed if elapsed > 0 else 0.0,
+            post_per_s=len(posts) / (posted - first), post_p50_ms=percentile(post_ms, 50),
+            post_p99_ms=percentile(post_ms, 99), latency_p50_ms=percentile(latencies, 50),
+            latency_p99_ms=percentile(latencies, 99), latency_max_ms=max(latencies) if latencies else float("nan"),
+            startup_s=startup, poll_interval_s=poll_interval, warmup_orders=warmup, cpus=os.cpu_count() or 0,
+            runtime_cpu_s=cpu_after[0] - cpu_before[0],
+            workers_cpu_s=sum(v - cpu_before[1].get(k, 0.0) for k, v in cpu_after[1].items()),
+        )
+        log(f"  {result.terminal}/{orders} orders terminal in {elapsed:.2f} s: {result.orders_per_s:.1f} orders/s, "
+            f"latency p50 {result.latency_p50_ms:.0f} ms p99 {result.latency_p99_ms:.0f} ms; CPU runtime "
+            f"{result.runtime_cpu_s:.1f} s, workers {result.workers_cpu_s:.1f} s")
+        if result.accepted < orders:
+            codes = sorted({p[3] for p in posts if p[3] != 202})
+            log(f"  {orders - result.accepted} POSTs not accepted (HTTP {codes})")
+        return result
+    finally:
+        stack.cleanup()

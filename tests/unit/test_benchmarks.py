@@ -1,0 +1,53 @@
+"""The bench machinery with tiny counts: both engines give the same results on the bench definitions.
+
+Correctness only; no speed is asserted.
+"""
+import json
+
+import pytest
+
+from benchmarks.definitions import all_machines
+from benchmarks.engine_bench import Budget, compare_outputs, run_engine_bench
+from benchmarks.report import engine_table, goals, write_json
+
+MACHINES = all_machines(map_count=12)
+
+
+@pytest.fixture(scope="module")
+def outputs():
+    return compare_outputs(MACHINES, runs=2)
+
+
+@pytest.mark.parametrize("machine", MACHINES, ids=[m.key for m in MACHINES])
+def test_both_engines_produce_the_same_output(machine, outputs):
+    ours, moto = outputs[machine.key]
+    assert len(ours) == len(moto) == 2
+    assert all(o["status"] == "SUCCEEDED" for o in ours)
+    assert ours == moto
+
+
+def test_the_outputs_are_the_expected_values(outputs):
+    order = outputs["order"][0][0]["output"]
+    assert order == {"order_id": "ORD-1", "status": "PENDING", "effects": [
+        {"message_id": "m-1", "order_id": "ORD-1"}, {"line": "order ORD-1 for CUST-001"}]}
+    assert outputs["pass_chain"][0][0]["output"] == {"n": 1, "tag": "chain"}
+    assert outputs["map"][0][0]["output"]["results"] == [{"id": i, "done": True} for i in range(12)]
+    assert outputs["parallel"][0][0]["output"] == [{"branch": i, "in": 7} for i in range(10)]
+
+
+def test_bench_run_counts_the_same_transitions_on_both_engines(tmp_path):
+    tiny = Budget(seconds=0.0, max_count=2, min_count=2)
+    results = run_engine_bench(MACHINES, budgets={"ours": tiny, "moto": tiny}, memory_runs=1, single_thread=tiny,
+                               log=lambda line: None)
+    expected = {"order": 8, "pass_chain": 200, "map": 13, "parallel": 11}
+    for m in results:
+        assert m.same_output is True, m.key
+        assert m.runs["ours"].executions == m.runs["moto"].executions == 2
+        assert m.runs["ours"].transitions_per_execution == m.runs["moto"].transitions_per_execution == expected[m.key]
+        assert m.runs["ours"].peak_memory_bytes > 0 and m.runs["moto"].peak_memory_bytes > 0
+        assert m.single_thread is not None and m.single_thread.executions == 2
+    assert "ours" in engine_table(results)
+    assert len(goals(results, None)) == 2
+    path = tmp_path / "results.json"
+    write_json(path, results, None, {})
+    assert {m["key"] for m in json.loads(path.read_text())["engine"]} == set(expected)
