@@ -1,4 +1,10 @@
-"""REST API: POST /orders starts the order workflow (202); GET /orders/{orderId} reports its status."""
+"""REST API of DOFS.
+
+POST /orders starts the order workflow (202; ``Idempotency-Key`` makes retries safe); GET /orders/{orderId}
+reports its status; POST /orders/{orderId}/approval answers a pending approval; POST /orders/batch starts the
+batch workflow and GET /batches/{batchId} reports it; POST /quotes is answered by the Express quote workflow;
+POST /customers creates a customer (onboarding follows through its stream and EventBridge).
+"""
 
 import json
 
@@ -7,24 +13,28 @@ from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fulfillment import service
+from fulfillment import idempotency, service
 from fulfillment.errors import InvalidOrderError
 from fulfillment.http_errors import error_body
-from fulfillment.models import order_view
+from fulfillment.models import camel, order_view
 from fulfillment.observability import logger, metrics, tracer
 
 app = APIGatewayRestResolver()
 
 
+def _body() -> dict:
+    try:
+        return json.loads(app.current_event.decoded_body or "")
+    except json.JSONDecodeError as exc:
+        raise InvalidOrderError("request body is not valid JSON") from exc
+
+
 @app.post("/orders")
 @tracer.capture_method(capture_response=False)
 def create_order() -> Response:
-    try:
-        body = json.loads(app.current_event.decoded_body or "")
-    except json.JSONDecodeError as exc:
-        raise InvalidOrderError("request body is not valid JSON") from exc
-    accepted = service.submit_order(body)
-    metrics.add_metric(name="OrdersAccepted", unit=MetricUnit.Count, value=1)
+    key = app.current_event.get_header_value("Idempotency-Key", case_sensitive=False)
+    accepted = service.submit_order(_body(), key)
+    metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
     return _json(202, {"orderId": accepted["order_id"], "executionArn": accepted["execution_arn"],
                        "status": "ACCEPTED"})
 
@@ -33,6 +43,37 @@ def create_order() -> Response:
 @tracer.capture_method(capture_response=False)
 def get_order(order_id: str) -> Response:
     return _json(200, order_view(service.order_status(order_id)))
+
+
+@app.post("/orders/<order_id>/approval")
+@tracer.capture_method(capture_response=False)
+def decide_approval(order_id: str) -> Response:
+    body = _body()
+    return _json(200, camel(service.decide_approval(order_id, body.get("decision"), body.get("comment") or "")))
+
+
+@app.post("/orders/batch")
+@tracer.capture_method(capture_response=False)
+def create_batch() -> Response:
+    return _json(202, camel(service.submit_batch(_body())))
+
+
+@app.get("/batches/<batch_id>")
+@tracer.capture_method(capture_response=False)
+def get_batch(batch_id: str) -> Response:
+    return _json(200, camel(service.batch_status(batch_id)))
+
+
+@app.post("/quotes")
+@tracer.capture_method(capture_response=False)
+def create_quote() -> Response:
+    return _json(200, camel(service.quote(_body())))
+
+
+@app.post("/customers")
+@tracer.capture_method(capture_response=False)
+def create_customer() -> Response:
+    return _json(201, camel(service.create_customer(_body())))
 
 
 @app.exception_handler(Exception)
@@ -56,4 +97,5 @@ def _json(status: int, body: dict) -> Response:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    idempotency.register_lambda_context(context)
     return app.resolve(event, context)

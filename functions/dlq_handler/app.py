@@ -31,6 +31,7 @@ def record_handler(record: SQSRecord) -> bool:
     )
     if recorded:
         metrics.add_metric(name="OrdersDeadLettered", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="OrdersFailed", unit=MetricUnit.Count, value=1)
     else:
         logger.warning("dead-lettered order was fulfilled meanwhile", extra={"order_id": order["order_id"]})
     return recorded

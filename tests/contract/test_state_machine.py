@@ -60,13 +60,18 @@ def leaf_raised_exceptions():
                     func = node.exc.func
                     if isinstance(func, ast.Name):
                         raised.add(func.id)
+                elif (isinstance(node, ast.Attribute) and node.attr == "__name__"
+                      and isinstance(node.value, ast.Name)):
+                    raised.add(node.value.id)  # sent as an error name, e.g. SendTaskFailure(error=X.__name__)
     parents = {base for bases in defined.values() for base in bases}
     return {name for name in defined if name not in parents} & raised
 
 
 def test_every_placeholder_is_substituted_and_vice_versa(template):
     machines = state_machines(template)
-    assert set(machines) == {"OrderStateMachine"}
+    assert set(machines) == {"OrderStateMachine", "BatchStateMachine", "QuoteStateMachine", "OnboardingStateMachine"}
+    assert {props["DefinitionUri"] for props in machines.values()} == {
+        f"statemachine/{path.name}" for path in (ROOT / "statemachine").glob("*.asl.json")}
     for logical_id, props in machines.items():
         assert "Definition" not in props and "DefinitionString" not in props, logical_id
         assert set(PLACEHOLDER.findall(asl_text(props))) == set(props["DefinitionSubstitutions"]), logical_id
@@ -82,14 +87,16 @@ def test_no_hard_coded_arns_or_names(template):
 def test_error_names_are_leaf_exceptions_raised_by_code(template):
     leaves = leaf_raised_exceptions()
     assert {"InvalidOrderError", "CustomerNotFoundError", "CustomerInactiveError", "UnknownSkuError",
-            "InsufficientStockError", "OrderAlreadyExistsError", "FulfillmentFailedError"} <= leaves
+            "InsufficientStockError", "OrderAlreadyExistsError", "FulfillmentFailedError", "PaymentGatewayTimeout",
+            "PaymentProcessingError", "PaymentFailedError", "ApprovalRejectedError"} <= leaves
     for props in state_machines(template).values():
         definition = json.loads(asl_text(props))
         for name, state in all_states(definition["States"]):
             for rule in state.get("Retry", []) + state.get("Catch", []):
                 for error in rule["ErrorEquals"]:
                     if "." in error:  # States.*, Lambda.*, DynamoDB.*: service-defined names
-                        assert error.split(".")[0] in {"States", "Lambda", "DynamoDB", "SQS"}, (name, error)
+                        assert error.split(".")[0] in {"States", "Lambda", "DynamoDB", "SQS", "SNS", "EventBridge",
+                                                       "StepFunctions"}, (name, error)
                     else:
                         assert error in leaves, (name, error)
                 if "States.ALL" in rule["ErrorEquals"]:
@@ -111,9 +118,9 @@ def test_every_task_has_timeout_and_retry_before_catch(template):
         for name, state in all_states(definition["States"]):
             if state["Type"] != "Task":
                 continue
-            assert isinstance(state.get("TimeoutSeconds"), int), name
+            assert isinstance(state.get("TimeoutSeconds"), int) or "TimeoutSecondsPath" in state, name
             if ".waitForTaskToken" in state["Resource"]:
-                assert isinstance(state.get("HeartbeatSeconds"), int), name
+                assert isinstance(state.get("HeartbeatSeconds"), int) or "HeartbeatSecondsPath" in state, name
             keys = list(state)
             if "Retry" in state and "Catch" in state:
                 assert keys.index("Retry") < keys.index("Catch"), name
@@ -139,8 +146,10 @@ def test_rejections_are_recorded_in_both_tables(template):
     assert states["RecordRejection"]["Next"] == "MarkOrderFailed"
     assert states["MarkOrderFailed"]["Parameters"]["TableName"] == "${OrdersTableName}"
     assert states["MarkOrderFailed"]["Parameters"]["Item"]["status"] == {"S": "FAILED"}
-    assert states["MarkOrderFailed"]["Next"] == "OrderRejected"
-    assert (states["OrderRejected"]["Type"], states["OrderRejected"]["Error"]) == ("Fail", "OrderRejected")
+    assert states["MarkOrderFailed"]["Next"] == "DescribeRejectionFailure"
+    assert states["DescribeRejectionFailure"]["Parameters"]["error"] == "OrderRejected"
+    assert states["DescribeRejectionFailure"]["Next"] == "NotifyOrderFailed"
+    assert states["OrderFailed"] == {"Type": "Fail", "ErrorPath": "$.failure.error", "CausePath": "$.failure.cause"}
     assert states["EnqueueFulfillment"]["Parameters"]["QueueUrl"] == "${FulfillmentQueueUrl}"
     assert states["EnqueueFulfillment"]["Parameters"]["MessageBody"] == {"order.$": "$.order"}
 
@@ -151,3 +160,39 @@ def test_statelint_passes_after_substitution(asl, tmp_path):
     rendered.write_text(substituted(asl.read_text()))
     result = subprocess.run([str(STATELINT), str(rendered)], capture_output=True, text=True, timeout=60)
     assert (result.returncode, result.stdout.strip()) == (0, "")
+
+
+def test_payment_retries_5_then_10_seconds_and_catches_declines(template):
+    states = json.loads(asl_text(state_machines(template)["OrderStateMachine"]))["States"]
+    parallel = states["ChargeAndReserve"]
+    assert parallel["Type"] == "Parallel"
+    charge = parallel["Branches"][0]["States"]["ChargePayment"]
+    assert charge["Retry"][1] == {"ErrorEquals": ["PaymentGatewayTimeout", "PaymentProcessingError"],
+                                  "IntervalSeconds": 5, "MaxAttempts": 2, "BackoffRate": 2.0}
+    assert [rule["ErrorEquals"] for rule in charge["Catch"]] == [
+        ["PaymentFailedError"], ["PaymentGatewayTimeout", "PaymentProcessingError"]]
+    check = states["CheckResults"]["Choices"][0]
+    assert [rule["Variable"] for rule in check["And"]] == ["$.checks.payment.payment_status",
+                                                            "$.checks.inventory.inventory_status"]
+
+
+def test_approval_is_a_callback_with_timeout_heartbeat_and_escalation(template):
+    states = json.loads(asl_text(state_machines(template)["OrderStateMachine"]))["States"]
+    wait = states["AwaitApproval"]
+    assert wait["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
+    assert wait["Parameters"]["Payload"]["task_token.$"] == "$$.Task.Token"
+    assert [(rule["ErrorEquals"], rule["Next"]) for rule in wait["Catch"]] == [
+        (["ApprovalRejectedError"], "DescribeApprovalRejection"),
+        (["States.HeartbeatTimeout", "States.Timeout"], "WaitBeforeEscalation")]
+    assert states["WaitBeforeEscalation"]["Next"] == "EscalateApproval"
+    template_parameters = template["Parameters"]
+    assert (template_parameters["ApprovalHeartbeatSeconds"]["Default"]
+            < template_parameters["ApprovalTimeoutSeconds"]["Default"])
+
+
+def test_notifications_use_the_optimized_sns_integration_with_format(template):
+    for props in state_machines(template).values():
+        for name, state in all_states(json.loads(asl_text(props))["States"]):
+            if state.get("Resource") == "arn:aws:states:::sns:publish":
+                assert state["Parameters"]["TopicArn"] in ("${CustomerTopicArn}", "${ApprovalTopicArn}"), name
+                assert state["Parameters"]["Message.$"].startswith("States.Format("), name

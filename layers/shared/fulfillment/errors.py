@@ -61,3 +61,69 @@ class OrderStateConflictError(FulfillmentError):
 
 class FulfillmentFailedError(FulfillmentError):
     """Fulfillment of one order failed; the SQS record is reported as a batch item failure."""
+
+
+class PaymentError(FulfillmentError):
+    """Base class of payment outcomes other than success. Never named in ASL."""
+
+
+class PaymentGatewayTimeout(PaymentError):
+    """The payment gateway did not answer in time (transient: ChargePayment retries it)."""
+
+
+class PaymentProcessingError(PaymentError):
+    """The payment gateway failed to process the charge (transient: ChargePayment retries it)."""
+
+
+class PaymentFailedError(PaymentError):
+    """The card was declined (permanent: ChargePayment catches it and the order is compensated)."""
+
+
+class ApprovalRejectedError(FulfillmentError):
+    """A reviewer rejected the order. Sent as the error of SendTaskFailure; AwaitApproval catches it."""
+
+
+class ApprovalPendingError(FulfillmentError):
+    """The order is not awaiting approval, or its approval task has already ended."""
+
+    http_status = 409
+
+
+class InvalidRequestError(FulfillmentError):
+    """A request body breaks a rule the API model cannot express."""
+
+    http_status = 400
+
+
+class RequestInProgressError(FulfillmentError):
+    """A request with the same Idempotency-Key is still being processed."""
+
+    http_status = 409
+
+
+class IdempotencyKeyReusedError(FulfillmentError):
+    """The Idempotency-Key was already used with a different request body."""
+
+    http_status = 422
+
+
+class BatchNotFoundError(FulfillmentError):
+    """No batch carries this id."""
+
+    http_status = 404
+
+
+class CustomerAlreadyExistsError(FulfillmentError):
+    """A customer with this id exists already."""
+
+    http_status = 409
+
+
+class QuoteFailedError(FulfillmentError):
+    """The quote workflow did not succeed."""
+
+    http_status = 502
+
+
+class EventPublishError(FulfillmentError):
+    """EventBridge rejected an event entry."""

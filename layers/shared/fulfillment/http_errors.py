@@ -2,12 +2,13 @@
 
 from fulfillment.errors import FulfillmentError
 
-ERROR_CODES = {400: "BadRequest", 404: "NotFound", 409: "Conflict", 500: "InternalServerError"}
+ERROR_CODES = {400: "BadRequest", 404: "NotFound", 409: "Conflict", 422: "UnprocessableEntity",
+               500: "InternalServerError", 502: "BadGateway"}
 
 
 def error_body(exc: Exception) -> tuple[int, dict]:
     """(status, body) for ``exc``; unexpected errors give 500 without internals."""
-    if isinstance(exc, FulfillmentError) and exc.http_status < 500:
+    if isinstance(exc, FulfillmentError) and (exc.http_status < 500 or exc.http_status == 502):
         status = exc.http_status
         return status, {"error": ERROR_CODES.get(status, "Error"), "errorType": type(exc).__name__,
                         "message": str(exc)}

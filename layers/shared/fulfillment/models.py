@@ -55,7 +55,16 @@ def check_order(order: Any) -> dict:
     customer_id = order.get("customer_id")
     if not isinstance(customer_id, str) or not customer_id.strip():
         raise InvalidOrderError("customer_id must be a non-empty string")
-    items = order.get("items")
+    return {
+        "order_id": order_id,
+        "customer_id": customer_id,
+        "items": check_items(order.get("items")),
+        "received_at": order.get("received_at") or utc_now(),
+    }
+
+
+def check_items(items: Any) -> list[dict]:
+    """Check order lines (``[{"sku", "quantity"}]``); return normalized copies. Raises InvalidOrderError."""
     if not isinstance(items, list) or not items:
         raise InvalidOrderError("order must contain at least one item")
     if len(items) > MAX_ITEMS:
@@ -79,12 +88,7 @@ def check_order(order: Any) -> dict:
             raise InvalidOrderError(f"duplicate sku {sku}")
         seen.add(sku)
         normalized_items.append({"sku": sku, "quantity": quantity})
-    return {
-        "order_id": order_id,
-        "customer_id": customer_id,
-        "items": normalized_items,
-        "received_at": order.get("received_at") or utc_now(),
-    }
+    return normalized_items
 
 
 def order_from_request(body: Any) -> dict:
@@ -116,6 +120,10 @@ _API_NAMES = {
     "updated_at": "updatedAt",
     "fulfilled_at": "fulfilledAt",
     "failed_at": "failedAt",
+    "approval_requested_at": "approvalRequestedAt",
+    "approval_decision": "approvalDecision",
+    "approval_comment": "approvalComment",
+    "decided_at": "decidedAt",
 }
 
 
@@ -133,3 +141,18 @@ def order_view(row: dict) -> dict:
             for item in row["items"]
         ]
     return view
+
+
+def camel(value: Any) -> Any:
+    """snake_case keys to camelCase, recursively (DynamoDB numbers made plain)."""
+    value = plain(value)
+    if isinstance(value, dict):
+        return {_camel_key(key): camel(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [camel(item) for item in value]
+    return value
+
+
+def _camel_key(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)

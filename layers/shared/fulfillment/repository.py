@@ -10,7 +10,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from fulfillment import config
-from fulfillment.errors import OrderAlreadyExistsError, OrderNotFoundError
+from fulfillment.errors import ApprovalPendingError, EventPublishError, OrderAlreadyExistsError, OrderNotFoundError
 
 _clients: dict[str, Any] = {}
 
@@ -145,3 +145,237 @@ def execution_status(order_id: str) -> str:
             raise OrderNotFoundError(f"order {order_id} not found") from exc
         raise
     return response["status"]
+
+
+def _events():
+    if "events" not in _clients:
+        _clients["events"] = boto3.client("events")
+    return _clients["events"]
+
+
+def _state_machine_arn(env_name: str) -> str:
+    return config.require(env_name)
+
+
+def _execution_arn_of(machine_arn: str, name: str) -> str:
+    return machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
+
+
+def start_named_execution(env_name: str, name: str, payload: dict) -> str:
+    """Start an execution of the state machine named by ``env_name``; ExecutionAlreadyExists -> conflict."""
+    try:
+        response = _stepfunctions().start_execution(
+            stateMachineArn=_state_machine_arn(env_name), name=name, input=json.dumps(payload))
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ExecutionAlreadyExists":
+            raise OrderAlreadyExistsError(f"execution {name} already exists") from exc
+        raise
+    return response["executionArn"]
+
+
+def start_sync_execution(env_name: str, payload: dict) -> dict:
+    """StartSyncExecution of the Express state machine named by ``env_name``: status, output, error, cause."""
+    response = _stepfunctions().start_sync_execution(stateMachineArn=_state_machine_arn(env_name),
+                                                     input=json.dumps(payload))
+    return {"status": response["status"], "output": response.get("output"), "error": response.get("error"),
+            "cause": response.get("cause"), "execution_arn": response["executionArn"]}
+
+
+def send_task_success(token: str, output: dict) -> None:
+    _task_call("send_task_success", taskToken=token, output=json.dumps(output))
+
+
+def send_task_failure(token: str, error: str, cause: str) -> None:
+    _task_call("send_task_failure", taskToken=token, error=error, cause=cause)
+
+
+def send_task_heartbeat(token: str) -> None:
+    _task_call("send_task_heartbeat", taskToken=token)
+
+
+def _task_call(operation: str, **kwargs: Any) -> None:
+    try:
+        getattr(_stepfunctions(), operation)(**kwargs)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken"):
+            raise ApprovalPendingError(f"the approval task has ended ({exc.response['Error']['Code']})") from exc
+        raise
+
+
+# orders: approval --------------------------------------------------------------------------------------------
+
+
+def record_approval_request(order_id: str, token: str, now: str) -> bool:
+    """PROCESSING (or AWAITING_APPROVAL, on a redelivered request) -> AWAITING_APPROVAL with the task token."""
+    try:
+        _table(config.ORDERS_TABLE_NAME).update_item(
+            Key={"order_id": order_id},
+            UpdateExpression="SET #status = :awaiting, task_token = :token, approval_requested_at = :now, "
+                             "updated_at = :now",
+            ConditionExpression="#status IN (:processing, :awaiting)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":awaiting": "AWAITING_APPROVAL", ":processing": "PROCESSING",
+                                       ":token": token, ":now": now},
+        )
+    except ClientError as exc:
+        if _is_conditional_failure(exc):
+            return False
+        raise
+    return True
+
+
+# payments ----------------------------------------------------------------------------------------------------
+
+
+def get_payment(order_id: str) -> dict | None:
+    response = _table(config.PAYMENTS_TABLE_NAME).get_item(Key={"order_id": order_id}, ConsistentRead=True)
+    return response.get("Item")
+
+
+def put_new_payment(row: dict) -> bool:
+    """Record a charge unless the order has one already. Returns False on conflict."""
+    try:
+        _table(config.PAYMENTS_TABLE_NAME).put_item(Item=row, ConditionExpression="attribute_not_exists(order_id)")
+    except ClientError as exc:
+        if _is_conditional_failure(exc):
+            return False
+        raise
+    return True
+
+
+def mark_refunded(order_id: str, refund_id: str, now: str) -> bool:
+    """CHARGED -> REFUNDED. Returns False when the payment is not CHARGED (absent or refunded already)."""
+    try:
+        _table(config.PAYMENTS_TABLE_NAME).update_item(
+            Key={"order_id": order_id},
+            UpdateExpression="SET #status = :refunded, refund_id = :refund_id, refunded_at = :now",
+            ConditionExpression="#status = :charged",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":refunded": "REFUNDED", ":charged": "CHARGED", ":refund_id": refund_id,
+                                       ":now": now},
+        )
+    except ClientError as exc:
+        if _is_conditional_failure(exc):
+            return False
+        raise
+    return True
+
+
+# inventory reservations --------------------------------------------------------------------------------------
+
+
+def _stock_transaction(order_id: str, items: list[dict], delta_sign: int, from_status: str | None,
+                       to_status: str, now: str) -> bool:
+    """Move the stock of ``items`` by ``delta_sign * quantity`` and the order's reservation status, atomically.
+
+    Taking stock requires enough of it; the order row's ``reservation_status`` must be ``from_status`` (absent
+    when None). Returns False when the transaction is cancelled by a condition.
+    """
+    client = _dynamodb().meta.client
+    inventory = config.require(config.INVENTORY_TABLE_NAME)
+    orders = config.require(config.ORDERS_TABLE_NAME)
+    actions: list[dict] = []
+    for item in items:
+        update: dict[str, Any] = {
+            "TableName": inventory,
+            "Key": {"sku": item["sku"]},
+            "UpdateExpression": "SET stock = stock + :delta",
+            "ExpressionAttributeValues": {":delta": delta_sign * item["quantity"]},
+        }
+        if delta_sign < 0:
+            update["ConditionExpression"] = "stock >= :quantity"
+            update["ExpressionAttributeValues"][":quantity"] = item["quantity"]
+        actions.append({"Update": update})
+    order_update: dict[str, Any] = {
+        "TableName": orders,
+        "Key": {"order_id": order_id},
+        "UpdateExpression": "SET reservation_status = :to, reservation_updated_at = :now",
+        "ExpressionAttributeValues": {":to": to_status, ":now": now},
+    }
+    if from_status is None:
+        order_update["ConditionExpression"] = "attribute_exists(order_id) AND attribute_not_exists(reservation_status)"
+    else:
+        order_update["ConditionExpression"] = "reservation_status = :from"
+        order_update["ExpressionAttributeValues"][":from"] = from_status
+    actions.append({"Update": order_update})
+    try:
+        client.transact_write_items(TransactItems=actions)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "TransactionCanceledException":
+            return False
+        raise
+    return True
+
+
+def reserve_stock(order_id: str, items: list[dict], now: str) -> bool:
+    return _stock_transaction(order_id, items, -1, None, "RESERVED", now)
+
+
+def release_stock(order_id: str, items: list[dict], now: str) -> bool:
+    return _stock_transaction(order_id, items, +1, "RESERVED", "RELEASED", now)
+
+
+# batches -----------------------------------------------------------------------------------------------------
+
+
+def put_new_batch(row: dict) -> bool:
+    """Record a new batch unless its id exists. Returns False on conflict."""
+    try:
+        _table(config.BATCHES_TABLE_NAME).put_item(Item=row, ConditionExpression="attribute_not_exists(batch_id)")
+    except ClientError as exc:
+        if _is_conditional_failure(exc):
+            return False
+        raise
+    return True
+
+
+def get_batch(batch_id: str) -> dict | None:
+    response = _table(config.BATCHES_TABLE_NAME).get_item(Key={"batch_id": batch_id}, ConsistentRead=True)
+    return response.get("Item")
+
+
+def complete_batch(batch_id: str, fields: dict) -> None:
+    names = {"#status": "status"}
+    values: dict[str, Any] = {":status": "COMPLETED"}
+    assignments = ["#status = :status"]
+    for index, (name, value) in enumerate(sorted(fields.items())):
+        names[f"#f{index}"] = name
+        values[f":f{index}"] = value
+        assignments.append(f"#f{index} = :f{index}")
+    _table(config.BATCHES_TABLE_NAME).update_item(
+        Key={"batch_id": batch_id}, UpdateExpression="SET " + ", ".join(assignments),
+        ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+
+
+# customers ---------------------------------------------------------------------------------------------------
+
+
+def put_new_customer(row: dict) -> bool:
+    try:
+        _table(config.CUSTOMERS_TABLE_NAME).put_item(Item=row,
+                                                     ConditionExpression="attribute_not_exists(customer_id)")
+    except ClientError as exc:
+        if _is_conditional_failure(exc):
+            return False
+        raise
+    return True
+
+
+# events ------------------------------------------------------------------------------------------------------
+
+EVENT_SOURCES = {"OrderPlaced": "dofs.orders", "OrderFulfilled": "dofs.orders", "OrderFailed": "dofs.orders",
+                 "CustomerCreated": "dofs.customers"}
+
+
+def put_event(detail_type: str, detail: dict) -> str:
+    """Put one event on the app's bus; a rejected entry raises (never dropped silently). Returns its id."""
+    response = _events().put_events(Entries=[{
+        "EventBusName": config.require(config.EVENT_BUS_NAME),
+        "Source": EVENT_SOURCES[detail_type],
+        "DetailType": detail_type,
+        "Detail": json.dumps(detail, sort_keys=True),
+    }])
+    entry = response["Entries"][0]
+    if response.get("FailedEntryCount") or "EventId" not in entry:
+        raise EventPublishError(f"{detail_type} rejected: {entry.get('ErrorCode')} {entry.get('ErrorMessage')}")
+    return entry["EventId"]

@@ -2,21 +2,39 @@
 
 import json
 import random
+import re
+import uuid
+from collections import Counter
 
-from fulfillment import config, repository
+from fulfillment import config, idempotency, payments, repository
 from fulfillment.errors import (
+    ApprovalPendingError,
+    ApprovalRejectedError,
+    BatchNotFoundError,
+    CustomerAlreadyExistsError,
     CustomerInactiveError,
     CustomerNotFoundError,
     FulfillmentFailedError,
     InsufficientStockError,
+    InvalidRequestError,
     OrderAlreadyExistsError,
     OrderNotFoundError,
     OrderStateConflictError,
+    QuoteFailedError,
     UnknownSkuError,
 )
-from fulfillment.models import check_order, order_from_request, plain, utc_now
+from fulfillment.models import check_items, check_order, order_from_request, plain, utc_now
 
 PROCESSING = "PROCESSING"
+AWAITING_APPROVAL = "AWAITING_APPROVAL"
+CHARGED = "CHARGED"
+REFUNDED = "REFUNDED"
+RESERVED = "RESERVED"
+RELEASED = "RELEASED"
+RUNNING = "RUNNING"
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,128}$")
+IDEMPOTENT_WAIT_SECONDS = 8.0
+MAX_BATCH_ORDERS = 100
 FULFILLED = "FULFILLED"
 FAILED = "FAILED"
 RECEIVED = "RECEIVED"
@@ -26,11 +44,109 @@ ACTIVE = "ACTIVE"
 # API ---------------------------------------------------------------------------------------------------------
 
 
-def submit_order(body: dict) -> dict:
-    """Normalize a POST /orders body and start the workflow named after the order id."""
-    order = order_from_request(body)
+def submit_order(body: dict, idempotency_key: str | None = None) -> dict:
+    """Normalize a POST /orders body and start the workflow named after the order id.
+
+    With an ``idempotency_key`` the first request's answer is stored: a retry with the same key and body gets the
+    same order id and execution (concurrent retries wait for the first), a retry with another body is refused.
+    """
+    if idempotency_key is None:
+        return _submit_order(request={"body": body})
+    if not IDEMPOTENCY_KEY_PATTERN.match(idempotency_key):
+        raise InvalidRequestError("Idempotency-Key must be 1 to 128 printable ASCII characters")
+    return idempotency.run_once("orders", "key", _submit_order, {"key": idempotency_key, "body": body},
+                                validation_path="body", wait_seconds=IDEMPOTENT_WAIT_SECONDS)
+
+
+def _submit_order(request: dict) -> dict:
+    order = order_from_request(request["body"])
     execution_arn = repository.start_execution(order["order_id"], {"order": order})
     return {"order_id": order["order_id"], "execution_arn": execution_arn}
+
+
+def decide_approval(order_id: str, decision: str, comment: str = "") -> dict:
+    """A reviewer's answer to AwaitApproval: approve (SendTaskSuccess), reject (SendTaskFailure with
+    ApprovalRejectedError) or review (SendTaskHeartbeat: still deciding). ApprovalPendingError when the order
+    is not AWAITING_APPROVAL or its approval task has ended."""
+    row = repository.get_order(order_id)
+    if row is None:
+        raise OrderNotFoundError(f"order {order_id} not found")
+    if row.get("status") != AWAITING_APPROVAL:
+        raise ApprovalPendingError(f"order {order_id} is {row.get('status')}, not {AWAITING_APPROVAL}")
+    token = row["task_token"]
+    if decision == "review":
+        repository.send_task_heartbeat(token)
+        return {"order_id": order_id, "status": AWAITING_APPROVAL, "decision": decision}
+    now = utc_now()
+    if decision == "approve":
+        new_status, fields = PROCESSING, {}
+    elif decision == "reject":
+        new_status = FAILED
+        fields = {"reason": f"{ApprovalRejectedError.__name__}: {comment or 'rejected by a reviewer'}",
+                  "failed_at": now}
+    else:
+        raise InvalidRequestError("decision must be approve, reject or review")
+    if not repository.set_order_status(order_id, new_status, expected=AWAITING_APPROVAL, now=now,
+                                       approval_decision=decision, approval_comment=comment, decided_at=now,
+                                       **fields):
+        raise ApprovalPendingError(f"order {order_id} is no longer {AWAITING_APPROVAL}")
+    if decision == "approve":
+        repository.send_task_success(token, {"decision": decision, "comment": comment, "decided_at": now})
+    else:
+        repository.send_task_failure(token, ApprovalRejectedError.__name__, comment or "rejected by a reviewer")
+    return {"order_id": order_id, "status": new_status, "decision": decision}
+
+
+def submit_batch(body: dict) -> dict:
+    """Start the batch workflow over the orders of a POST /orders/batch body (execution name = batch id)."""
+    orders = body.get("orders") if isinstance(body, dict) else None
+    if not isinstance(orders, list) or not 1 <= len(orders) <= MAX_BATCH_ORDERS:
+        raise InvalidRequestError(f"orders must be a list of 1 to {MAX_BATCH_ORDERS} orders")
+    normalized = [order_from_request(order) for order in orders]
+    order_ids = [order["order_id"] for order in normalized]
+    if len(set(order_ids)) != len(order_ids):
+        raise InvalidRequestError("orderId values must be unique within a batch")
+    batch_id = body.get("batchId") or str(uuid.uuid4())
+    if not isinstance(batch_id, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", batch_id):
+        raise InvalidRequestError("batchId must match ^[A-Za-z0-9_-]{1,64}$")
+    if not repository.put_new_batch({"batch_id": batch_id, "status": RUNNING, "total": len(normalized),
+                                     "order_ids": order_ids, "created_at": utc_now()}):
+        raise OrderAlreadyExistsError(f"batch {batch_id} already exists")
+    execution_arn = repository.start_named_execution(config.BATCH_STATE_MACHINE_ARN, batch_id,
+                                                     {"batch_id": batch_id, "orders": normalized})
+    return {"batch_id": batch_id, "execution_arn": execution_arn, "order_ids": order_ids, "status": RUNNING}
+
+
+def batch_status(batch_id: str) -> dict:
+    row = repository.get_batch(batch_id)
+    if row is None:
+        raise BatchNotFoundError(f"batch {batch_id} not found")
+    return plain(row)
+
+
+def quote(body: dict) -> dict:
+    """Price and stock check, answered by the Express quote workflow within the request."""
+    items = check_items(body.get("items") if isinstance(body, dict) else None)
+    result = repository.start_sync_execution(config.QUOTE_STATE_MACHINE_ARN, {"items": items})
+    if result["status"] != "SUCCEEDED":
+        raise QuoteFailedError(f"quote workflow ended {result['status']}: {result['error']}")
+    return json.loads(result["output"])
+
+
+def create_customer(body: dict) -> dict:
+    """Insert an ACTIVE customer (never overwriting); its stream record starts onboarding."""
+    if not isinstance(body, dict):
+        raise InvalidRequestError("request body must be a JSON object")
+    customer_id = body.get("customerId") or f"CUST-{uuid.uuid4().hex[:12].upper()}"
+    row = {"customer_id": customer_id, "name": body.get("name"), "email": body.get("email"), "status": ACTIVE,
+           "payment_method": body.get("paymentMethod") or payments.DEFAULT_PAYMENT_METHOD,
+           "created_at": utc_now()}
+    for field in ("name", "email"):
+        if not isinstance(row[field], str) or not row[field].strip():
+            raise InvalidRequestError(f"{field} must be a non-empty string")
+    if not repository.put_new_customer(row):
+        raise CustomerAlreadyExistsError(f"customer {customer_id} already exists")
+    return row
 
 
 def order_status(order_id: str) -> dict:
@@ -94,25 +210,154 @@ def store_order(order: dict) -> dict:
     raise OrderAlreadyExistsError(f"order {order['order_id']} already exists")
 
 
+def request_approval(order_id: str, task_token: str) -> dict:
+    """Task AwaitApproval (.waitForTaskToken): record the token on the order, status AWAITING_APPROVAL."""
+    if repository.record_approval_request(order_id, task_token, utc_now()):
+        return {"order_id": order_id, "status": AWAITING_APPROVAL}
+    current = repository.get_order(order_id)
+    if current is None:
+        raise OrderNotFoundError(f"order {order_id} not found")
+    raise OrderStateConflictError(f"order {order_id} is {current['status']}, cannot await approval")
+
+
+def charge_payment(order_id: str, customer_id: str, amount_cents: int, attempt: int) -> dict:
+    """Task ChargePayment: charge the order's total once, however often the task is delivered.
+
+    Raises PaymentGatewayTimeout / PaymentProcessingError (retried) or PaymentFailedError (declined).
+    """
+    request = {"order_id": order_id, "customer_id": customer_id, "amount_cents": amount_cents, "attempt": attempt}
+    return idempotency.run_once("charge", "order_id", _charge, request)
+
+
+def _charge(request: dict) -> dict:
+    order_id = request["order_id"]
+    existing = repository.get_payment(order_id)
+    if existing is None:
+        customer = repository.get_customer(request["customer_id"]) or {}
+        method = customer.get("payment_method") or payments.DEFAULT_PAYMENT_METHOD
+        charge_id = payments.authorize(method, request["amount_cents"], request["attempt"])
+        row = {"order_id": order_id, "charge_id": charge_id, "amount_cents": request["amount_cents"],
+               "status": CHARGED, "charged_at": utc_now()}
+        if repository.put_new_payment(row):
+            return {"order_id": order_id, "status": "SUCCESS", "charge_id": charge_id,
+                    "amount_cents": request["amount_cents"]}
+        existing = repository.get_payment(order_id)
+    existing = plain(existing)
+    return {"order_id": order_id, "status": "SUCCESS" if existing["status"] == CHARGED else existing["status"],
+            "charge_id": existing["charge_id"], "amount_cents": existing["amount_cents"]}
+
+
+def refund_payment(order_id: str) -> dict:
+    """Task RefundPayment (compensation): refund the order's charge once; nothing to do when never charged."""
+    payment = repository.get_payment(order_id)
+    if payment is None:
+        return {"order_id": order_id, "status": "NOT_CHARGED", "refund_id": None}
+    if payment["status"] == CHARGED:
+        refund_id = payments.refund_id()
+        if repository.mark_refunded(order_id, refund_id, utc_now()):
+            return {"order_id": order_id, "status": REFUNDED, "refund_id": refund_id}
+        payment = repository.get_payment(order_id)
+    return {"order_id": order_id, "status": payment["status"], "refund_id": payment.get("refund_id")}
+
+
+def reserve_inventory(order_id: str, items: list[dict]) -> dict:
+    """Task ReserveInventory: take the items' stock for the order, all or nothing, once.
+
+    Raises InsufficientStockError / UnknownSkuError when stock was sold since validation.
+    """
+    if repository.reserve_stock(order_id, items, utc_now()):
+        return {"order_id": order_id, "status": RESERVED}
+    current = repository.get_order(order_id)
+    if current is None:
+        raise OrderNotFoundError(f"order {order_id} not found")
+    if current.get("reservation_status") == RESERVED:
+        return {"order_id": order_id, "status": RESERVED}
+    if current.get("reservation_status") == RELEASED:
+        raise OrderStateConflictError(f"order {order_id}: reservation was released, cannot reserve again")
+    for item in items:
+        stock_item = repository.get_inventory_item(item["sku"])
+        if stock_item is None:
+            raise UnknownSkuError(f"sku {item['sku']} does not exist")
+        stock = int(stock_item.get("stock", 0))
+        if stock < item["quantity"]:
+            raise InsufficientStockError(f"sku {item['sku']}: {item['quantity']} requested, {stock} in stock")
+    raise OrderStateConflictError(f"order {order_id}: stock changed during the reservation, try again")
+
+
+def release_inventory(order_id: str, items: list[dict]) -> dict:
+    """Task ReleaseInventory (compensation): give the reserved stock back, once."""
+    if repository.release_stock(order_id, items, utc_now()):
+        return {"order_id": order_id, "status": RELEASED}
+    current = repository.get_order(order_id) or {}
+    status = RELEASED if current.get("reservation_status") == RELEASED else "NOT_RESERVED"
+    return {"order_id": order_id, "status": status}
+
+
+def report_batch(batch_id: str, results: list[dict]) -> dict:
+    """Task ReportBatch: count the nested executions by outcome, store the report on the batch."""
+    counts = dict(sorted(Counter(result["outcome"] for result in results).items()))
+    rows = [{"order_id": result["order_id"], "outcome": result["outcome"]} for result in results]
+    now = utc_now()
+    repository.complete_batch(batch_id, {"total": len(rows), "counts": counts, "results": rows,
+                                         "completed_at": now})
+    return {"batch_id": batch_id, "status": "COMPLETED", "total": len(rows), "counts": counts}
+
+
+def price_quote(lines: list[dict]) -> dict:
+    """Task PriceQuote of the Express quote workflow: lines (with stock and price, or unknown) -> a quote."""
+    items, unavailable, total = [], [], 0
+    for line in lines:
+        if not line.get("known"):
+            items.append({"sku": line["sku"], "quantity": line["quantity"], "known": False})
+            unavailable.append({"sku": line["sku"], "reason": "UNKNOWN_SKU"})
+            continue
+        line_total = line["unit_price_cents"] * line["quantity"]
+        total += line_total
+        in_stock = line["stock"] >= line["quantity"]
+        items.append({"sku": line["sku"], "quantity": line["quantity"], "known": True,
+                      "unit_price_cents": line["unit_price_cents"], "line_total_cents": line_total,
+                      "in_stock": in_stock})
+        if not in_stock:
+            unavailable.append({"sku": line["sku"], "reason": "INSUFFICIENT_STOCK"})
+    return {"items": items, "total_cents": total, "available": not unavailable, "unavailable": unavailable}
+
+
+# Event sources -----------------------------------------------------------------------------------------------
+
+
+def publish_customer_created(customer: dict) -> str:
+    """A new customers-table row (stream NEW_IMAGE) as a CustomerCreated event on the bus."""
+    customer = plain(customer)
+    detail = {key: customer[key] for key in ("customer_id", "name", "email", "status") if key in customer}
+    return repository.put_event("CustomerCreated", detail)
+
+
 # SQS consumers ---------------------------------------------------------------------------------------------------
 
 
 def fulfill_order(order: dict) -> str:
     """Simulated fulfillment: succeeds with probability FULFILLMENT_SUCCESS_RATE, else raises.
 
-    Success marks the order FULFILLED (only from PROCESSING, so a duplicate delivery is harmless).
+    Success marks the order FULFILLED (only from PROCESSING) and puts OrderFulfilled on the bus. A duplicate
+    delivery after a success returns the stored result (Powertools idempotency): no second event.
     """
-    order_id = order["order_id"]
+    return idempotency.run_once("fulfil", "order_id", _fulfil, order)
+
+
+def _fulfil(request: dict) -> str:
+    order_id = request["order_id"]
     if not random.random() < config.success_rate():
         raise FulfillmentFailedError(f"fulfillment of order {order_id} failed")
-    if repository.set_order_status(order_id, FULFILLED, expected=PROCESSING, now=utc_now(), fulfilled_at=utc_now()):
-        return FULFILLED
-    current = repository.get_order(order_id)
-    if current is None:
-        raise OrderNotFoundError(f"order {order_id} not found")
-    if current["status"] == FULFILLED:
-        return FULFILLED
-    raise OrderStateConflictError(f"order {order_id} is {current['status']}, cannot fulfill")
+    if not repository.set_order_status(order_id, FULFILLED, expected=PROCESSING, now=utc_now(),
+                                       fulfilled_at=utc_now()):
+        current = repository.get_order(order_id)
+        if current is None:
+            raise OrderNotFoundError(f"order {order_id} not found")
+        if current["status"] != FULFILLED:
+            raise OrderStateConflictError(f"order {order_id} is {current['status']}, cannot fulfill")
+    repository.put_event("OrderFulfilled", {"order_id": order_id, "customer_id": request.get("customer_id"),
+                                            "total_cents": request.get("total_cents")})
+    return FULFILLED
 
 
 def record_dead_letter(order: dict, receive_count: int, sent_at: str, first_received_at: str | None,
@@ -142,4 +387,6 @@ def record_dead_letter(order: dict, receive_count: int, sent_at: str, first_rece
     if first_received_at:
         row["first_received_at"] = first_received_at
     repository.put_failed_order(row)
+    repository.put_event("OrderFailed", {"order_id": order_id, "customer_id": order.get("customer_id"),
+                                         "error": "FulfillmentFailedError", "reason": reason})
     return True

@@ -16,8 +16,12 @@ TABLE_ENV = {
     "FailedOrdersTable": ("FAILED_ORDERS_TABLE_NAME", "dofs-test-failed-orders"),
     "CustomersTable": ("CUSTOMERS_TABLE_NAME", "dofs-test-customers"),
     "InventoryTable": ("INVENTORY_TABLE_NAME", "dofs-test-inventory"),
+    "PaymentsTable": ("PAYMENTS_TABLE_NAME", "dofs-test-payments"),
+    "BatchesTable": ("BATCHES_TABLE_NAME", "dofs-test-batches"),
+    "IdempotencyTable": ("IDEMPOTENCY_TABLE_NAME", "dofs-test-idempotency"),
 }
 STATE_MACHINE_NAME = "dofs-test-order"
+EVENT_BUS_NAME = "dofs-test-events"
 
 
 @pytest.fixture(autouse=True)
@@ -33,13 +37,22 @@ def _sockets_off(monkeypatch):
 
 @pytest.fixture
 def aws(monkeypatch, template):
-    """moto-backed AWS with the four tables (key schema from template.yaml) and data/sample_data.json loaded."""
+    """moto-backed AWS with the tables (key schema from template.yaml), the event bus (an SQS queue receives
+    every event put on it, see ``bus_events``) and data/sample_data.json loaded."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     for env_name, table_name in TABLE_ENV.values():
         monkeypatch.setenv(env_name, table_name)
+    monkeypatch.setenv("EVENT_BUS_NAME", EVENT_BUS_NAME)
     repository.reset_clients()
     with mock_aws():
+        events = boto3.client("events", region_name="us-east-1")
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        events.create_event_bus(Name=EVENT_BUS_NAME)
+        queue_url = sqs.create_queue(QueueName="dofs-test-bus-tap")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name="tap", EventBusName=EVENT_BUS_NAME, EventPattern='{"source": [{"prefix": "dofs."}]}')
+        events.put_targets(Rule="tap", EventBusName=EVENT_BUS_NAME, Targets=[{"Id": "tap", "Arn": queue_arn}])
         dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
         resources = template["Resources"]
         for logical_id, (_, table_name) in TABLE_ENV.items():
@@ -81,3 +94,24 @@ def state_machine_arn(aws, monkeypatch):
     )["stateMachineArn"]
     monkeypatch.setenv("ORDER_STATE_MACHINE_ARN", arn)
     return arn
+
+
+def _receive_all(queue_url: str) -> list[dict]:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    received = []
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            received.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return received
+
+
+@pytest.fixture
+def bus_events(aws):
+    """``bus_events()`` -> the events put on the app's bus since the last call: [(detail-type, detail)]."""
+    queue_url = boto3.client("sqs", region_name="us-east-1").get_queue_url(QueueName="dofs-test-bus-tap")["QueueUrl"]
+
+    def drain() -> list[tuple[str, dict]]:
+        return [(event["detail-type"], event["detail"]) for event in _receive_all(queue_url)]
+
+    return drain

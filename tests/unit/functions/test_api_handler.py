@@ -139,3 +139,54 @@ def test_missing_state_machine_env_is_a_500(aws, monkeypatch, lambda_context, lo
     monkeypatch.delenv("ORDER_STATE_MACHINE_ARN", raising=False)
     status, body = call(load_event("post_order.json"), lambda_context)
     assert (status, body) == (500, {"error": "InternalServerError", "message": "internal error"})
+
+
+# -- Idempotency-Key, approval, batches, customers ------------------------------------------------------------------
+
+
+def test_same_idempotency_key_gives_the_same_order_and_one_execution(aws, state_machine_arn, lambda_context,
+                                                                      load_event):
+    event = load_event("post_order_idempotent.json")
+    first = call(event, lambda_context)
+    second = call(load_event("post_order_idempotent.json"), lambda_context)
+    assert first == second
+    assert first[0] == 202 and UUID4.match(first[1]["orderId"])
+    executions = boto3.client("stepfunctions", region_name="us-east-1").list_executions(
+        stateMachineArn=state_machine_arn)["executions"]
+    assert [execution["name"] for execution in executions] == [first[1]["orderId"]]
+
+
+def test_same_idempotency_key_with_another_body_is_refused(aws, state_machine_arn, lambda_context, load_event):
+    call(load_event("post_order_idempotent.json"), lambda_context)
+    event = load_event("post_order_idempotent.json")
+    event["body"] = json.dumps({"customerId": "CUST-002", "items": [{"sku": "SKU-002", "quantity": 1}]})
+    assert call(event, lambda_context) == (422, {
+        "error": "UnprocessableEntity", "errorType": "IdempotencyKeyReusedError",
+        "message": "the Idempotency-Key was used with a different request body"})
+
+
+def test_approval_of_an_order_not_awaiting_approval_conflicts(aws, orders_table, lambda_context, load_event):
+    orders_table.put_item(Item={"order_id": "ORDER-BIG-0001", "status": "PROCESSING"})
+    assert call(load_event("post_approval.json"), lambda_context) == (409, {
+        "error": "Conflict", "errorType": "ApprovalPendingError",
+        "message": "order ORDER-BIG-0001 is PROCESSING, not AWAITING_APPROVAL"})
+
+
+def test_approval_of_an_unknown_order_is_404(aws, lambda_context, load_event):
+    assert call(load_event("post_approval.json"), lambda_context)[0] == 404
+
+
+def test_unknown_batch_is_404(aws, lambda_context, load_event):
+    assert call(load_event("get_batch.json"), lambda_context) == (404, {
+        "error": "NotFound", "errorType": "BatchNotFoundError", "message": "batch BATCH-EVENT-0001 not found"})
+
+
+def test_post_customer_creates_an_active_customer_once(aws, lambda_context, load_event):
+    status, body = call(load_event("post_customer.json"), lambda_context)
+    assert status == 201
+    assert {key: body[key] for key in ("customerId", "name", "email", "status", "paymentMethod")} == {
+        "customerId": "CUST-EVENT-0001", "name": "Event Customer", "email": "event@example.com", "status": "ACTIVE",
+        "paymentMethod": "tok_visa"}
+    assert call(load_event("post_customer.json"), lambda_context) == (409, {
+        "error": "Conflict", "errorType": "CustomerAlreadyExistsError",
+        "message": "customer CUST-EVENT-0001 already exists"})

@@ -89,3 +89,15 @@ def test_bad_success_rate_fails_loudly(aws, stored_order, value, monkeypatch):
     with pytest.raises(ConfigurationError) as caught:
         service.fulfill_order(stored_order)
     assert "FULFILLMENT_SUCCESS_RATE" in str(caught.value)
+
+
+def test_duplicate_delivery_after_success_publishes_one_order_fulfilled(aws, orders_table, stored_order,
+                                                                         lambda_context, load_event, monkeypatch,
+                                                                         bus_events):
+    monkeypatch.setenv("FULFILLMENT_SUCCESS_RATE", "1")
+    event = load_event("fulfill_order_sqs.json")
+    assert app.lambda_handler(event, lambda_context) == {"batchItemFailures": []}
+    assert app.lambda_handler(load_event("fulfill_order_sqs.json"), lambda_context) == {"batchItemFailures": []}
+    assert orders_table.get_item(Key={"order_id": ORDER_ID})["Item"]["status"] == "FULFILLED"
+    assert bus_events() == [("OrderFulfilled", {"order_id": ORDER_ID, "customer_id": stored_order["customer_id"],
+                                                "total_cents": stored_order["total_cents"]})]

@@ -1,0 +1,12 @@
+"""Task ReleaseInventory (compensation): {"order_id", "items"} in, {"order_id", "status"} out. Releases once."""
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from fulfillment import service
+from fulfillment.observability import logger, tracer
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return service.release_inventory(event["order_id"], event["items"])
