@@ -20,6 +20,7 @@ from local_runtime.errors import ServiceError
 
 def _banner(runtime) -> str:
     outputs = runtime.outputs
+    width = max((len(key) for key in outputs), default=0)
     lines = [
         "",
         "DOFS local runtime is ready",
@@ -31,7 +32,7 @@ def _banner(runtime) -> str:
         f"  parameters                {' '.join(f'{k}={v}' for k, v in runtime.stack.parameters.items())}",
         f"  TIME_SCALE                {runtime.settings.time_scale}",
         "  outputs:",
-        *[f"    {key:<24}{value}" for key, value in outputs.items()],
+        *[f"    {key:<{width}}  {value}" for key, value in outputs.items()],
         *([f"  API keys (x-api-key)      {runtime.endpoint_url}/_local/api-keys"]
           + [f"    {k.logical_id:<24}{k.value}{'' if k.usable else '   (not usable: disabled or in no usage plan)'}"
              for k in runtime.api_keys] if runtime.api_keys else []),

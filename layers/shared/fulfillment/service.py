@@ -68,9 +68,7 @@ def decide_approval(order_id: str, decision: str, comment: str = "") -> dict:
     """A reviewer's answer to AwaitApproval: approve (SendTaskSuccess), reject (SendTaskFailure with
     ApprovalRejectedError) or review (SendTaskHeartbeat: still deciding). ApprovalPendingError when the order
     is not AWAITING_APPROVAL or its approval task has ended."""
-    row = repository.get_order(order_id)
-    if row is None:
-        raise OrderNotFoundError(f"order {order_id} not found")
+    row = order_status(order_id)   # an order whose workflow has not stored it yet is RECEIVED: 409, not 404
     if row.get("status") != AWAITING_APPROVAL:
         raise ApprovalPendingError(f"order {order_id} is {row.get('status')}, not {AWAITING_APPROVAL}")
     token = row["task_token"]

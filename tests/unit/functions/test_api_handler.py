@@ -172,7 +172,18 @@ def test_approval_of_an_order_not_awaiting_approval_conflicts(aws, orders_table,
         "message": "order ORDER-BIG-0001 is PROCESSING, not AWAITING_APPROVAL"})
 
 
-def test_approval_of_an_unknown_order_is_404(aws, lambda_context, load_event):
+def test_approval_before_the_workflow_stored_the_order_conflicts(aws, state_machine_arn, lambda_context, load_event):
+    post = load_event("post_order.json")
+    call(post, lambda_context)
+    approval = load_event("post_approval.json")
+    approval["pathParameters"]["orderId"] = json.loads(post["body"])["orderId"]
+    approval["path"] = approval["path"].replace("ORDER-BIG-0001", approval["pathParameters"]["orderId"])
+    assert call(approval, lambda_context) == (409, {
+        "error": "Conflict", "errorType": "ApprovalPendingError",
+        "message": "order ORDER-EVENT-0001 is RECEIVED, not AWAITING_APPROVAL"})
+
+
+def test_approval_of_an_unknown_order_is_404(aws, state_machine_arn, lambda_context, load_event):
     assert call(load_event("post_approval.json"), lambda_context)[0] == 404
 
 
