@@ -34,7 +34,7 @@ import uuid
 from typing import Any, Callable
 
 from local_runtime.event_patterns import matches, parse_pattern
-from local_runtime.event_sources import InvalidBatchResponse
+from local_runtime.event_sources import InvalidBatchResponse, failed_item_ids
 
 logger = logging.getLogger(__name__)
 
@@ -62,36 +62,6 @@ def _json_ready(value: Any) -> Any:
     if isinstance(value, _dt.datetime):
         return round(value.timestamp(), 3)
     return value
-
-
-def failed_sequence_numbers(payload: bytes, batch_ids: list[str]) -> set[str]:
-    """The sequence numbers a ReportBatchItemFailures answer names; ``InvalidBatchResponse`` fails the batch."""
-    text = payload.decode("utf-8", "replace").strip() if payload else ""
-    if not text:
-        return set()
-    try:
-        response = json.loads(text)
-    except ValueError as exc:
-        raise InvalidBatchResponse(f"response is not JSON: {exc}") from None
-    if not isinstance(response, dict):
-        return set() if response is None else _raise(f"response is a {type(response).__name__}")
-    failures = response.get("batchItemFailures")
-    if failures is None:
-        return set()
-    if not isinstance(failures, list):
-        raise InvalidBatchResponse("batchItemFailures is not a list")
-    known = set(batch_ids)
-    failed = set()
-    for entry in failures:
-        item = entry.get("itemIdentifier") if isinstance(entry, dict) else None
-        if not isinstance(item, str) or not item or item not in known:
-            raise InvalidBatchResponse(f"invalid itemIdentifier in {entry!r}")
-        failed.add(item)
-    return failed
-
-
-def _raise(message: str) -> set:
-    raise InvalidBatchResponse(message)
 
 
 class DynamoDbStreamSource:
@@ -196,7 +166,7 @@ class DynamoDbStreamSource:
             failed_from = 0
         elif self.report_item_failures:
             try:
-                failed = failed_sequence_numbers(payload, ids)
+                failed = failed_item_ids(payload, ids)   # for streams the identifiers are sequence numbers
             except InvalidBatchResponse as exc:
                 logger.warning("%r: invalid partial batch response, the whole batch failed: %s", self, exc)
                 failed = set(ids)

@@ -26,6 +26,21 @@ _DEFAULT_LOGGING = {"level": "OFF", "includeExecutionData": False}
 _DEFAULT_TRACING = {"enabled": False}
 
 
+def parse_execution_input(input_text: Any) -> tuple[str, Any]:
+    """StartExecution's (and TestState's) ``input``: a JSON text within the payload limit; ``{}`` when absent."""
+    if input_text is None:
+        input_text = "{}"
+    if not isinstance(input_text, str):
+        raise errors.InvalidExecutionInput(f"Invalid State Machine Execution Input: '{input_text}'")
+    if len(input_text.encode()) > PAYLOAD_LIMIT:
+        raise errors.InvalidExecutionInput("Invalid State Machine Execution Input: 'The input exceeds the "
+                                           "maximum number of bytes'")
+    try:
+        return input_text, json.loads(input_text)
+    except ValueError as exc:
+        raise errors.InvalidExecutionInput(f"Invalid State Machine Execution Input: '{exc}'") from None
+
+
 def _epoch(dt: datetime | None) -> float | None:
     return None if dt is None else dt.timestamp()
 
@@ -233,18 +248,7 @@ class StepFunctionsService:
         name = body.get("name") or str(uuid.uuid4())
         if not isinstance(name, str) or not _STANDARD_NAME.match(name):
             raise errors.InvalidName(f"Invalid Name: '{name}'")
-        input_text = body.get("input")
-        if input_text is None:
-            input_text = "{}"
-        if not isinstance(input_text, str):
-            raise errors.InvalidExecutionInput(f"Invalid State Machine Execution Input: '{input_text}'")
-        if len(input_text.encode()) > PAYLOAD_LIMIT:
-            raise errors.InvalidExecutionInput("Invalid State Machine Execution Input: 'The input exceeds the "
-                                               "maximum number of bytes'")
-        try:
-            input_value = json.loads(input_text)
-        except ValueError as exc:
-            raise errors.InvalidExecutionInput(f"Invalid State Machine Execution Input: '{exc}'") from None
+        input_text, input_value = parse_execution_input(body.get("input"))
         return machine, name, input_text, input_value
 
     def _start_execution(self, body: dict) -> dict:

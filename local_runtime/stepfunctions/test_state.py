@@ -27,6 +27,7 @@ from .execution import PAYLOAD_LIMIT, Branch, Execution
 from .failures import StatesError
 from .mocks import Answer, SingleMock
 from .parser import parse_definition
+from .service import parse_execution_input
 from .paths import dumps
 from .retry import error_matches, find_catcher
 from .states import Map, Parallel, Pass, Program, Task
@@ -114,15 +115,7 @@ class TestStateRunner:
                 raise _invalid("revealSecrets cannot be used with a mock")
         if mock is None and not body.get("roleArn"):
             raise _invalid("roleArn is required when no mock is given")
-        input_text = body.get("input")
-        if input_text is None:
-            input_text = "{}"
-        if not isinstance(input_text, str):
-            raise errors.InvalidExecutionInput(f"Invalid State Machine Execution Input: '{input_text}'")
-        if len(input_text.encode()) > PAYLOAD_LIMIT:
-            raise errors.InvalidExecutionInput("Invalid State Machine Execution Input: 'The input exceeds the "
-                                               "maximum number of bytes'")
-        data = _json_field(body, "input", {}, "State Machine Execution Input", errors.InvalidExecutionInput)
+        input_text, data = parse_execution_input(body.get("input"))
         context = _json_field(body, "context", None, "context")
         if context is not None and not isinstance(context, dict):
             raise _invalid("The field 'context' must hold a JSON object")
