@@ -465,8 +465,11 @@ class Branch:
         def on_start(index: int, child: Branch) -> int:
             return self.history.add("MapIterationStarted", started, {"name": name, "index": index})
 
+        succeeded: list[int] = []
+
         def on_success(index: int, child: Branch) -> None:
             child.record("MapIterationSucceeded", {"name": name, "index": index})
+            succeeded.append(index)
 
         failed: list[int] = []
 
@@ -481,6 +484,9 @@ class Branch:
         if state.inline:
             cap = 1  # iterations that never wait run back to back in this thread (states.never_waits)
         results, errors = self._run_children(jobs, cap, on_start, on_success, on_failure)
+        finished = getattr(state, "map_run_finished", None)
+        if finished is not None:  # a distributed Map run (distributed_map.py) exports every iteration's outcome
+            finished(results, list(errors), list(succeeded))
         self.prev = self.history.last_id()
         if errors:
             tolerant = state.tolerated_failure_count is not None or state.tolerated_failure_percentage is not None

@@ -18,6 +18,7 @@ NO_CHOICE_MATCHED = "States.NoChoiceMatched"
 BRANCH_FAILED = "States.BranchFailed"
 EXCEED_TOLERATED_FAILURE_THRESHOLD = "States.ExceedToleratedFailureThreshold"
 ITEM_READER_FAILED = "States.ItemReaderFailed"
+RESULT_WRITER_FAILED = "States.ResultWriterFailed"
 QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"  # a JSONata expression failed or gave a wrong type
 
 # errors that neither Retry nor Catch can handle, whatever the ErrorEquals (AWS: "States.ALL ... cannot catch the

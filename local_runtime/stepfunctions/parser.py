@@ -12,6 +12,7 @@ from typing import Any
 
 from .. import errors
 from .choice import ChoiceRuleError, compile_rule, parse_timestamp
+from .distributed_map import definition_problems
 from .failures import ALL
 from .integrations import UnknownResource, parse_resource
 from .jsonata_mode import JSONATA, JSONPATH, build_state, field_problems, is_expression, state_language
@@ -244,6 +245,11 @@ def _parse_state(name: str, spec: Any, where: str, problems: _Problems, states_d
                 return build_state("Parallel", name, spec, branches=branches)
             return Parallel(name, spec, branches)
         if state_type == "Map":
+            distributed = definition_problems(spec, where, language)  # ItemReader/ItemBatcher/ResultWriter
+            for code, message, field_where in distributed:
+                problems.add(code, message, field_where)
+            if distributed:
+                return None
             field = "ItemProcessor" if "ItemProcessor" in spec else "Iterator"
             if field not in spec:
                 problems.add("SCHEMA_VALIDATION_FAILED", "These fields are required: [ItemProcessor]", where)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from . import failures
 from .choice import parse_timestamp
+from .distributed_map import Distributed
 from .failures import StatesError
 from .paths import (Path, PathNotFound, PathSyntaxError, ReferencePath, Template, compile_path, compile_reference_path, dumps,
                     select)
@@ -359,7 +360,8 @@ class Parallel(_Recoverable):
 class Map(_Recoverable):
     type = "Map"
     __slots__ = ("items_path", "item_selector", "processor", "max_concurrency", "max_concurrency_path",
-                 "tolerated_failure_count", "tolerated_failure_percentage", "processor_mode", "inline")
+                 "tolerated_failure_count", "tolerated_failure_percentage", "processor_mode", "inline",
+                 "distributed")
 
     def __init__(self, name: str, spec: dict, processor: Program) -> None:
         super().__init__(name, spec, parameters_field="__none__")
@@ -374,10 +376,15 @@ class Map(_Recoverable):
         self.tolerated_failure_percentage = spec.get("ToleratedFailurePercentage")
         config = (spec.get("ItemProcessor") or {}).get("ProcessorConfig") or {}
         self.processor_mode = config.get("Mode", "INLINE")
+        # ItemReader / ItemBatcher / ResultWriter (distributed_map.py); None when the state has none of them
+        self.distributed = Distributed.from_spec(spec) if self.processor_mode == "DISTRIBUTED" else None
 
     def attempt(self, branch, effective):
-        items = effective if self.items_path is IDENTITY else select(self.items_path, effective, "ItemsPath",
-                                                                      branch.context)
+        if self.distributed is not None and self.distributed.reader is not None:
+            items = self.distributed.reader.read(branch, effective)
+        else:
+            items = effective if self.items_path is IDENTITY else select(self.items_path, effective, "ItemsPath",
+                                                                          branch.context)
         if not isinstance(items, list):
             raise StatesError(failures.RUNTIME,
                               f"Invalid path '{self.items_path.text}' : The value at the path must be an array: "
@@ -388,6 +395,8 @@ class Map(_Recoverable):
             if type(concurrency) is not int or concurrency < 0:
                 raise StatesError(failures.RUNTIME, f"MaxConcurrencyPath must be a non-negative integer. "
                                                     f"Found: {dumps(concurrency)}")
+        if self.distributed is not None:
+            return self.distributed.run(self, branch, effective, items, concurrency)
         return branch.run_map(self, effective, items, concurrency)
 
     def tolerated(self, failed: int, total: int) -> bool:
