@@ -16,7 +16,6 @@ import threading
 import uuid
 from typing import Any, Callable
 
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from local_runtime.errors import ServiceError
@@ -57,6 +56,9 @@ class Gateway:
     def __init__(self) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+        from local_runtime import moto_patches
+
+        moto_patches.apply()
         self.moto_app = DomainDispatcherApplication(create_backend_app)
         _memoize_backend_lookup(self.moto_app)
         self.lambda_service = None
@@ -207,14 +209,22 @@ class SerializationError(ServiceError):
 
 
 class Server:
-    """A threaded werkzeug server on loopback, serving in a daemon thread."""
+    """The endpoint's HTTP/1.1 server on loopback (cheroot: keep-alive connections, a thread pool, TCP_NODELAY),
+    serving in a daemon thread.
+
+    werkzeug's development server closes the connection after every response, so each AWS call from a Lambda
+    worker paid for a TCP connect and a new thread; with keep-alive a worker's boto3 pool reuses its connections.
+    """
 
     def __init__(self, app: Callable, host: str, port: int, name: str) -> None:
-        self._server = make_server(host, port, app, threaded=True)
-        self._server.daemon_threads = True
+        from cheroot import wsgi
+
+        self._server = wsgi.Server((host, port), app, numthreads=16, max=256, server_name=name,
+                                   shutdown_timeout=1)
+        self._server.prepare()            # binds now: port 0 gets its ephemeral port here
         self.host = host
-        self.port = self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
+        self.port = self._server.bind_addr[1]
+        self._thread = threading.Thread(target=self._server.serve, name=name, daemon=True)
 
     @property
     def url(self) -> str:
@@ -225,6 +235,5 @@ class Server:
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
         self._thread.join(timeout=5)

@@ -52,7 +52,8 @@ class LocalRuntime:
         return self.endpoint.url
 
     def client(self, service: str):
-        return _client(service, self.endpoint_url)
+        """A client of this process's endpoint; its requests reach the gateway in-process (inprocess.py)."""
+        return _client(service, self.endpoint_url, self.gateway)
 
     # -- lifecycle ------------------------------------------------------------------------------------
     def start(self) -> "LocalRuntime":
@@ -279,8 +280,10 @@ class LocalRuntime:
 
 
 @lru_cache(maxsize=None)
-def _client(service: str, endpoint_url: str):
-    return boto3.session.Session().client(
+def _client(service: str, endpoint_url: str, app=None):
+    from local_runtime.inprocess import attach
+
+    client = boto3.session.Session().client(
         service,
         endpoint_url=endpoint_url,
         region_name=REGION,
@@ -290,6 +293,7 @@ def _client(service: str, endpoint_url: str):
         config=Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=64,
                       inject_host_prefix=False),
     )
+    return attach(client, app) if app is not None else client
 
 
 def _resource(service: str, endpoint_url: str):

@@ -1,0 +1,168 @@
+"""The runtime process's request path: keep-alive endpoint server (cheroot), in-process clients (inprocess.py) and
+moto's speed fixes (moto_patches.py) answer as before, over HTTP and in-process alike."""
+from __future__ import annotations
+
+import http.client
+import socket
+
+import boto3
+import pytest
+
+from local_runtime.config import FAKE_CREDENTIALS
+from local_runtime.gateway import Gateway, Server
+from local_runtime.runtime import _client
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    gateway = Gateway()
+    server = Server(gateway, "127.0.0.1", 0, "test-request-path").start()
+    yield gateway, server
+    server.stop()
+
+
+def _http_client(server: Server, service: str):
+    return boto3.session.Session().client(
+        service, endpoint_url=server.url, region_name="us-east-1",
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+
+
+@pytest.fixture(scope="module", params=["http", "in-process"])
+def clients(request, endpoint):
+    gateway, server = endpoint
+    if request.param == "http":
+        return lambda service: _http_client(server, service)
+    return lambda service: _client(service, server.url, gateway)
+
+
+def _table(ddb, name: str, range_key: bool = False, stream: bool = False) -> None:
+    schema = [{"AttributeName": "k", "KeyType": "HASH"}]
+    attrs = [{"AttributeName": "k", "AttributeType": "S"}]
+    if range_key:
+        schema.append({"AttributeName": "r", "KeyType": "RANGE"})
+        attrs.append({"AttributeName": "r", "AttributeType": "S"})
+    extra = {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}} if stream else {}
+    ddb.create_table(TableName=name, KeySchema=schema, AttributeDefinitions=attrs, BillingMode="PAY_PER_REQUEST",
+                     **extra)
+
+
+def test_cancelled_transaction_leaves_items_and_stream_as_they_were(clients, request):
+    ddb = clients("dynamodb")
+    name = f"tx-{request.node.callspec.id}"
+    _table(ddb, name, stream=True)
+    _table(ddb, name + "-r", range_key=True)
+    ddb.put_item(TableName=name, Item={"k": {"S": "a"}, "n": {"N": "5"}})
+    ddb.put_item(TableName=name + "-r", Item={"k": {"S": "a"}, "r": {"S": "1"}, "n": {"N": "5"}})
+    streams = clients("dynamodbstreams")
+    arn = ddb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+
+    def stream_records() -> int:
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+        return len(streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"])
+
+    before = stream_records()
+    with pytest.raises(ddb.exceptions.TransactionCanceledException) as info:
+        ddb.transact_write_items(TransactItems=[
+            {"Update": {"TableName": name, "Key": {"k": {"S": "a"}}, "UpdateExpression": "SET n = n + :d",
+                        "ExpressionAttributeValues": {":d": {"N": "1"}}}},
+            {"Put": {"TableName": name, "Item": {"k": {"S": "new"}}}},
+            {"Put": {"TableName": name + "-r", "Item": {"k": {"S": "b"}, "r": {"S": "2"}}}},
+            {"Update": {"TableName": name + "-r", "Key": {"k": {"S": "a"}, "r": {"S": "1"}},
+                        "UpdateExpression": "SET n = n + :d", "ConditionExpression": "n > :big",
+                        "ExpressionAttributeValues": {":d": {"N": "1"}, ":big": {"N": "100"}}}},
+        ])
+    reasons = [r["Code"] for r in info.value.response["CancellationReasons"]]
+    assert reasons == ["None", "None", "None", "ConditionalCheckFailed"]
+    assert ddb.scan(TableName=name)["Items"] == [{"k": {"S": "a"}, "n": {"N": "5"}}]
+    assert ddb.scan(TableName=name + "-r")["Items"] == [{"k": {"S": "a"}, "r": {"S": "1"}, "n": {"N": "5"}}]
+    assert stream_records() == before
+
+    ddb.transact_write_items(TransactItems=[
+        {"Update": {"TableName": name, "Key": {"k": {"S": "a"}}, "UpdateExpression": "SET n = n + :d",
+                    "ExpressionAttributeValues": {":d": {"N": "1"}}}},
+        {"Put": {"TableName": name + "-r", "Item": {"k": {"S": "b"}, "r": {"S": "2"}}}},
+    ])
+    assert ddb.get_item(TableName=name, Key={"k": {"S": "a"}})["Item"]["n"] == {"N": "6"}
+    assert ddb.scan(TableName=name + "-r")["Count"] == 2
+    assert stream_records() == before + 1
+
+
+def test_update_expressions_projections_and_attribute_values(clients, request):
+    ddb = clients("dynamodb")
+    name = f"upd-{request.node.callspec.id}"
+    _table(ddb, name)
+    item = {"k": {"S": "a"}, "n": {"N": "1.50"}, "b": {"B": b"\x00\x01"}, "nul": {"NULL": True},
+            "ok": {"BOOL": False}, "ss": {"SS": ["x"]}, "m": {"M": {"l": {"L": [{"S": "q"}, {"N": "2"}]}}}}
+    ddb.put_item(TableName=name, Item=item)
+    assert ddb.get_item(TableName=name, Key={"k": {"S": "a"}})["Item"] == item
+    for value in ("X", "Y"):  # the same expression text twice (memoised parse), different values
+        attrs = ddb.update_item(TableName=name, Key={"k": {"S": "a"}}, ReturnValues="ALL_NEW",
+                                UpdateExpression="SET #s = :v, l2 = list_append(if_not_exists(l2, :e), :i)",
+                                ExpressionAttributeNames={"#s": "status"},
+                                ExpressionAttributeValues={":v": {"S": value}, ":e": {"L": []},
+                                                           ":i": {"L": [{"S": value}]}})["Attributes"]
+        assert attrs["status"] == {"S": value}
+    assert attrs["l2"] == {"L": [{"S": "X"}, {"S": "Y"}]}
+    got = ddb.get_item(TableName=name, Key={"k": {"S": "a"}}, ProjectionExpression="k, #s, absent, b",
+                       ExpressionAttributeNames={"#s": "status"})["Item"]
+    assert got == {"k": {"S": "a"}, "status": {"S": "Y"}, "b": {"B": b"\x00\x01"}}
+    nested = ddb.get_item(TableName=name, Key={"k": {"S": "a"}}, ProjectionExpression="m.l[1]")["Item"]
+    assert nested == {"m": {"M": {"l": {"L": [{"N": "2"}]}}}}
+    batch = ddb.batch_get_item(RequestItems={name: {"Keys": [{"k": {"S": "a"}}], "ProjectionExpression": "n"}})
+    assert batch["Responses"][name] == [{"n": {"N": "1.50"}}]
+
+
+def test_sqs_through_the_endpoint(clients, request, endpoint):
+    sqs = clients("sqs")
+    url = sqs.create_queue(QueueName=f"q-{request.node.callspec.id}",
+                           Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+    assert f":{endpoint[1].port}/" in url  # queue URLs carry the endpoint's host and port, as over HTTP
+    sqs.send_message(QueueUrl=url, MessageBody="hello", MessageAttributes={
+        "a": {"DataType": "String", "StringValue": "v"}})
+    messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1, MessageAttributeNames=["All"])["Messages"]
+    assert [m["Body"] for m in messages] == ["hello"]
+    assert messages[0]["MessageAttributes"]["a"]["StringValue"] == "v"
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=messages[0]["ReceiptHandle"])
+    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", []) == []
+
+
+def _raw(server: Server, data: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(data)
+        chunks = []
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+
+
+def test_keep_alive_and_framing(endpoint):
+    _, server = endpoint
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    for _ in range(3):  # one connection, several requests
+        connection.request("GET", "/_local/health")
+        response = connection.getresponse()
+        assert response.status in (200, 503)
+        assert response.getheader("Connection") is None
+        assert response.getheader("Date")
+        response.read()
+    first_socket = connection.sock
+    connection.request("GET", "/_local/outputs")
+    connection.getresponse().read()
+    assert connection.sock is first_socket
+    connection.close()
+
+    chunked = (b"POST /_local/outputs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+               b"2\r\n{}\r\n0\r\n\r\n")
+    assert _raw(server, chunked).startswith(b"HTTP/1.1 200 ")
+    old = _raw(server, b"GET /_local/outputs HTTP/1.0\r\n\r\n")
+    assert old.startswith(b"HTTP/1.1 200 ") and old.endswith(b"\r\n\r\n{}")   # and the server closed it (read to EOF)
+    head = _raw(server, b"HEAD /_local/outputs HTTP/1.1\r\nConnection: close\r\n\r\n")
+    assert head.endswith(b"\r\n\r\n") and b"Content-Length: " in head
+    assert _raw(server, b"NONSENSE\r\n\r\n").startswith(b"HTTP/1.1 400 ")
+    expect = _raw(server, b"POST /_local/outputs HTTP/1.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n"
+                          b"Connection: close\r\n\r\n{}")
+    assert expect.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 ")
