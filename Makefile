@@ -11,7 +11,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt | sha1sum | cut -c1-12)
 TOOLS := .tools
-PYTEST_ARGS ?=
+# two pytest workers (pytest-xdist); a test file stays on one worker, so the end-to-end files share their stacks
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
