@@ -155,6 +155,10 @@ def order_status(order_id: str) -> dict:
     status = repository.execution_status(order_id)
     if status in ("RUNNING", "SUCCEEDED", "PENDING_REDRIVE"):
         return {"order_id": order_id, "status": RECEIVED}
+    # The workflow may have written the row between our read and its end (a rejection stores FAILED, then fails).
+    row = repository.get_order(order_id)
+    if row is not None:
+        return plain(row)
     return {"order_id": order_id, "status": FAILED, "reason": f"order workflow ended with status {status}"}
 
 

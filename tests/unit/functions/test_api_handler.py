@@ -201,3 +201,28 @@ def test_post_customer_creates_an_active_customer_once(aws, lambda_context, load
     assert call(load_event("post_customer.json"), lambda_context) == (409, {
         "error": "Conflict", "errorType": "CustomerAlreadyExistsError",
         "message": "customer CUST-EVENT-0001 already exists"})
+
+
+def test_get_reads_the_row_written_while_the_workflow_ended(aws, orders_table, state_machine_arn, lambda_context,
+                                                           load_event, monkeypatch):
+    """A rejection stores FAILED and then fails the execution: a GET that missed the row sees it on a second read."""
+    from fulfillment import repository
+
+    def workflow_ends_meanwhile(order_id):
+        orders_table.put_item(Item={"order_id": order_id, "status": "FAILED",
+                                    "reason": "CustomerInactiveError: customer CUST-003 is SUSPENDED, not ACTIVE"})
+        return "FAILED"
+
+    monkeypatch.setattr(repository, "execution_status", workflow_ends_meanwhile)
+    assert call(get(load_event, "ORDER-RACE"), lambda_context) == (200, {
+        "orderId": "ORDER-RACE", "status": "FAILED",
+        "reason": "CustomerInactiveError: customer CUST-003 is SUSPENDED, not ACTIVE"})
+
+
+def test_get_of_a_workflow_that_ended_without_storing_the_order(aws, state_machine_arn, lambda_context, load_event,
+                                                                monkeypatch):
+    from fulfillment import repository
+
+    monkeypatch.setattr(repository, "execution_status", lambda order_id: "TIMED_OUT")
+    assert call(get(load_event, "ORDER-LOST"), lambda_context) == (200, {
+        "orderId": "ORDER-LOST", "status": "FAILED", "reason": "order workflow ended with status TIMED_OUT"})
