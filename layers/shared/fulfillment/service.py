@@ -165,6 +165,17 @@ def order_status(order_id: str) -> dict:
 # Step Functions tasks ------------------------------------------------------------------------------------------
 
 
+def _in_stock(item: dict) -> dict:
+    """The inventory row of an order line; UnknownSkuError / InsufficientStockError when it cannot be served."""
+    stock_item = repository.get_inventory_item(item["sku"])
+    if stock_item is None:
+        raise UnknownSkuError(f"sku {item['sku']} does not exist")
+    stock = int(stock_item.get("stock", 0))
+    if stock < item["quantity"]:
+        raise InsufficientStockError(f"sku {item['sku']}: {item['quantity']} requested, {stock} in stock")
+    return stock_item
+
+
 def validate_order(order: dict) -> dict:
     """Business rules: format, customer ACTIVE, every SKU known and in stock. Returns the priced order."""
     order = check_order(order)
@@ -175,12 +186,7 @@ def validate_order(order: dict) -> dict:
         raise CustomerInactiveError(f"customer {order['customer_id']} is {customer.get('status')}, not ACTIVE")
     total_cents = 0
     for item in order["items"]:
-        stock_item = repository.get_inventory_item(item["sku"])
-        if stock_item is None:
-            raise UnknownSkuError(f"sku {item['sku']} does not exist")
-        stock = int(stock_item.get("stock", 0))
-        if stock < item["quantity"]:
-            raise InsufficientStockError(f"sku {item['sku']}: {item['quantity']} requested, {stock} in stock")
+        stock_item = _in_stock(item)
         item["unit_price_cents"] = int(stock_item["price_cents"])
         total_cents += item["unit_price_cents"] * item["quantity"]
     order["total_cents"] = total_cents
@@ -277,12 +283,7 @@ def reserve_inventory(order_id: str, items: list[dict]) -> dict:
     if current.get("reservation_status") == RELEASED:
         raise OrderStateConflictError(f"order {order_id}: reservation was released, cannot reserve again")
     for item in items:
-        stock_item = repository.get_inventory_item(item["sku"])
-        if stock_item is None:
-            raise UnknownSkuError(f"sku {item['sku']} does not exist")
-        stock = int(stock_item.get("stock", 0))
-        if stock < item["quantity"]:
-            raise InsufficientStockError(f"sku {item['sku']}: {item['quantity']} requested, {stock} in stock")
+        _in_stock(item)
     raise OrderStateConflictError(f"order {order_id}: stock changed during the reservation, try again")
 
 
