@@ -271,7 +271,7 @@ class ItemReader:
 
 
 def _size(value: Any) -> int:
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    return len(dumps(value).encode("utf-8"))
 
 
 class ItemBatcher:
@@ -332,7 +332,7 @@ class ResultWriter:
             if not entries:
                 continue
             key = f"{base}{status}_0.json"
-            body = json.dumps(entries, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+            body = dumps(entries).encode("utf-8")
             self._put(branch, bucket, key, body)
             files[status].append({"Key": key, "Size": len(body)})
         manifest_key = f"{base}manifest.json"

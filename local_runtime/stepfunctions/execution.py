@@ -23,6 +23,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 PAYLOAD_LIMIT = 262144  # bytes, state input/output and execution input/output
 
+
+def _over_limit(text: str) -> bool:
+    """More than PAYLOAD_LIMIT bytes of UTF-8 (encoded only when the text could be: <= 4 bytes a character)."""
+    return len(text) > PAYLOAD_LIMIT // 4 and len(text.encode()) > PAYLOAD_LIMIT
+
 RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED = "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"
 RUNTIME_CAUSE_PREFIX = "An error occurred while executing the state"
 MAP_CONCURRENCY_CAP = 40  # an inline Map runs at most 40 iterations at once (AWS); MaxConcurrency 0 means this
@@ -113,7 +118,7 @@ class Execution:
         try:
             output = branch.run_program(self.program, self.input_value)
             text = dumps(output)
-            if len(text) > PAYLOAD_LIMIT // 4 and len(text.encode()) > PAYLOAD_LIMIT:
+            if _over_limit(text):
                 raise StatesError(failures.DATA_LIMIT_EXCEEDED,
                                   "The state/task returned a result with a size exceeding the maximum number of bytes "
                                   "service limit.")
@@ -247,7 +252,7 @@ class Branch:
                 raise ExecutionCancelled()
             if output is not data or data_text is None:  # values are immutable: same object, same text
                 data_text = dumps(output)
-            if len(data_text) > PAYLOAD_LIMIT // 4 and len(data_text.encode()) > PAYLOAD_LIMIT:
+            if _over_limit(data_text):
                 raise StatesError(failures.DATA_LIMIT_EXCEEDED,
                                   f"The state/task '{name}' returned a result with a size exceeding the maximum "
                                   f"number of bytes service limit.")
@@ -273,7 +278,7 @@ class Branch:
             self._drop_token()
             raise
         params_payload = Payload(params)
-        if len(params_payload.text) > PAYLOAD_LIMIT // 4 and len(params_payload.text.encode()) > PAYLOAD_LIMIT:
+        if _over_limit(params_payload.text):
             self._drop_token()
             raise StatesError(failures.DATA_LIMIT_EXCEEDED,
                               f"The state/task '{self.state_name}' input exceeds the maximum number of bytes "
@@ -314,7 +319,7 @@ class Branch:
         if self.cancel.is_set():
             raise ExecutionCancelled()
         result_payload = Payload(result)
-        if len(result_payload.text) > PAYLOAD_LIMIT // 4 and len(result_payload.text.encode()) > PAYLOAD_LIMIT:
+        if _over_limit(result_payload.text):
             # AWS: a task result over 256 KiB fails the state even when ResultSelector/ResultPath would drop it
             raise StatesError(failures.DATA_LIMIT_EXCEEDED,
                               f"The state/task '{resource.arn}' returned a result with a size exceeding the maximum "

@@ -420,5 +420,3 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "States.StringSplit": _string_split,
     "States.UUID": _uuid,
 }
-
-FUNCTION_NAMES = frozenset(_FUNCTIONS)

@@ -148,14 +148,19 @@ def _check_paths(spec: dict, where: str, problems: _Problems) -> bool:
             problems.add("SCHEMA_VALIDATION_FAILED", f"The value for the field '{field}' must be a valid JSONPath",
                          f"{where}/{field}")
             ok = False
-    if spec.get("ResultPath") is not None:
-        try:
-            compile_reference_path(spec["ResultPath"])
-        except (PathSyntaxError, TypeError):
-            problems.add("SCHEMA_VALIDATION_FAILED", "The value for the field 'ResultPath' must be a valid "
-                         "Reference Path", f"{where}/ResultPath")
-            ok = False
-    return ok
+    return _check_result_path(spec, where, problems) and ok
+
+
+def _check_result_path(spec: dict, where: str, problems: _Problems) -> bool:
+    if spec.get("ResultPath") is None:
+        return True
+    try:
+        compile_reference_path(spec["ResultPath"])
+    except (PathSyntaxError, TypeError):
+        problems.add("SCHEMA_VALIDATION_FAILED", "The value for the field 'ResultPath' must be a valid "
+                     "Reference Path", f"{where}/ResultPath")
+        return False
+    return True
 
 
 def _parse_state(name: str, spec: Any, where: str, problems: _Problems, states_doc: dict,
@@ -192,13 +197,7 @@ def _parse_state(name: str, spec: Any, where: str, problems: _Problems, states_d
     for i, catcher in enumerate(spec.get("Catch") or ()):
         if isinstance(catcher, dict):
             _check_target(catcher.get("Next"), f"{where}/Catch[{i}]/Next", problems, states_doc, out)
-            if catcher.get("ResultPath") is not None:
-                try:
-                    compile_reference_path(catcher["ResultPath"])
-                except (PathSyntaxError, TypeError):
-                    problems.add("SCHEMA_VALIDATION_FAILED", "The value for the field 'ResultPath' must be a valid "
-                                 "Reference Path", f"{where}/Catch[{i}]/ResultPath")
-                    ok = False
+            ok = _check_result_path(catcher, f"{where}/Catch[{i}]", problems) and ok
     if not ok:
         return None
     try:

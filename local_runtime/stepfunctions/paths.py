@@ -266,13 +266,13 @@ class Template:
 
     def __init__(self, source: Any) -> None:
         self.source = source
-        self.root = _compile_node(source, "")
+        self.root = _compile_node(source)
 
     def resolve(self, data: Any, context: Callable[[], dict]) -> Any:
         return self.root.resolve(data, context)
 
 
-def _compile_node(value: Any, where: str):
+def _compile_node(value: Any):
     from .intrinsics import IntrinsicSyntaxError, parse_intrinsic
 
     if isinstance(value, dict):
@@ -297,14 +297,14 @@ def _compile_node(value: Any, where: str):
                 items.append((name, node))
                 dynamic = True
             else:
-                node = _compile_node(child, f"{where}/{key}")
+                node = _compile_node(child)
                 dynamic = dynamic or not isinstance(node, _Const)
                 items.append((key, node))
         if not dynamic:
             return _Const(value)
         return _Object(items)
     if isinstance(value, list):
-        nodes = [_compile_node(child, where) for child in value]
+        nodes = [_compile_node(child) for child in value]
         if all(isinstance(node, _Const) for node in nodes):
             return _Const(value)
         return _Array(nodes)

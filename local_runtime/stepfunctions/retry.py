@@ -46,7 +46,6 @@ class Catcher:
     error_equals: tuple[str, ...]
     next: str
     result_path: ReferencePath | None  # None: discard the error output (ResultPath null)
-    result_path_set: bool = True
     assign: Any = None  # the catcher's Assign (JSONPath template or JSONata template), evaluated on the error output
     output: Any = None  # JSONata only: the catcher's Output (default: the error output)
 

@@ -20,7 +20,6 @@ from .execution import PAYLOAD_LIMIT, RUNNING, Execution
 from .mocks import MockConfigError
 from .states import Program
 
-_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _STANDARD_NAME = re.compile(r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}$")
 _DEFAULT_LOGGING = {"level": "OFF", "includeExecutionData": False}
 _DEFAULT_TRACING = {"enabled": False}

@@ -379,8 +379,9 @@ class Map(_Recoverable):
         # ItemReader / ItemBatcher / ResultWriter (distributed_map.py); None when the state has none of them
         self.distributed = Distributed.from_spec(spec) if self.processor_mode == "DISTRIBUTED" else None
 
-    def attempt(self, branch, effective):
-        if self.distributed is not None and self.distributed.reader is not None:
+    def items_of(self, branch, effective: Any, reader: bool = True) -> list:
+        """The items to iterate: the ItemReader's (unless ``reader`` is False) or the ItemsPath's; an array."""
+        if reader and self.distributed is not None and self.distributed.reader is not None:
             items = self.distributed.reader.read(branch, effective)
         else:
             items = effective if self.items_path is IDENTITY else select(self.items_path, effective, "ItemsPath",
@@ -389,6 +390,10 @@ class Map(_Recoverable):
             raise StatesError(failures.RUNTIME,
                               f"Invalid path '{self.items_path.text}' : The value at the path must be an array: "
                               f"{dumps(items)}")
+        return items
+
+    def attempt(self, branch, effective):
+        items = self.items_of(branch, effective)
         concurrency = self.max_concurrency
         if self.max_concurrency_path is not None:
             concurrency = select(self.max_concurrency_path, effective, "MaxConcurrencyPath", branch.context)

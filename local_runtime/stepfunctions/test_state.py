@@ -30,7 +30,7 @@ from .parser import parse_definition
 from .service import parse_execution_input
 from .paths import dumps
 from .retry import error_matches, find_catcher
-from .states import Map, Parallel, Pass, Program, Task
+from .states import Map, Parallel, Pass, Program, Task, _apply_result
 
 INFO, DEBUG, TRACE = "INFO", "DEBUG", "TRACE"
 SUCCEEDED, FAILED, RETRIABLE, CAUGHT_ERROR = "SUCCEEDED", "FAILED", "RETRIABLE", "CAUGHT_ERROR"
@@ -244,7 +244,7 @@ class TestStateRunner:
             output, next_state = state.run(branch, data)
             result = state.result if state.has_result else params
             outcome.inspection["afterResultSelector"] = dumps(result)
-            outcome.inspection["afterResultPath"] = dumps(_result_path(state.result_path, data, result))
+            outcome.inspection["afterResultPath"] = dumps(_apply_result(state.result_path, data, result))
             outcome.succeeded(output, next_state)
             return
         if isinstance(state, Map):
@@ -262,7 +262,7 @@ class TestStateRunner:
             outcome.inspection["result"] = dumps(result)
             selected = state.result_selector.resolve(result, branch.context) if state.result_selector else result
             outcome.inspection["afterResultSelector"] = dumps(selected)
-            outcome.inspection["afterResultPath"] = dumps(_result_path(state.result_path, data, selected))
+            outcome.inspection["afterResultPath"] = dumps(_apply_result(state.result_path, data, selected))
             outcome.succeeded(state.succeed(branch, data, result), state.next)
             return
         # Choice, Wait, Succeed, Fail: the state's own logic (a Wait does not wait)
@@ -270,14 +270,7 @@ class TestStateRunner:
         outcome.succeeded(output, next_state)
 
     def _map_inspection(self, branch, state: Map, effective: Any, outcome: "_Outcome", config: dict) -> None:
-        from .paths import select
-        from .states import IDENTITY
-
-        items = effective if state.items_path is IDENTITY else select(state.items_path, effective, "ItemsPath",
-                                                                       branch.context)
-        if not isinstance(items, list):
-            raise StatesError(failures.RUNTIME, f"Invalid path '{state.items_path.text}' : The value at the path "
-                                                f"must be an array: {dumps(items)}")
+        items = state.items_of(branch, effective, reader=False)  # TestState reads no ItemReader
         outcome.inspection["afterItemsPath"] = dumps(items)
         if state.item_selector is not None:
             selected = []
@@ -374,14 +367,6 @@ class _Outcome:
                 inspection["errorDetails"] = self.error_details
             out["inspectionData"] = inspection
         return out
-
-
-def _result_path(result_path, data: Any, result: Any) -> Any:
-    if result_path is None:
-        return data
-    if not result_path.keys:
-        return result
-    return result_path.apply(data, result)
 
 
 def _targets(spec: dict) -> list[str]:
