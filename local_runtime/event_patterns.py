@@ -63,7 +63,11 @@ def _check(pattern: dict) -> None:
 
 def matches(pattern: str | dict | None, event: Any) -> bool:
     """True when ``event`` (a JSON value) matches ``pattern``; an empty pattern matches everything."""
-    pattern = parse_pattern(pattern)
+    return matches_parsed(parse_pattern(pattern), event)
+
+
+def matches_parsed(pattern: dict, event: Any) -> bool:
+    """``matches`` for a pattern that ``parse_pattern`` returned (not checked again: the per-event path)."""
     if not pattern:
         return True
     return _match_object(pattern, [event] if isinstance(event, dict) else [])

@@ -211,10 +211,10 @@ class SqsEventSource:
         batch: dict[str, dict] = {}
         deadline = time.monotonic() + self.batching_window * self.clock_scale
         wait = max(0, min(20, int(wait_seconds)))
+        # moto's ReceiveMessage is not safe to run concurrently on one queue (two receivers can both move the
+        # same message to the DLQ and one fails with a 500): the pollers of a queue take turns receiving.
+        lock = _receive_lock(self.queue_arn)
         while len(batch) < self.batch_size and not self._stop.is_set():
-            # moto's ReceiveMessage is not safe to run concurrently on one queue (two receivers can both move the
-            # same message to the DLQ and one fails with a 500): the pollers of a queue take turns receiving.
-            lock = _receive_lock(self.queue_arn)
             while not lock.acquire(timeout=0.05):
                 if self._stop.is_set():
                     return list(batch.values())

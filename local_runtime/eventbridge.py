@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from local_runtime import errors
-from local_runtime.event_patterns import InvalidEventPattern, matches, parse_pattern
+from local_runtime.event_patterns import InvalidEventPattern, matches_parsed, parse_pattern
 from local_runtime.targets import TargetDelivery, dumps
 
 logger = logging.getLogger(__name__)
@@ -196,7 +196,7 @@ class EventBridge:
 
     def _dispatch(self, event: dict, bus: str) -> None:
         for rule in self._rules_of(bus) or []:
-            if not matches(rule.pattern, event):
+            if not matches_parsed(rule.pattern, event):
                 continue
             for target in rule.targets:
                 try:

@@ -9,6 +9,7 @@ boto3 and the AWS CLI reach it with ``AWS_ENDPOINT_URL=http://127.0.0.1:4566``.
 """
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -110,12 +111,8 @@ class Gateway:
             if answer is not None:
                 start_response("200 OK", [("Content-Type", "text/xml"), ("x-amzn-RequestId", str(uuid.uuid4()))])
                 return [answer]
-        if b"Action=Publish" not in body:
-            status, headers, response = call_wsgi(self.moto_app, environ, body)
-            start_response(status, headers)
-            return [response]
         status, headers, response = call_wsgi(self.moto_app, environ, body)
-        if status.startswith("200"):
+        if b"Action=Publish" in body and status.startswith("200"):
             try:
                 self.sns.after_publish(body, response)
             except Exception:  # delivery problems are logged; the publish itself succeeded
@@ -174,8 +171,6 @@ def _read_body(environ: dict) -> bytes:
 
 def call_wsgi(app: Callable, environ: dict, body: bytes) -> tuple[str, list, bytes]:
     """Run ``app`` on a request whose body was already read; returns (status, headers, body)."""
-    import io
-
     environ = dict(environ)
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))

@@ -18,6 +18,8 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 from botocore.awsrequest import AWSResponse
 
+from local_runtime.gateway import call_wsgi
+
 log = logging.getLogger("local_runtime.inprocess")
 
 
@@ -74,10 +76,8 @@ class InProcessSession:
             "REMOTE_ADDR": "127.0.0.1",
             "REMOTE_PORT": "0",
             "HTTP_HOST": parts.netloc,
-            "CONTENT_LENGTH": str(len(body)),
             "wsgi.version": (1, 0),
             "wsgi.url_scheme": parts.scheme or "http",
-            "wsgi.input": io.BytesIO(body),
             "wsgi.errors": sys.stderr,
             "wsgi.multithread": True,
             "wsgi.multiprocess": False,
@@ -90,30 +90,19 @@ class InProcessSession:
             if key == "CONTENT_TYPE":
                 environ["CONTENT_TYPE"] = value
             elif key == "CONTENT_LENGTH":
-                continue  # the body's own length (set above)
+                continue  # the body's own length (set by call_wsgi)
             else:
                 environ[f"HTTP_{key}"] = value
-        captured: dict[str, Any] = {}
-
-        def start_response(status: str, headers: list, exc_info: Any = None) -> Callable[[bytes], None]:
-            captured["status"], captured["headers"] = status, headers
-            return lambda data: None
-
         try:
-            chunks = self.app(environ, start_response)
-            try:
-                payload = b"".join(chunks)
-            finally:
-                if hasattr(chunks, "close"):
-                    chunks.close()
+            status_line, header_list, payload = call_wsgi(self.app, environ, body)
         except Exception:  # what a WSGI server answers when the application raises
             log.exception("in-process request %s %s failed", request.method, request.url)
-            captured = {"status": "500 INTERNAL SERVER ERROR", "headers": [("Content-Type", "text/html")]}
+            status_line, header_list = "500 INTERNAL SERVER ERROR", [("Content-Type", "text/html")]
             payload = b"<h1>Internal Server Error</h1>"
         headers: dict[str, str] = {}
-        for name, value in captured["headers"]:
+        for name, value in header_list:
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
-        status = int(captured["status"].split(" ", 1)[0])
+        status = int(status_line.split(" ", 1)[0])
         return AWSResponse(request.url, status, headers, _RawBody(payload))
 
     def close(self) -> None:

@@ -101,11 +101,10 @@ class _TouchedItems:
             source = op["Item"] if op_type == "Put" else op["Key"]
             hash_key = DynamoType(source[table.hash_key_attr])
             range_key = DynamoType(source[table.range_key_attr]) if table.range_key_attr else None
+            had_bucket = hash_key in table.items
             if range_key is None:
-                had_bucket = hash_key in table.items
                 current = table.items.get(hash_key)
             else:
-                had_bucket = hash_key in table.items
                 current = table.items[hash_key].get(range_key) if had_bucket else None
             self.entries.append((table, hash_key, range_key, had_bucket, copy.deepcopy(current)))
             if table.stream_shard is not None and id(table) not in self.streams:

@@ -69,7 +69,7 @@ class SnsFanout:
 
     def handle_subscription_call(self, form_body: bytes) -> bytes | None:
         """Subscribe (protocol ``lambda``) and Unsubscribe of our subscriptions; None = moto's call."""
-        params = {k: v[0] for k, v in parse_qs(form_body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+        params = _form(form_body)
         action = params.get("Action")
         request_id = str(uuid.uuid4())
         if action == "Subscribe" and params.get("Protocol") == "lambda":
@@ -99,7 +99,7 @@ class SnsFanout:
 
     def after_publish(self, form_body: bytes, response_body: bytes) -> int:
         """Deliver what moto accepted (``form_body`` = the query request); returns how many invokes were sent."""
-        params = {k: v[0] for k, v in parse_qs(form_body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+        params = _form(form_body)
         action = params.get("Action")
         topic = params.get("TopicArn") or params.get("TargetArn")
         if not self.has_subscribers(topic):
@@ -167,6 +167,11 @@ class SnsFanout:
                 logger.warning("SNS: delivery of %s to %s failed: %s: %s", message_id, subscription.function_arn,
                                type(exc).__name__, exc)
         return sent
+
+
+def _form(body: bytes) -> dict[str, str]:
+    """A query-protocol request body as {name: first value}."""
+    return {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
 
 
 def _message(params: dict[str, str], prefix: str) -> dict:

@@ -33,7 +33,7 @@ import time
 import uuid
 from typing import Any, Callable
 
-from local_runtime.event_patterns import matches, parse_pattern
+from local_runtime.event_patterns import matches_parsed, parse_pattern
 from local_runtime.event_sources import InvalidBatchResponse, failed_item_ids
 
 logger = logging.getLogger(__name__)
@@ -76,8 +76,8 @@ class DynamoDbStreamSource:
         self.batching_window = float(mapping.get("MaximumBatchingWindowInSeconds") or 0)
         self.starting_position = mapping.get("StartingPosition") or "LATEST"
         self.report_item_failures = "ReportBatchItemFailures" in (mapping.get("FunctionResponseTypes") or [])
-        self.max_retries = int(mapping.get("MaximumRetryAttempts", -1) if mapping.get("MaximumRetryAttempts")
-                               is not None else -1)
+        retries = mapping.get("MaximumRetryAttempts")
+        self.max_retries = int(retries) if retries is not None else -1
         self.max_age = int(mapping.get("MaximumRecordAgeInSeconds") or -1)
         self.bisect = mapping.get("BisectBatchOnFunctionError") in (True, "true", "True")
         self.on_failure_arn = (((mapping.get("DestinationConfig") or {}).get("OnFailure") or {})
@@ -150,7 +150,7 @@ class DynamoDbStreamSource:
             if time.time() - oldest > self.max_age:
                 self._give_up(batch, "RecordAgeExceeded", None)
                 return 0
-        delivered = [r for r in batch if not self.filters or any(matches(f, r) for f in self.filters)]
+        delivered = [r for r in batch if not self.filters or any(matches_parsed(f, r) for f in self.filters)]
         if not delivered:
             del self._buffer[:len(batch)]
             return 0
@@ -208,7 +208,7 @@ class DynamoDbStreamSource:
         now = _dt.datetime.now(_dt.timezone.utc)
         document = {
             "requestContext": {"requestId": str(uuid.uuid4()), "functionArn": self.function,
-                               "condition": condition, "approximateInvokeCount": attempts + 1 if attempts else 1},
+                               "condition": condition, "approximateInvokeCount": attempts + 1},
             "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
                                 "functionError": function_error or ""},
             "version": "1.0",
