@@ -191,8 +191,12 @@ def test_approval_is_a_callback_with_timeout_heartbeat_and_escalation(template):
 
 
 def test_notifications_use_the_optimized_sns_integration_with_format(template):
+    published = []
     for props in state_machines(template).values():
         for name, state in all_states(json.loads(asl_text(props))["States"]):
             if state.get("Resource") == "arn:aws:states:::sns:publish":
+                published.append(name)
                 assert state["Parameters"]["TopicArn"] in ("${CustomerTopicArn}", "${ApprovalTopicArn}"), name
                 assert state["Parameters"]["Message.$"].startswith("States.Format("), name
+    assert sorted(published) == ["EscalateApproval", "NotifyApprovalNeeded", "NotifyOrderConfirmed",
+                                 "NotifyOrderFailed", "SendWelcomeNotification"]

@@ -40,6 +40,7 @@ def test_bench_run_counts_the_same_transitions_on_both_engines(tmp_path):
     results = run_engine_bench(MACHINES, budgets={"ours": tiny, "moto": tiny}, memory_runs=1, single_thread=tiny,
                                log=lambda line: None)
     expected = {"order": 8, "pass_chain": 200, "map": 13, "parallel": 11}
+    assert sorted(m.key for m in results) == sorted(expected)  # the loop below checks every machine
     for m in results:
         assert m.same_output is True, m.key
         assert m.runs["ours"].executions == m.runs["moto"].executions == 2

@@ -157,10 +157,6 @@ def _state_machine_arn(env_name: str) -> str:
     return config.require(env_name)
 
 
-def _execution_arn_of(machine_arn: str, name: str) -> str:
-    return machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
-
-
 def start_named_execution(env_name: str, name: str, payload: dict) -> str:
     """Start an execution of the state machine named by ``env_name``; ExecutionAlreadyExists -> conflict."""
     try:

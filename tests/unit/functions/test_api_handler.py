@@ -184,7 +184,8 @@ def test_approval_before_the_workflow_stored_the_order_conflicts(aws, state_mach
 
 
 def test_approval_of_an_unknown_order_is_404(aws, state_machine_arn, lambda_context, load_event):
-    assert call(load_event("post_approval.json"), lambda_context)[0] == 404
+    assert call(load_event("post_approval.json"), lambda_context) == (404, {
+        "error": "NotFound", "errorType": "OrderNotFoundError", "message": "order ORDER-BIG-0001 not found"})
 
 
 def test_unknown_batch_is_404(aws, lambda_context, load_event):

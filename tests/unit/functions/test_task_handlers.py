@@ -107,8 +107,9 @@ def test_reserve_takes_stock_once_and_release_gives_it_back_once(aws, stored_ord
                                                                         "status": "RELEASED"}
     assert release_inventory.lambda_handler(release, lambda_context)["status"] == "RELEASED"
     assert (stock(aws, "SKU-001"), stock(aws, "SKU-002")) == (1000, 5000)
-    with pytest.raises(OrderStateConflictError):
+    with pytest.raises(OrderStateConflictError) as caught:
         reserve_inventory.lambda_handler(reserve, lambda_context)
+    assert str(caught.value) == "order ORDER-EVENT-0001: reservation was released, cannot reserve again"
 
 
 def test_reserve_without_enough_stock_takes_nothing(aws, stored_order, lambda_context):
@@ -156,8 +157,11 @@ def test_batch_report_counts_outcomes_and_stores_them(aws, load_event, lambda_co
         "batch_id": "BATCH-EVENT-0001", "status": "COMPLETED", "total": 3,
         "counts": {"ACCEPTED": 1, "OrderRejected": 1, "PaymentFailed": 1}}
     row = table(aws, "BatchesTable").get_item(Key={"batch_id": "BATCH-EVENT-0001"})["Item"]
-    assert (row["status"], row["counts"], len(row["results"])) == (
-        "COMPLETED", {"ACCEPTED": 1, "OrderRejected": 1, "PaymentFailed": 1}, 3)
+    assert (row["status"], row["total"], row["counts"], row["results"]) == (
+        "COMPLETED", 3, {"ACCEPTED": 1, "OrderRejected": 1, "PaymentFailed": 1},
+        [{"order_id": "BATCH-EVENT-0001-1", "outcome": "ACCEPTED"},
+         {"order_id": "BATCH-EVENT-0001-2", "outcome": "OrderRejected"},
+         {"order_id": "BATCH-EVENT-0001-3", "outcome": "PaymentFailed"}])
 
 
 def test_price_quote_totals_known_lines_and_lists_what_is_unavailable(load_event, lambda_context):

@@ -234,8 +234,10 @@ def test_approval_approve_resumes_the_workflow(manual_workflow, aws, load_event,
         "CheckApprovalNeeded", "NotifyApprovalNeeded", "AwaitApproval", "ChargeAndReserve"]
     assert path[-1] == "OrderAccepted"
     kinds = [kind for kind, _ in task_events(history, "AwaitApproval")]
-    assert kinds[0] == "TaskScheduled" and kinds[-1] == "TaskSucceeded"
-    assert decide(load_event, lambda_context, "WF-APPROVE", {"decision": "approve"})[0] == 409
+    assert kinds == ["TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded"]
+    assert decide(load_event, lambda_context, "WF-APPROVE", {"decision": "approve"}) == (409, {
+        "error": "Conflict", "errorType": "ApprovalPendingError",
+        "message": "order WF-APPROVE is PROCESSING, not AWAITING_APPROVAL"})
 
 
 def test_approval_reject_fails_the_order(manual_workflow, aws, load_event, lambda_context):
@@ -300,7 +302,9 @@ def test_approval_timeout_waits_then_escalates(manual_workflow, aws, load_event,
     assert manual_workflow.notifications_of("ApprovalTopic")[-1] == (
         "ESCALATION: order WF-SILENT (107988 cents) was not approved in time (States.HeartbeatTimeout); "
         "it is cancelled.")
-    assert decide(load_event, lambda_context, "WF-SILENT", {"decision": "approve"})[0] == 409
+    assert decide(load_event, lambda_context, "WF-SILENT", {"decision": "approve"}) == (409, {
+        "error": "Conflict", "errorType": "ApprovalPendingError",
+        "message": "order WF-SILENT is FAILED, not AWAITING_APPROVAL"})
 
 
 def test_approval_then_stock_sold_elsewhere_refunds_the_charge(manual_workflow, aws, load_event, lambda_context):
@@ -349,7 +353,8 @@ def test_twenty_concurrent_posts_with_one_key_start_one_execution(workflow, aws,
     other = api_call(load_event, lambda_context, "POST", "/orders", {**body, "items": [{"sku": "SKU-001",
                                                                                        "quantity": 1}]},
                      headers={"Idempotency-Key": "key-0001"})
-    assert other[0] == 422
+    assert other == (422, {"error": "UnprocessableEntity", "errorType": "IdempotencyKeyReusedError",
+                           "message": "the Idempotency-Key was used with a different request body"})
 
 
 # -- Express quote ------------------------------------------------------------------------------------------------
