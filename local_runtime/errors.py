@@ -90,6 +90,16 @@ class ServiceUnavailable(ServiceError):
 class TooManyRequestsException(ServiceError):
     status = 429
 
+    def __init__(self, message: str = "", reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+    def to_json(self) -> dict:
+        body = super().to_json()
+        if self.reason:  # Lambda says why it throttled, e.g. ReservedFunctionConcurrentInvocationLimitExceeded
+            body.update({"Reason": self.reason, "Type": "User"})
+        return body
+
 
 class RequestTooLargeException(ServiceError):
     """Lambda Invoke: the request payload is over the synchronous (6 MB) or asynchronous quota."""

@@ -144,10 +144,12 @@ class LocalRuntime:
                     memory_mb=int(props.get("MemorySize", 128)),
                     environment={k: str(v) for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()},
                     runtime=props.get("Runtime", "python3.13"),
+                    reserved_concurrency=_reserved_concurrency(resource.logical_id, props),
                 )
             )
         self.lambda_service = LambdaService(specs, self._base_env(), python=sys.executable,
-                                            time_scale=self.settings.time_scale)
+                                            time_scale=self.settings.time_scale,
+                                            max_concurrency_per_function=self.settings.lambda_concurrency)
         self.lambda_service.start()
         self.gateway.lambda_service = self.lambda_service
 
@@ -305,3 +307,18 @@ def _resource(service: str, endpoint_url: str):
         aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
     )
+
+
+def _reserved_concurrency(logical_id: str, props: dict) -> int | None:
+    """ReservedConcurrentExecutions (SAM passes it through to AWS::Lambda::Function), None when unset."""
+    value = props.get("ReservedConcurrentExecutions")
+    if value is None:
+        return None
+    try:
+        reserved = int(value)
+    except (TypeError, ValueError):
+        raise TemplateError(f"{logical_id}: ReservedConcurrentExecutions must be a whole number, not {value!r}") \
+            from None
+    if reserved < 0:
+        raise TemplateError(f"{logical_id}: ReservedConcurrentExecutions must not be negative, not {reserved}")
+    return reserved

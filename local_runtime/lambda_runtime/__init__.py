@@ -1,7 +1,9 @@
 """Lambda without Docker: each function runs in awslambdaric worker processes fed by our Runtime API.
 
 Workers start lazily on a function's first invoke and stay warm. While every warm worker of a function is busy, a new
-one starts, up to ``max_concurrency_per_function``; beyond that invocations queue.
+one starts, up to ``max_concurrency_per_function`` (or the function's ``ReservedConcurrentExecutions`` when lower);
+beyond that invocations queue. A function whose reserved concurrency is 0 is throttled: every invoke gets
+TooManyRequestsException, as on AWS.
 
 Timeouts are real function time: ``FunctionSpec.timeout`` is enforced in wall-clock seconds, unscaled, because a
 handler's own work (boto3 calls, sleeps) runs at real speed whatever the engine's clock does. ``time_scale`` is kept
@@ -41,6 +43,11 @@ class FunctionSpec:
     memory_mb: int = 128
     environment: dict[str, str] = field(default_factory=dict)  # resolved template env vars
     runtime: str = "python3.13"
+    reserved_concurrency: int | None = None  # ReservedConcurrentExecutions; None when the template sets none
+
+
+def _concurrency(spec: FunctionSpec, limit: int) -> int:
+    return limit if spec.reserved_concurrency is None else min(limit, spec.reserved_concurrency)
 
 
 @dataclass
@@ -65,7 +72,8 @@ class LambdaService:
         self.time_scale = time_scale  # not applied: timeouts are real function time (see module docstring)
         self._specs = {spec.name: spec for spec in functions}
         self._pools = {
-            spec.name: FunctionPool(spec, dict(base_env), python, max_concurrency_per_function) for spec in functions
+            spec.name: FunctionPool(spec, dict(base_env), python, _concurrency(spec, max_concurrency_per_function))
+            for spec in functions
         }
         self._lock = threading.Lock()
         self._background: set[threading.Thread] = set()
@@ -135,6 +143,9 @@ class LambdaService:
             return InvokeResult(payload=b"", function_error=None, request_id=request_id, status_code=204)
         if self._stopped:
             raise errors.ServiceException("The Lambda service is stopped")
+        if spec.reserved_concurrency == 0:
+            raise errors.TooManyRequestsException(
+                "Rate Exceeded.", reason="ReservedFunctionConcurrentInvocationLimitExceeded")
         invocation = Invocation(request_id=request_id, payload=payload, timeout=float(spec.timeout))
         pool = self._pools[spec.name]
         if invocation_type == "Event":

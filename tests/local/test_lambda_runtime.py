@@ -250,6 +250,34 @@ def test_invocations_queue_beyond_max_concurrency():
     assert len({body(result)["pid"] for result in results}) == 1
 
 
+def test_reserved_concurrency_below_the_limit_caps_the_workers():
+    service = LambdaService([spec("test-Reserved", "app.sleep", reserved_concurrency=1)], BASE_ENV,
+                            max_concurrency_per_function=4)
+    service.start()
+    try:
+        with ThreadPoolExecutor(max_workers=3) as executor:
+            results = list(executor.map(lambda _: invoke(service, "test-Reserved", {"seconds": 0.2}), range(3)))
+    finally:
+        service.stop()
+
+    assert all(result.function_error is None for result in results)
+    assert len({body(result)["pid"] for result in results}) == 1
+
+
+def test_reserved_concurrency_zero_throttles_every_invoke():
+    service = LambdaService([spec("test-Throttled", "app.echo", reserved_concurrency=0)], BASE_ENV)
+    service.start()
+    try:
+        with pytest.raises(errors.TooManyRequestsException) as raised:
+            invoke(service, "test-Throttled", {})
+    finally:
+        service.stop()
+
+    assert raised.value.status == 429
+    assert raised.value.to_json() == {"__type": "TooManyRequestsException", "message": "Rate Exceeded.",
+                                      "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded", "Type": "User"}
+
+
 def test_event_invocation_returns_202_and_runs_in_background(lambdas, tmp_path):
     marker = tmp_path / "ran"
 
