@@ -4,6 +4,7 @@ One persistence layer per purpose (Powertools configures a layer once, with one 
 nothing reads the environment at import time.
 """
 
+import random
 import time
 from typing import Any, Callable
 
@@ -57,12 +58,16 @@ def run_once(purpose: str, key_path: str, function: Callable[..., Any], request:
     wrapped = idempotent_function(function, data_keyword_argument="request", persistence_store=_store(purpose),
                                   config=settings, key_prefix=f"dofs.{purpose}")
     deadline = time.monotonic() + wait_seconds
+    pause = 0.05
     while True:
         try:
             return wrapped(request=request)
         except IdempotencyAlreadyInProgressError as exc:
-            if time.monotonic() >= deadline:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 raise RequestInProgressError("a request with this Idempotency-Key is in progress; retry") from exc
-            time.sleep(0.05)
+            # back off (50 ms doubling to 1 s, with jitter): waiting repeats must not crowd out the first call
+            time.sleep(min(left, pause * random.uniform(0.5, 1.0)))
+            pause = min(pause * 2, 1.0)
         except IdempotencyValidationError as exc:
             raise IdempotencyKeyReusedError("the Idempotency-Key was used with a different request body") from exc
