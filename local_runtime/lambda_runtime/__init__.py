@@ -12,6 +12,7 @@ for callers that later want scaled timeouts; it changes nothing today.
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import signal
 import sys
@@ -21,8 +22,9 @@ import uuid
 from dataclasses import dataclass, field
 
 from local_runtime import errors
+from local_runtime.lambda_runtime import forkserver
 from local_runtime.lambda_runtime.pool import FunctionPool
-from local_runtime.lambda_runtime.worker import Invocation, Worker
+from local_runtime.lambda_runtime.worker import Invocation, Worker, worker_environment
 
 __all__ = ["FunctionSpec", "InvokeResult", "LambdaService"]
 
@@ -44,6 +46,16 @@ class FunctionSpec:
     environment: dict[str, str] = field(default_factory=dict)  # resolved template env vars
     runtime: str = "python3.13"
     reserved_concurrency: int | None = None  # ReservedConcurrentExecutions; None when the template sets none
+
+
+def _forkserver(functions: list[FunctionSpec], base_env: dict[str, str], python: str) -> forkserver.ForkServer:
+    """Its environment holds what every worker of these functions shares at import time (see forkserver.py)."""
+    runtime = functions[0].runtime if functions else "python3.13"
+    sample = FunctionSpec(name="forkserver", arn="", handler="", code_dir="", layer_dirs=[], timeout=0,
+                          runtime=runtime)
+    env = worker_environment(sample, base_env, runtime_api="")
+    env.pop("PYTHONPATH", None)
+    return forkserver.ForkServer(python, env)
 
 
 def _concurrency(spec: FunctionSpec, limit: int) -> int:
@@ -71,8 +83,11 @@ class LambdaService:
     ) -> None:
         self.time_scale = time_scale  # not applied: timeouts are real function time (see module docstring)
         self._specs = {spec.name: spec for spec in functions}
+        self._forkserver = _forkserver(functions, base_env, python) if forkserver.enabled() else None
+        factory = functools.partial(Worker, forkserver=self._forkserver)
         self._pools = {
-            spec.name: FunctionPool(spec, dict(base_env), python, _concurrency(spec, max_concurrency_per_function))
+            spec.name: FunctionPool(spec, dict(base_env), python, _concurrency(spec, max_concurrency_per_function),
+                                    worker_factory=factory)
             for spec in functions
         }
         self._lock = threading.Lock()
@@ -84,11 +99,14 @@ class LambdaService:
     # -- lifecycle -------------------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Ready to invoke. Workers (each with its own Runtime API server) start lazily, on first invoke."""
+        """Ready to invoke. Workers (each with its own Runtime API server) start lazily, on first invoke; the fork
+        server starts now, so that its imports overlap the rest of the runtime's start-up."""
         with self._lock:
             if self._started:
                 return
             self._started = True
+        if self._forkserver is not None:
+            self._forkserver.start()
 
     def stop(self) -> None:
         """Kill every worker process group (SIGTERM, then SIGKILL after a grace), stop servers, join threads."""
@@ -116,8 +134,15 @@ class LambdaService:
             background = list(self._background)
         for thread in background:
             thread.join(timeout=5.0)
+        if self._forkserver is not None:
+            self._forkserver.stop()
 
     # -- API -------------------------------------------------------------------------------------------------------
+
+    @property
+    def forkserver_pid(self) -> int | None:
+        """The fork server's process, once a worker was forked (None when LAMBDA_FORKSERVER=0)."""
+        return self._forkserver.pid if self._forkserver is not None else None
 
     def get(self, name_or_arn: str) -> FunctionSpec:
         """The function named by its name, name:$LATEST, partial ARN or ARN; KeyError when unknown."""

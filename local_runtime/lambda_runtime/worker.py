@@ -24,6 +24,7 @@ from local_runtime.lambda_runtime.runtime_api import NextEvent, RuntimeApiServer
 
 if TYPE_CHECKING:
     from local_runtime.lambda_runtime import FunctionSpec
+    from local_runtime.lambda_runtime.forkserver import ForkedProcess, ForkServer
 
 # Lambda accepts 6,291,556 bytes of response (the documented "6 MB" quota, as its error message states).
 MAX_RESPONSE_BYTES = 6_291_556
@@ -128,8 +129,10 @@ def _trace_id() -> str:
 class Worker:
     """An awslambdaric process for one function, started with start(), ended with kill() or stop()."""
 
-    def __init__(self, spec: FunctionSpec, base_env: Mapping[str, str], python: str) -> None:
+    def __init__(self, spec: FunctionSpec, base_env: Mapping[str, str], python: str,
+                 forkserver: ForkServer | None = None) -> None:
         self.spec = spec
+        self._forkserver = forkserver
         self._base_env = base_env
         self._python = python
         self._cond = threading.Condition()
@@ -138,26 +141,30 @@ class Worker:
         self._closed = False  # no more invocations: long polls answer 410
         self._dead = False  # process gone, killed or failed to initialise
         self._server = RuntimeApiServer(self)
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._proc: subprocess.Popen[bytes] | ForkedProcess | None = None
         self._pump: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
 
     def start(self) -> None:
         self._server.start(self.spec.name)
-        try:
-            self._proc = subprocess.Popen(
-                [self._python, "-m", "awslambdaric", self.spec.handler],
-                cwd=self.spec.code_dir,
-                env=worker_environment(self.spec, self._base_env, self._server.address),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        except OSError:
-            self._server.stop()
-            raise
+        env = worker_environment(self.spec, self._base_env, self._server.address)
+        if self._forkserver is not None:
+            self._proc = self._forkserver.spawn(self.spec.handler, env, self.spec.code_dir)
+        if self._proc is None:
+            try:
+                self._proc = subprocess.Popen(
+                    [self._python, "-m", "awslambdaric", self.spec.handler],
+                    cwd=self.spec.code_dir,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            except OSError:
+                self._server.stop()
+                raise
         self._pump = threading.Thread(target=self._pump_logs, name=f"lambda-log-{self.spec.name}", daemon=True)
         self._pump.start()
 

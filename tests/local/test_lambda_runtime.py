@@ -83,15 +83,20 @@ def alive(pid: int) -> bool:
     return state != "Z"  # a zombie has exited but is not reaped yet
 
 
-def children_of(pid: int) -> set[int]:
-    found = set()
+def descendants_of(pid: int) -> set[int]:
+    parents = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
             continue
-        if int(fields[1]) == pid:
-            found.add(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        for child, ppid in parents.items():
+            if ppid == parent and child not in found:
+                found.add(child)
+                todo.append(child)
     return found
 
 
@@ -278,6 +283,28 @@ def test_reserved_concurrency_zero_throttles_every_invoke():
                                       "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded", "Type": "User"}
 
 
+def test_concurrent_workers_are_separate_processes_with_their_own_random_state():
+    # two workers of one function at once: forked from one server (unless LAMBDA_FORKSERVER=0), yet each reseeded,
+    # in its own session, in the function's directory, and without the runtime's modules
+    service = LambdaService([spec("test-Introspect", "app.introspect")], BASE_ENV, max_concurrency_per_function=2)
+    service.start()
+    try:
+        with ThreadPoolExecutor(max_workers=2) as executor:
+            results = list(executor.map(lambda _: body(invoke(service, "test-Introspect", {"seconds": 0.3})),
+                                        range(2)))
+    finally:
+        service.stop()
+
+    assert results[0]["pid"] != results[1]["pid"]
+    assert results[0]["random"] != results[1]["random"]
+    for result in results:
+        assert result["cwd"] == BASIC
+        assert result["path"][0] == BASIC
+        assert str(Path(__file__).resolve().parents[2]) not in result["path"]
+        assert result["runtime_importable"] is False
+        assert result["session_leader"] is True
+
+
 def test_event_invocation_returns_202_and_runs_in_background(lambdas, tmp_path):
     marker = tmp_path / "ran"
 
@@ -339,7 +366,7 @@ def test_worker_output_is_forwarded_with_function_name(lambdas, capsys):
 
 def test_stop_leaves_no_worker_processes(tmp_path):
     # GIVEN a service with an idle warm worker and one busy in a background invocation
-    before = children_of(os.getpid())
+    before = descendants_of(os.getpid())
     threads_before = set(threading.enumerate())
     functions = [spec("test-Echo", "app.echo", environment={"GREETING": "x"}), spec("test-Touch", "app.touch")]
     service = LambdaService(functions, BASE_ENV)
@@ -347,9 +374,10 @@ def test_stop_leaves_no_worker_processes(tmp_path):
     pid = body(invoke(service, "test-Echo", {}))["pid"]
     invoke(service, "test-Touch", {"path": str(tmp_path / "never"), "seconds": 30}, invocation_type="Event")
     deadline = time.monotonic() + 3
-    while len(children_of(os.getpid()) - before) < 2 and time.monotonic() < deadline:
+    servers = {service.forkserver_pid} - {None}  # workers are forked by it unless LAMBDA_FORKSERVER=0
+    while len(descendants_of(os.getpid()) - before - servers) < 2 and time.monotonic() < deadline:
         time.sleep(0.02)
-    workers = children_of(os.getpid()) - before
+    workers = descendants_of(os.getpid()) - before - servers
     assert pid in workers and len(workers) == 2
 
     # WHEN the service stops (twice: the second call is a no-op)
@@ -358,7 +386,7 @@ def test_stop_leaves_no_worker_processes(tmp_path):
 
     # THEN every worker process is gone and the service refuses new work
     assert [p for p in workers if alive(p)] == []
-    assert children_of(os.getpid()) - before == set()
+    assert descendants_of(os.getpid()) - before == set()
     assert [t.name for t in set(threading.enumerate()) - threads_before] == []
     with pytest.raises(errors.ServiceException):
         invoke(service, "test-Echo", {})

@@ -57,3 +57,14 @@ def touch(event, context):
 def say(event, context):
     print(event["line"])
     return {}
+
+
+def introspect(event, context):
+    """What a forked worker must not share with its siblings or inherit from the runtime."""
+    import random
+    import sys
+
+    time.sleep(event.get("seconds", 0))
+    return {"pid": os.getpid(), "random": random.random(), "cwd": os.getcwd(), "path": sys.path,
+            "runtime_importable": any(m == "local_runtime" or m.startswith("local_runtime.") for m in sys.modules),
+            "session_leader": os.getsid(0) == os.getpid()}
