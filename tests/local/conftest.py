@@ -17,6 +17,9 @@ def local_stack_factory():
         return _started[key]
 
     yield factory
-    for stack in _started.values():
+    stacks = list(_started.values())
+    for stack in stacks:  # Ctrl-C to every stack first: they stop side by side
+        stack.interrupt()
+    for stack in stacks:
         stack.cleanup()
     _started.clear()

@@ -75,6 +75,11 @@ class LocalStack:
                                   aws_access_key_id="testing", aws_secret_access_key="testing")
         return resource.Table(self.outputs[output_key])
 
+    def interrupt(self) -> None:
+        """Ctrl-C without waiting; stop() then waits for the exit."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+
     def stop(self) -> int:
         """Ctrl-C, as a user stops ``make run``; returns the exit code."""
         if self.process.poll() is None:
