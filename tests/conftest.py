@@ -27,6 +27,34 @@ for _name, _value in {
     os.environ.setdefault(_name, _value)
 
 
+def _share_botocore_loaders() -> None:
+    """moto's mock_aws drops boto3's default session at every start, and every new botocore session builds a new
+    data loader that reads and parses the service models (DynamoDB's alone is a large JSON file) again: about 40 ms of
+    CPU per client in each test. One loader per search path serves every session, as one session's loader serves all
+    of that session's clients (botocore caches each model in its loader)."""
+    import functools
+
+    from botocore import session
+
+    class UniquePaths(list):  # boto3 appends its data path to the loader of every session it wraps
+        def append(self, path: str) -> None:
+            if path not in self:
+                super().append(path)
+
+    create = session.create_loader
+
+    @functools.lru_cache(maxsize=None)
+    def create_loader(search_path_string=None):
+        loader = create(search_path_string)
+        loader._search_paths = UniquePaths(loader.search_paths)  # noqa: SLF001
+        return loader
+
+    session.create_loader = create_loader
+
+
+_share_botocore_loaders()
+
+
 @dataclass
 class LambdaContext:
     """The attributes and method of the context object the Python runtime passes to a handler."""
