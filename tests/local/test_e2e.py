@@ -61,7 +61,7 @@ def test_fifty_orders_at_success_rate_one_are_all_fulfilled(always_fulfils):
     assert {a["status"] for a in accepted} == {"ACCEPTED"}
     assert accepted[0]["executionArn"] == (
         always_fulfils.outputs["OrderStateMachineArn"].replace(":stateMachine:", ":execution:") + f":{ids[0]}")
-    views = wait_terminal(api, ids, timeout=60)
+    views = wait_terminal(api, ids, timeout=60, table=always_fulfils.table("OrdersTableName"))
     assert Counter(v["status"] for v in views.values()) == {"FULFILLED": 50}
     # GET told the truth on the way: never a status out of order, never a terminal status before the last one
     for view in views.values():

@@ -35,7 +35,7 @@ def test_success_rate_zero_sends_every_order_through_the_dlq(never_fulfils):
     api = never_fulfils.outputs["ApiUrl"]
     ids = [new_order_id("DLQ") for _ in range(10)]
     place_many(api, [valid_order(i) for i in ids])
-    views = wait_terminal(api, ids, timeout=60)
+    views = wait_terminal(api, ids, timeout=60, table=never_fulfils.table("OrdersTableName"))
     assert Counter(v["status"] for v in views.values()) == {"FAILED": 10}
     failed = never_fulfils.table("FailedOrdersTableName")
     for order_id in ids:
@@ -58,7 +58,7 @@ def test_hundred_orders_at_default_rate_each_end_in_exactly_one_terminal_state(d
     api = default_rate.outputs["ApiUrl"]
     ids = [new_order_id("MIX") for _ in range(100)]
     place_many(api, [valid_order(i) for i in ids])
-    views = wait_terminal(api, ids, timeout=90)
+    views = wait_terminal(api, ids, timeout=90, table=default_rate.table("OrdersTableName"))
     counts = Counter(v["status"] for v in views.values())
     assert counts["FULFILLED"] + counts["FAILED"] == 100
     # at 0.7 per attempt and 3 attempts, an order fails with probability 0.3**3 = 2.7 %: not all fail, not all pass
