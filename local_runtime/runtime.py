@@ -281,32 +281,45 @@ class LocalRuntime:
             pass
 
 
+_SESSION_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _session() -> boto3.session.Session:
+    """One session for the runtime's own clients: its loader reads each service model once (a session per client
+    read endpoints.json and the models again, about 0.1 s of CPU each). Sessions are not thread-safe: clients are
+    created under _SESSION_LOCK; the clients themselves are."""
+    return boto3.session.Session()
+
+
 @lru_cache(maxsize=None)
 def _client(service: str, endpoint_url: str, app=None):
     from local_runtime.inprocess import attach
 
-    client = boto3.session.Session().client(
-        service,
-        endpoint_url=endpoint_url,
-        region_name=REGION,
-        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
-        config=Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=64,
-                      inject_host_prefix=False),
-    )
+    with _SESSION_LOCK:
+        client = _session().client(
+            service,
+            endpoint_url=endpoint_url,
+            region_name=REGION,
+            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+            config=Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=64,
+                          inject_host_prefix=False),
+        )
     return attach(client, app) if app is not None else client
 
 
 def _resource(service: str, endpoint_url: str):
-    return boto3.session.Session().resource(
-        service,
-        endpoint_url=endpoint_url,
-        region_name=REGION,
-        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
-    )
+    with _SESSION_LOCK:
+        return _session().resource(
+            service,
+            endpoint_url=endpoint_url,
+            region_name=REGION,
+            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+        )
 
 
 def _reserved_concurrency(logical_id: str, props: dict) -> int | None:

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from local_runtime.botocore_cache import share_loaders
+
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = ROOT / "events"
 TEMPLATE_PATH = ROOT / "template.yaml"
@@ -27,32 +29,9 @@ for _name, _value in {
     os.environ.setdefault(_name, _value)
 
 
-def _share_botocore_loaders() -> None:
-    """moto's mock_aws drops boto3's default session at every start, and every new botocore session builds a new
-    data loader that reads and parses the service models (DynamoDB's alone is a large JSON file) again: about 40 ms of
-    CPU per client in each test. One loader per search path serves every session, as one session's loader serves all
-    of that session's clients (botocore caches each model in its loader)."""
-    import functools
-
-    from botocore import session
-
-    class UniquePaths(list):  # boto3 appends its data path to the loader of every session it wraps
-        def append(self, path: str) -> None:
-            if path not in self:
-                super().append(path)
-
-    create = session.create_loader
-
-    @functools.lru_cache(maxsize=None)
-    def create_loader(search_path_string=None):
-        loader = create(search_path_string)
-        loader._search_paths = UniquePaths(loader.search_paths)  # noqa: SLF001
-        return loader
-
-    session.create_loader = create_loader
-
-
-_share_botocore_loaders()
+# moto's mock_aws drops boto3's default session at every start: without a shared loader every test re-reads the
+# service models (about 40 ms of CPU per client)
+share_loaders()
 
 
 @dataclass

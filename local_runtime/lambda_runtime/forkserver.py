@@ -45,6 +45,8 @@ PRELOAD = (
     "aws_lambda_powertools.utilities.typing",
     "aws_lambda_powertools.event_handler",
 )
+# Their service models are parsed once by the server (see _warm_botocore).
+WARM_SERVICES = ("dynamodb", "stepfunctions", "events", "sqs", "sns", "lambda", "s3")
 # Read by PRELOAD modules at import time: a worker may be forked only if its values equal the server's.
 IMPORT_TIME_VARIABLES = ("AWS_LAMBDA_LOG_FORMAT", "AWS_LAMBDA_LOG_LEVEL", "AWS_EXECUTION_ENV",
                          "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_XRAY_SDK_ENABLED", "POWERTOOLS_DEV")
@@ -65,6 +67,7 @@ def serve(sock: socket.socket) -> None:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - a library the functions do not use is simply not preloaded
             pass
+    _warm_botocore()
     import gc
 
     gc.freeze()  # the preloaded objects stay out of the children's collections: fewer copied pages
@@ -91,6 +94,25 @@ def serve(sock: socket.socket) -> None:
             os.close(fd)
             children.add(pid)
             _send(sock, {"pid": pid})
+
+
+def _warm_botocore() -> None:
+    """Share one botocore loader (botocore_cache.py) and fill it with the models of the services Lambda functions
+    usually call, by building clients in a throwaway session with explicit credentials, region and endpoint:
+    nothing is resolved from the environment or kept but the loader's parsed files."""
+    try:
+        import boto3
+
+        from local_runtime.botocore_cache import share_loaders
+
+        share_loaders()
+        session = boto3.session.Session(aws_access_key_id="warm", aws_secret_access_key="warm",
+                                        region_name="us-east-1")
+        for service in WARM_SERVICES:
+            session.client(service, endpoint_url="http://127.0.0.1:9")
+        session.resource("dynamodb", endpoint_url="http://127.0.0.1:9")
+    except Exception:  # noqa: BLE001 - workers then load the models themselves, as without the server
+        pass
 
 
 def _become_worker(request: dict, fd: int) -> None:
