@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--orders", type=int, default=200, help="orders in the measured stack batch")
     p.add_argument("--clients", type=int, default=16, help="client threads POSTing orders")
     p.add_argument("--time-scale", type=float, default=0.001)
+    p.add_argument("--paced-rate", type=float, default=8.0,
+                   help="orders/s of the paced (open-loop) stack phase after the burst; 0 skips it")
+    p.add_argument("--paced-seconds", type=float, default=10.0)
     p.add_argument("--skip-engine", action="store_true")
     p.add_argument("--skip-stack", action="store_true")
     p.add_argument("--json", type=Path, default=REPO_ROOT / ".bench" / "results.json")
@@ -47,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             stack = run_stack_bench(orders=args.orders, clients=args.clients, time_scale=args.time_scale,
+                                    paced_rate=args.paced_rate, paced_seconds=args.paced_seconds,
                                     log=lambda line: print(line, flush=True))
         except Exception as exc:  # the stack did not start or failed: say so, keep the engine results
             stack_error = f"{type(exc).__name__}: {str(exc)[-2000:]}"

@@ -85,6 +85,10 @@ def stack_table(s: StackResult) -> str:
                                                      f"{1000 * s.workers_cpu_s / max(1, s.terminal):.0f} ms per order)"),
         ("stack start-up (s), warm-up orders", f"{s.startup_s:.1f}, {s.warmup_orders}"),
     ]
+    if s.paced_orders:
+        rows.append((f"paced {s.paced_rate:g} orders/s: terminal, p50 / p99 / max (ms)",
+                     f"{s.paced_terminal}/{s.paced_orders}, {s.paced_p50_ms:,.0f} / {s.paced_p99_ms:,.0f} / "
+                     f"{s.paced_max_ms:,.0f}"))
     width = max(len(r[0]) for r in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 

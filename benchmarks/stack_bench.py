@@ -47,6 +47,13 @@ class StackResult:
     cpus: int
     runtime_cpu_s: float = 0.0  # CPU seconds of the runtime process (moto + engine + API + pollers) during the batch
     workers_cpu_s: float = 0.0  # CPU seconds of its child processes (Lambda workers) during the batch
+    # paced phase: orders POSTed at a fixed rate (open loop), below what the stack sustains
+    paced_rate: float = 0.0
+    paced_orders: int = 0
+    paced_terminal: int = 0
+    paced_p50_ms: float = float("nan")
+    paced_p99_ms: float = float("nan")
+    paced_max_ms: float = float("nan")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -137,8 +144,34 @@ class Watcher(threading.Thread):
             self.stop.wait(self.poll_interval)
 
 
+def run_paced(post, watcher: Watcher, wait_all, rate: float, seconds: float, clients: int,
+              timeout: float) -> tuple[int, list[float]]:
+    """POST ``rate`` orders per second for ``seconds`` (each at its scheduled time, whether or not earlier ones have
+    answered), then wait until they are terminal. ``post`` registers accepted orders with ``watcher``.
+    Returns (orders posted, latencies in ms of the terminal ones)."""
+    count = max(1, round(rate * seconds))
+    ids = [f"P-{uuid.uuid4().hex[:16]}" for _ in range(count)]
+    watcher.start()
+    start = time.perf_counter() + 0.1
+
+    def scheduled(index: int) -> tuple[str, float, float, int]:
+        delay = start + index / rate - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        return post(ids[index])
+
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        posts = list(pool.map(scheduled, range(count)))
+    wait_all(watcher, time.perf_counter() + timeout)
+    watcher.stop.set()
+    watcher.join()
+    latencies = [(watcher.done_at[p[0]] - p[1]) * 1000 for p in posts if p[0] in watcher.done_at]
+    return count, latencies
+
+
 def run_stack_bench(orders: int = 200, clients: int = 16, time_scale: float = 0.001, warmup: int = 20,
-                    poll_interval: float = 0.02, timeout: float = 60.0, log=print) -> StackResult:
+                    poll_interval: float = 0.02, timeout: float = 60.0, paced_rate: float = 8.0,
+                    paced_seconds: float = 10.0, log=print) -> StackResult:
     import requests
 
     from tests.support.local_stack import LocalStack
@@ -214,6 +247,15 @@ def run_stack_bench(orders: int = 200, clients: int = 16, time_scale: float = 0.
             runtime_cpu_s=cpu_after[0] - cpu_before[0],
             workers_cpu_s=sum(v - cpu_before[1].get(k, 0.0) for k, v in cpu_after[1].items()),
         )
+        if paced_rate > 0 and paced_seconds > 0:
+            watcher = Watcher(ddb, table, poll_interval)  # the one post() registers with from now on
+            paced = run_paced(post, watcher, wait_all, paced_rate, paced_seconds, clients, timeout)
+            result.paced_rate, result.paced_orders, result.paced_terminal = paced_rate, paced[0], len(paced[1])
+            if paced[1]:
+                result.paced_p50_ms, result.paced_p99_ms = percentile(paced[1], 50), percentile(paced[1], 99)
+                result.paced_max_ms = max(paced[1])
+            log(f"  paced: {result.paced_terminal}/{result.paced_orders} orders at {paced_rate:g}/s terminal, "
+                f"latency p50 {result.paced_p50_ms:.0f} ms p99 {result.paced_p99_ms:.0f} ms")
         log(f"  {result.terminal}/{orders} orders terminal in {elapsed:.2f} s: {result.orders_per_s:.1f} orders/s, "
             f"latency p50 {result.latency_p50_ms:.0f} ms p99 {result.latency_p99_ms:.0f} ms; CPU runtime "
             f"{result.runtime_cpu_s:.1f} s, workers {result.workers_cpu_s:.1f} s")

@@ -52,3 +52,36 @@ def test_bench_run_counts_the_same_transitions_on_both_engines(tmp_path):
     path = tmp_path / "results.json"
     write_json(path, results, None, {})
     assert {m["key"] for m in json.loads(path.read_text())["engine"]} == set(expected)
+
+
+def test_paced_phase_posts_on_schedule_and_measures_each_order():
+    import threading
+    import time
+
+    from benchmarks.stack_bench import run_paced
+
+    class FakeWatcher(threading.Thread):  # an order is terminal 5 ms after its POST
+        def __init__(self):
+            super().__init__(daemon=True)
+            self.done_at, self.lock, self.stop, self.pending = {}, threading.Lock(), threading.Event(), set()
+
+        def run(self):
+            self.stop.wait()
+
+    watcher = FakeWatcher()
+    starts = []
+
+    def post(order_id):
+        t0 = time.perf_counter()
+        starts.append(t0)
+        with watcher.lock:
+            watcher.done_at[order_id] = t0 + 0.005
+        return order_id, t0, t0, 202
+
+    def wait_all(w, deadline):
+        assert w is watcher
+
+    count, latencies = run_paced(post, watcher, wait_all, rate=50, seconds=0.2, clients=4, timeout=5)
+    assert count == 10 and len(latencies) == 10
+    assert all(abs(latency - 5.0) < 1e-6 for latency in latencies)
+    assert max(starts) - min(starts) >= 9 / 50 - 0.01  # the tenth POST waits for its slot: 0.18 s after the first
