@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from local_runtime.cfn import cfn_bool
 from local_runtime.template import Stack
 
 
@@ -27,10 +28,6 @@ class ApiKey:
 
     def as_dict(self) -> dict:
         return {"id": self.key_id, "value": self.value, "enabled": self.enabled, "usable": self.usable}
-
-
-def _truthy(value) -> bool:
-    return value is True or str(value).lower() == "true"
 
 
 def generated_value(stack_name: str, logical_id: str) -> str:
@@ -51,7 +48,7 @@ def api_keys(stack: Stack, rest_api_id: str, stage: str) -> list[ApiKey]:
     for resource in stack.of_type("AWS::ApiGateway::ApiKey"):
         props = resource.properties
         value = str(props.get("Value") or generated_value(stack.name, resource.logical_id))
-        enabled = _truthy(props.get("Enabled", False))
+        enabled = cfn_bool(props.get("Enabled"), default=False)
         legacy = any(k.get("RestApiId") == rest_api_id and k.get("StageName") == stage
                      for k in props.get("StageKeys") or [])
         usable = enabled and (resource.physical_id in planned_keys or legacy)

@@ -31,6 +31,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from local_runtime.cfn import cfn_bool
+
 logger = logging.getLogger(__name__)
 
 Invoke = Callable[[str, dict], tuple[bytes, "str | None"]]
@@ -126,7 +128,7 @@ class SqsEventSource:
         self.batch_size = int(mapping.get("BatchSize") or 10)
         self.batching_window = float(mapping.get("MaximumBatchingWindowInSeconds") or 0)
         self.report_item_failures = "ReportBatchItemFailures" in (mapping.get("FunctionResponseTypes") or [])
-        self.enabled = mapping.get("Enabled", True) not in (False, "false", "False")
+        self.enabled = cfn_bool(mapping.get("Enabled"), default=True)
         max_concurrency = (mapping.get("ScalingConfig") or {}).get("MaximumConcurrency")
         self.pollers = max(1, min(pollers, int(max_concurrency)) if max_concurrency else pollers)
         self.sqs = sqs_client

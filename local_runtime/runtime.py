@@ -21,6 +21,7 @@ from botocore.config import Config
 from local_runtime.config import ACCOUNT_ID, FAKE_CREDENTIALS, REGION, Settings
 from local_runtime.gateway import Gateway, Server
 from local_runtime.provision import load_sample_data, provision
+from local_runtime.cfn import cfn_bool
 from local_runtime.template import Stack, TemplateError, load_template, render_definition
 
 log = logging.getLogger("local_runtime")
@@ -248,7 +249,7 @@ class LocalRuntime:
 
         for mapping in self.stack.of_type("AWS::Lambda::EventSourceMapping"):
             props = mapping.properties
-            if is_stream_arn(props.get("EventSourceArn")) and props.get("Enabled", True) not in (False, "false"):
+            if is_stream_arn(props.get("EventSourceArn")) and cfn_bool(props.get("Enabled"), default=True):
                 stream = DynamoDbStreamSource(props, self.client("dynamodb"), self.client("dynamodbstreams"),
                                               self.invoke, on_failure=self.delivery.deliver,
                                               clock_scale=self.settings.time_scale, region=REGION)
@@ -258,7 +259,7 @@ class LocalRuntime:
             if ":sqs:" not in str(props.get("EventSourceArn", "")):
                 log.warning("%s: only SQS event sources run locally; skipped", mapping.logical_id)
                 continue
-            if props.get("Enabled", True) in (False, "false", "False"):
+            if not cfn_bool(props.get("Enabled"), default=True):
                 continue
             source = SqsEventSource(props, self.client("sqs"), self.invoke, clock_scale=self.settings.time_scale,
                                     region=REGION, account_id=ACCOUNT_ID)

@@ -127,16 +127,19 @@ class SnsFanout:
     def _fan_out(self, topic: str, message: dict, message_id: str) -> int:
         from moto.sns.utils import FilterPolicyMatcher
 
+        subscriptions = list(self.subscriptions.get(topic, ()))
+        if not subscriptions:
+            return 0
+        text = message["Message"]
+        if message.get("MessageStructure") == "json":  # one text for every Lambda subscriber: the "lambda" key
+            try:
+                structured = json.loads(text)
+                text = structured.get("lambda", structured.get("default", ""))
+            except (ValueError, AttributeError):
+                logger.warning("SNS: MessageStructure json but the message is not a JSON object")
+                return 0
         sent = 0
-        for subscription in list(self.subscriptions.get(topic, ())):
-            text = message["Message"]
-            if message.get("MessageStructure") == "json":
-                try:
-                    structured = json.loads(text)
-                    text = structured.get("lambda", structured.get("default", ""))
-                except (ValueError, AttributeError):
-                    logger.warning("SNS: MessageStructure json but the message is not a JSON object")
-                    continue
+        for subscription in subscriptions:
             if subscription.filter_policy:
                 matcher = FilterPolicyMatcher(subscription.filter_policy, subscription.filter_policy_scope)
                 if not matcher.matches(message["MessageAttributes"], text):

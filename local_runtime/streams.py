@@ -33,6 +33,7 @@ import time
 import uuid
 from typing import Any, Callable
 
+from local_runtime.cfn import cfn_bool
 from local_runtime.event_patterns import matches_parsed, parse_pattern
 from local_runtime.event_sources import InvalidBatchResponse, failed_item_ids
 
@@ -84,7 +85,7 @@ class DynamoDbStreamSource:
                                .get("Destination"))
         self.filters = [parse_pattern(f.get("Pattern")) for f in
                         ((mapping.get("FilterCriteria") or {}).get("Filters") or [])]
-        self.enabled = mapping.get("Enabled", True) not in (False, "false", "False")
+        self.enabled = cfn_bool(mapping.get("Enabled"), default=True)
         self.dynamodb = dynamodb_client
         self.streams = streams_client
         self.invoke = invoke

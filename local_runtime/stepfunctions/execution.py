@@ -117,11 +117,7 @@ class Execution:
             watchdog.start()
         try:
             output = branch.run_program(self.program, self.input_value)
-            text = dumps(output)
-            if _over_limit(text):
-                raise StatesError(failures.DATA_LIMIT_EXCEEDED,
-                                  "The state/task returned a result with a size exceeding the maximum number of bytes "
-                                  "service limit.")
+            text = dumps(output)  # within PAYLOAD_LIMIT: every state's output was checked as it left the state
             self._finish(SUCCEEDED, branch, "ExecutionSucceeded",
                          {"output": Payload(output, text), "outputDetails": {"truncated": False}}, output=text)
         except StatesError as exc:

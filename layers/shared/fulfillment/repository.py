@@ -40,6 +40,18 @@ def _is_conditional_failure(exc: ClientError) -> bool:
     return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
+def _put_new(env_name: str, key: str, row: dict) -> bool:
+    """Insert ``row`` into the table named by ``env_name`` unless an item with its ``key`` exists.
+    Returns False (and writes nothing) on conflict."""
+    try:
+        _table(env_name).put_item(Item=row, ConditionExpression=f"attribute_not_exists({key})")
+    except ClientError as exc:
+        if _is_conditional_failure(exc):
+            return False
+        raise
+    return True
+
+
 # customers / inventory -------------------------------------------------------------------------------------
 
 
@@ -63,13 +75,7 @@ def get_order(order_id: str) -> dict | None:
 
 def put_new_order(row: dict) -> bool:
     """Insert ``row`` unless an order with its id exists. Returns False (and writes nothing) on conflict."""
-    try:
-        _table(config.ORDERS_TABLE_NAME).put_item(Item=row, ConditionExpression="attribute_not_exists(order_id)")
-    except ClientError as exc:
-        if _is_conditional_failure(exc):
-            return False
-        raise
-    return True
+    return _put_new(config.ORDERS_TABLE_NAME, "order_id", row)
 
 
 def set_order_status(order_id: str, status: str, expected: str | None, now: str, **fields: Any) -> bool:
@@ -125,15 +131,7 @@ def execution_arn(order_id: str) -> str:
 
 def start_execution(name: str, payload: dict) -> str:
     """Start the order workflow under execution name ``name``; return the execution ARN."""
-    try:
-        response = _stepfunctions().start_execution(
-            stateMachineArn=state_machine_arn(), name=name, input=json.dumps(payload)
-        )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ExecutionAlreadyExists":
-            raise OrderAlreadyExistsError(f"order {name} was already submitted") from exc
-        raise
-    return response["executionArn"]
+    return _start(state_machine_arn(), name, payload, f"order {name} was already submitted")
 
 
 def execution_status(order_id: str) -> str:
@@ -159,12 +157,17 @@ def _state_machine_arn(env_name: str) -> str:
 
 def start_named_execution(env_name: str, name: str, payload: dict) -> str:
     """Start an execution of the state machine named by ``env_name``; ExecutionAlreadyExists -> conflict."""
+    return _start(_state_machine_arn(env_name), name, payload, f"execution {name} already exists")
+
+
+def _start(machine_arn: str, name: str, payload: dict, conflict: str) -> str:
+    """StartExecution named ``name``; ExecutionAlreadyExists -> OrderAlreadyExistsError(conflict)."""
     try:
-        response = _stepfunctions().start_execution(
-            stateMachineArn=_state_machine_arn(env_name), name=name, input=json.dumps(payload))
+        response = _stepfunctions().start_execution(stateMachineArn=machine_arn, name=name,
+                                                    input=json.dumps(payload))
     except ClientError as exc:
         if exc.response["Error"]["Code"] == "ExecutionAlreadyExists":
-            raise OrderAlreadyExistsError(f"execution {name} already exists") from exc
+            raise OrderAlreadyExistsError(conflict) from exc
         raise
     return response["executionArn"]
 
@@ -230,13 +233,7 @@ def get_payment(order_id: str) -> dict | None:
 
 def put_new_payment(row: dict) -> bool:
     """Record a charge unless the order has one already. Returns False on conflict."""
-    try:
-        _table(config.PAYMENTS_TABLE_NAME).put_item(Item=row, ConditionExpression="attribute_not_exists(order_id)")
-    except ClientError as exc:
-        if _is_conditional_failure(exc):
-            return False
-        raise
-    return True
+    return _put_new(config.PAYMENTS_TABLE_NAME, "order_id", row)
 
 
 def mark_refunded(order_id: str, refund_id: str, now: str) -> bool:
@@ -316,13 +313,7 @@ def release_stock(order_id: str, items: list[dict], now: str) -> bool:
 
 def put_new_batch(row: dict) -> bool:
     """Record a new batch unless its id exists. Returns False on conflict."""
-    try:
-        _table(config.BATCHES_TABLE_NAME).put_item(Item=row, ConditionExpression="attribute_not_exists(batch_id)")
-    except ClientError as exc:
-        if _is_conditional_failure(exc):
-            return False
-        raise
-    return True
+    return _put_new(config.BATCHES_TABLE_NAME, "batch_id", row)
 
 
 def get_batch(batch_id: str) -> dict | None:
@@ -347,14 +338,8 @@ def complete_batch(batch_id: str, fields: dict) -> None:
 
 
 def put_new_customer(row: dict) -> bool:
-    try:
-        _table(config.CUSTOMERS_TABLE_NAME).put_item(Item=row,
-                                                     ConditionExpression="attribute_not_exists(customer_id)")
-    except ClientError as exc:
-        if _is_conditional_failure(exc):
-            return False
-        raise
-    return True
+    """Record a new customer unless the id exists. Returns False on conflict."""
+    return _put_new(config.CUSTOMERS_TABLE_NAME, "customer_id", row)
 
 
 # events ------------------------------------------------------------------------------------------------------

@@ -49,3 +49,13 @@ def test_negative_reserved_concurrency_is_named():
     with pytest.raises(TemplateError) as raised:
         _reserved_concurrency("Fn", {"ReservedConcurrentExecutions": -1})
     assert str(raised.value) == "Fn: ReservedConcurrentExecutions must not be negative, not -1"
+
+
+@pytest.mark.parametrize("value, default, expected", [
+    (None, True, True), (None, False, False), (True, False, True), (False, True, False),
+    ("true", False, True), ("TRUE", False, True), ("false", True, False), ("False", True, False),
+])
+def test_cloudformation_booleans(value, default, expected):
+    from local_runtime.cfn import cfn_bool
+
+    assert cfn_bool(value, default) is expected
