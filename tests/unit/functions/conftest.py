@@ -78,6 +78,23 @@ def orders_table(aws):
 
 
 @pytest.fixture
+def stored_order(orders_table, load_event):
+    """The order of events/store_order.json, stored as StoreOrder leaves it (PROCESSING)."""
+    order = load_event("store_order.json")["order"]
+    orders_table.put_item(Item={**order, "status": "PROCESSING", "created_at": "t0", "updated_at": "t0"})
+    return order
+
+
+def stored(aws, logical_id: str, key: dict) -> dict | None:
+    """The item under ``key`` in the table of template resource ``logical_id``, or None."""
+    return aws.Table(TABLE_ENV[logical_id][1]).get_item(Key=key).get("Item")
+
+
+def stock(aws, sku: str) -> int:
+    return int(stored(aws, "InventoryTable", {"sku": sku})["stock"])
+
+
+@pytest.fixture
 def failed_orders_table(aws):
     return aws.Table(TABLE_ENV["FailedOrdersTable"][1])
 

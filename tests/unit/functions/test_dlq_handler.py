@@ -2,19 +2,10 @@
 
 import json
 
-import pytest
-
 from functions.dlq_handler import app
 
 ORDER_ID = "ORDER-EVENT-0001"
 REASON = "FulfillmentFailedError: fulfillment failed, message dead-lettered after 4 receives"
-
-
-@pytest.fixture
-def stored_order(orders_table, load_event):
-    order = load_event("store_order.json")["order"]
-    orders_table.put_item(Item={**order, "status": "PROCESSING", "created_at": "t0", "updated_at": "t0"})
-    return order
 
 
 def test_dead_letter_is_recorded(aws, orders_table, failed_orders_table, stored_order, lambda_context, load_event):

@@ -11,13 +11,6 @@ from functions.fulfill_order import app
 ORDER_ID = "ORDER-EVENT-0001"
 
 
-@pytest.fixture
-def stored_order(orders_table, load_event):
-    order = load_event("store_order.json")["order"]
-    orders_table.put_item(Item={**order, "status": "PROCESSING", "created_at": "t0", "updated_at": "t0"})
-    return order
-
-
 def two_record_event(load_event, stored_order, orders_table):
     event = load_event("fulfill_order_sqs.json")
     second = json.loads(json.dumps(event["Records"][0]))

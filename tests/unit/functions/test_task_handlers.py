@@ -18,18 +18,11 @@ from functions.refund_payment import app as refund_payment
 from functions.release_inventory import app as release_inventory
 from functions.request_approval import app as request_approval
 from functions.reserve_inventory import app as reserve_inventory
-from tests.unit.functions.conftest import TABLE_ENV
+from tests.unit.functions.conftest import TABLE_ENV, stock
 
 
 def table(aws, logical_id):
     return aws.Table(TABLE_ENV[logical_id][1])
-
-
-@pytest.fixture
-def stored_order(aws, load_event):
-    order = load_event("store_order.json")["order"]
-    table(aws, "OrdersTable").put_item(Item={**order, "status": "PROCESSING", "created_at": "t0", "updated_at": "t0"})
-    return order
 
 
 # -- ChargePayment -------------------------------------------------------------------------------------------------
@@ -90,10 +83,6 @@ def test_refund_without_a_charge_does_nothing(aws, load_event, lambda_context):
 
 
 # -- ReserveInventory / ReleaseInventory ------------------------------------------------------------------------------
-
-
-def stock(aws, sku):
-    return int(table(aws, "InventoryTable").get_item(Key={"sku": sku})["Item"]["stock"])
 
 
 def test_reserve_takes_stock_once_and_release_gives_it_back_once(aws, stored_order, load_event, lambda_context):

@@ -6,15 +6,13 @@ catcher fired."""
 import json
 import threading
 import time
-from datetime import datetime
 
-import boto3
 import pytest
 
 from fulfillment import repository
 from functions.api_handler import app as api
 from local_runtime.stepfunctions import VirtualClock
-from tests.unit.functions.conftest import EVENT_BUS_NAME, TABLE_ENV
+from tests.unit.functions.conftest import EVENT_BUS_NAME, TABLE_ENV, stock, stored
 from tests.unit.functions.workflow_stack import WorkflowStack, entered_states, install, task_events
 
 BIG_ORDER_ITEMS = [{"sku": "SKU-001", "quantity": 12}]  # 107988 cents, above the default ApprovalThreshold
@@ -49,14 +47,6 @@ def manual_workflow(aws, monkeypatch, template, lambda_context):
 def run_order(stack, order):
     arn = stack.start("OrderStateMachine", order["order_id"], {"order": order})
     return arn, stack.wait(arn)
-
-
-def stored(aws, logical_id, key):
-    return aws.Table(TABLE_ENV[logical_id][1]).get_item(Key=key).get("Item")
-
-
-def stock(aws, sku):
-    return int(stored(aws, "InventoryTable", {"sku": sku})["stock"])
 
 
 def api_call(load_event, lambda_context, method, path, body=None, headers=None, path_parameters=None):
