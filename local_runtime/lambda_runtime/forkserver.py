@@ -1,15 +1,18 @@
 """Cheap cold starts: Lambda workers forked from a process that has already imported the common libraries.
 
 Starting ``python -m awslambdaric`` costs about 0.8 s of CPU, most of it importing boto3, botocore and Powertools.
-The fork server is one more process (``python -m local_runtime.lambda_runtime.forkserver``) that imports those
+The fork server is one more process (``forkserver.main``, started by LambdaService) that imports those
 libraries once and then, for each worker, forks a child that becomes an ordinary awslambdaric process: its own
 session and process group, the function's environment and working directory, ``PYTHONPATH`` on ``sys.path``, stdout
 and stderr on a pipe the runtime reads. The handler module is imported in the child, after the fork, exactly as in a
 fresh process; only the preloaded libraries are shared (copy-on-write).
 
-Libraries that read the environment at import (Powertools' ``AWS_EXECUTION_ENV``, the X-Ray SDK's ``AWS_XRAY_SDK_ENABLED``) are imported with the values every worker gets; a
-function whose environment sets one of them differently is started the plain way (``subprocess``), as is every
-worker when ``LAMBDA_FORKSERVER=0``.
+The server imports with the environment every worker of the template shares. A library that reads a variable at
+import (Powertools: ``AWS_EXECUTION_ENV``, ``AWS_LAMBDA_INITIALIZATION_TYPE``) would keep the server's value, so a
+function whose environment sets one of ``IMPORT_TIME_VARIABLES`` differently is started the plain way
+(``subprocess``), as is every worker when ``LAMBDA_FORKSERVER=0`` or once the server has died (its workers are
+killed with it). awslambdaric is not preloaded: its native client connects to ``AWS_LAMBDA_RUNTIME_API`` when
+imported.
 
 Protocol (a Unix socket pair): the runtime sends one JSON request per worker (``env``, ``cwd``, ``handler``) with the
 pipe's write end attached (SCM_RIGHTS); the server answers ``{"pid": n}``, and ``{"exit": n, "code": c}`` when that
@@ -28,8 +31,7 @@ import sys
 import threading
 from collections.abc import Mapping
 
-# Imported once by the server; env-independent at import except the variables below. Not awslambdaric: its native
-# client connects to AWS_LAMBDA_RUNTIME_API when imported, which only the worker knows (and it is cheap to import).
+# Imported once by the server (not awslambdaric: see the module docstring; it is cheap to import anyway).
 PRELOAD = (
     "boto3",
     "boto3.dynamodb.conditions",
@@ -47,7 +49,8 @@ PRELOAD = (
 )
 # Their service models are parsed once by the server (see _warm_botocore).
 WARM_SERVICES = ("dynamodb", "stepfunctions", "events", "sqs", "sns", "lambda", "s3")
-# Read by PRELOAD modules at import time: a worker may be forked only if its values equal the server's.
+# Variables libraries read when imported (Powertools: AWS_EXECUTION_ENV, AWS_LAMBDA_INITIALIZATION_TYPE) or may read
+# in a version to come (the rest, on the safe side): a worker is forked only if its values equal the server's.
 IMPORT_TIME_VARIABLES = ("AWS_LAMBDA_LOG_FORMAT", "AWS_LAMBDA_LOG_LEVEL", "AWS_EXECUTION_ENV",
                          "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_XRAY_SDK_ENABLED", "POWERTOOLS_DEV")
 _MAX_MESSAGE = 1 << 20

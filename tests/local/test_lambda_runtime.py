@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -303,6 +304,46 @@ def test_concurrent_workers_are_separate_processes_with_their_own_random_state()
         assert str(Path(__file__).resolve().parents[2]) not in result["path"]
         assert result["runtime_importable"] is False
         assert result["session_leader"] is True
+
+
+def _cmdline(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
+def test_a_function_that_changes_an_import_time_variable_gets_a_plain_process(monkeypatch):
+    # AWS_LAMBDA_LOG_LEVEL is one of forkserver.IMPORT_TIME_VARIABLES: a function that sets it starts the plain way
+    monkeypatch.setenv("LAMBDA_FORKSERVER", "1")
+    functions = [spec("test-Forked", "app.introspect"),
+                 spec("test-Plain", "app.introspect", environment={"AWS_LAMBDA_LOG_LEVEL": "DEBUG"})]
+    service = LambdaService(functions, BASE_ENV)
+    service.start()
+    try:
+        forked = body(invoke(service, "test-Forked", {}))["pid"]
+        plain = body(invoke(service, "test-Plain", {}))["pid"]
+        assert "forkserver" in _cmdline(forked)
+        assert "-m awslambdaric app.introspect" in _cmdline(plain)
+    finally:
+        service.stop()
+
+
+def test_workers_outlive_nothing_when_the_fork_server_dies(monkeypatch):
+    # the server is killed: its workers go with it, and the next invoke starts a plain worker
+    monkeypatch.setenv("LAMBDA_FORKSERVER", "1")
+    service = LambdaService([spec("test-Orphan", "app.introspect")], BASE_ENV)
+    service.start()
+    try:
+        first = body(invoke(service, "test-Orphan", {}))["pid"]
+        os.kill(service.forkserver_pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while alive(first) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not alive(first)
+        second = invoke(service, "test-Orphan", {})
+        assert second.function_error is None, second.payload
+        assert body(second)["pid"] != first
+        assert "-m awslambdaric" in _cmdline(body(second)["pid"])
+    finally:
+        service.stop()
 
 
 def test_event_invocation_returns_202_and_runs_in_background(lambdas, tmp_path):
