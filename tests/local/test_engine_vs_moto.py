@@ -15,6 +15,7 @@ import pytest
 from moto import mock_aws
 
 from local_runtime.stepfunctions import Engine, Integrations, StepFunctionsService, VirtualClock
+from tests.support.moto_sfn import one_moto_parse_at_a_time
 
 ROLE = "arn:aws:iam::123456789012:role/sfn"
 
@@ -129,7 +130,7 @@ def moto_results():
     logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
     logging.getLogger("moto").setLevel(logging.CRITICAL)
     results = {}
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}), one_moto_parse_at_a_time():
         client = boto3.client("stepfunctions", region_name="us-east-1")
         started = {}
         for case_id, definition, data, _ in CASES:

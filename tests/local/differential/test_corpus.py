@@ -21,6 +21,7 @@ from moto import mock_aws
 
 from local_runtime.errors import InvalidDefinition
 from local_runtime.stepfunctions import Engine, Integrations, StepFunctionsService, VirtualClock
+from tests.support.moto_sfn import one_moto_parse_at_a_time
 
 CORPUS = Path(__file__).with_name("corpus")
 ROLE = "arn:aws:iam::123456789012:role/sfn"
@@ -65,7 +66,7 @@ def run_on_moto(cases: list[dict]) -> dict[str, dict]:
     for name in ("moto", "moto.stepfunctions"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     results: dict[str, dict] = {}
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}), one_moto_parse_at_a_time():
         client = boto3.client("stepfunctions", region_name="us-east-1")
         started = {}
         for case in cases:
