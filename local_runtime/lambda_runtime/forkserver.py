@@ -75,13 +75,14 @@ def serve(sock: socket.socket) -> None:
 
     gc.freeze()  # the preloaded objects stay out of the children's collections: fewer copied pages
     children: set[int] = set()
-    buffer = b""
+    buffer, fds = b"", []  # a request's line may arrive over several reads; its descriptor comes with the first
     while True:
         readable, _, _ = select.select([sock], [], [], 0.05)
         _reap(sock, children)
         if not readable:
             continue
-        data, fds, _, _ = socket.recv_fds(sock, _MAX_MESSAGE, 1)
+        data, received, _, _ = socket.recv_fds(sock, _MAX_MESSAGE, 1)
+        fds.extend(received)
         if not data:
             for pid in children:  # the runtime is gone: so are its workers
                 _killpg(pid)
@@ -134,7 +135,8 @@ def _become_worker(request: dict, fd: int) -> None:
         os.environ.update(request["env"])
         python_path = [p for p in request["env"].get("PYTHONPATH", "").split(os.pathsep) if p]
         # as `python -m` in cwd with PYTHONPATH would have it: cwd, PYTHONPATH, then the interpreter's own entries
-        sys.path[:] = [request["cwd"], *python_path, *(p for p in sys.path[1:] if p not in python_path)]
+        # (main() took the server's own directory out)
+        sys.path[:] = [request["cwd"], *python_path, *(p for p in sys.path if p not in python_path)]
         sys.stdout = os.fdopen(1, "w", buffering=1, encoding="utf-8", errors="backslashreplace")
         sys.stderr = os.fdopen(2, "w", buffering=1, encoding="utf-8", errors="backslashreplace")
         sys.argv = ["awslambdaric", request["handler"]]

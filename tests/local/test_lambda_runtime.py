@@ -318,10 +318,12 @@ def test_a_function_that_changes_an_import_time_variable_gets_a_plain_process(mo
     service = LambdaService(functions, BASE_ENV)
     service.start()
     try:
-        forked = body(invoke(service, "test-Forked", {}))["pid"]
-        plain = body(invoke(service, "test-Plain", {}))["pid"]
-        assert "forkserver" in _cmdline(forked)
-        assert "-m awslambdaric app.introspect" in _cmdline(plain)
+        forked = body(invoke(service, "test-Forked", {}))
+        plain = body(invoke(service, "test-Plain", {}))
+        assert "forkserver" in _cmdline(forked["pid"])
+        assert "-m awslambdaric app.introspect" in _cmdline(plain["pid"])
+        # a forked worker sees the same import path as a fresh process
+        assert forked["path"] == plain["path"]
     finally:
         service.stop()
 
