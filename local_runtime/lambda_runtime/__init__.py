@@ -141,7 +141,7 @@ class LambdaService:
 
     @property
     def forkserver_pid(self) -> int | None:
-        """The fork server's process, once a worker was forked (None when LAMBDA_FORKSERVER=0)."""
+        """The fork server's process once start() ran (None when LAMBDA_FORKSERVER=0)."""
         return self._forkserver.pid if self._forkserver is not None else None
 
     def get(self, name_or_arn: str) -> FunctionSpec:
