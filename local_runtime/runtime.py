@@ -41,6 +41,7 @@ class LocalRuntime:
         self.stepfunctions = None
         self.event_sources: list = []
         self.eventbridge = None
+        self.delivery = None  # targets.TargetDelivery: EventBridge targets and stream on-failure destinations
         self.sns = None
         self.api_keys: list = []
         self.outputs: dict[str, Any] = {}
@@ -249,7 +250,9 @@ class LocalRuntime:
 
         for mapping in self.stack.of_type("AWS::Lambda::EventSourceMapping"):
             props = mapping.properties
-            if is_stream_arn(props.get("EventSourceArn")) and cfn_bool(props.get("Enabled"), default=True):
+            if not cfn_bool(props.get("Enabled"), default=True):
+                continue
+            if is_stream_arn(props.get("EventSourceArn")):
                 stream = DynamoDbStreamSource(props, self.client("dynamodb"), self.client("dynamodbstreams"),
                                               self.invoke, on_failure=self.delivery.deliver,
                                               clock_scale=self.settings.time_scale, region=REGION)
@@ -258,8 +261,6 @@ class LocalRuntime:
                 continue
             if ":sqs:" not in str(props.get("EventSourceArn", "")):
                 log.warning("%s: only SQS event sources run locally; skipped", mapping.logical_id)
-                continue
-            if not cfn_bool(props.get("Enabled"), default=True):
                 continue
             source = SqsEventSource(props, self.client("sqs"), self.invoke, clock_scale=self.settings.time_scale,
                                     region=REGION, account_id=ACCOUNT_ID)
