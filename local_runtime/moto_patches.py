@@ -29,6 +29,11 @@ Each fix was found by profiling the runtime process under the order workflow (do
   built from those attributes directly; nested paths and list indexes still take moto's path. (One visible
   difference: the members of a projected string/number/binary set keep their stored order, as an unprojected read
   returns them, where moto's round trip through Python sets reordered them; set order is unspecified in DynamoDB.)
+* moto appends every model object it creates (``BaseModel.__new__``) to a class-level list, for the dashboard of
+  its own standalone server (``/moto-api/``, which this runtime does not serve), and never lets go of them. Reads
+  create model objects too (a GetItem, Query or Scan deep-copies each item it returns), so a long-running process
+  grew with every read: about 0.35 MB per Scan of 220 small items, 5 GB after a few thousand scans. Model objects
+  are no longer tracked; the backends still hold everything they store.
 * ``BaseResponse.call_action`` listed a handler class's methods with ``inspect.getmembers`` and converted the action
   name with regular expressions on every request: both are pure functions of their argument, now memoised.
 """
@@ -57,6 +62,7 @@ def apply() -> None:
         _direct_retention_check()
         _random_strings_in_one_draw()
         _top_level_projection()
+        _untracked_model_instances()
 
 
 def _memoise_dispatch() -> None:
@@ -274,6 +280,15 @@ def _top_level_projection() -> None:
         return Item(hash_key=self.hash_key, range_key=self.range_key, attrs=attrs)
 
     Item.project = project
+
+
+def _untracked_model_instances() -> None:
+    from moto.core.common_models import BaseModel
+
+    def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:
+        return super(BaseModel, cls).__new__(cls)
+
+    BaseModel.__new__ = __new__  # type: ignore[method-assign]
 
 
 _ATOMIC = (str, int, float, bool, type(None))

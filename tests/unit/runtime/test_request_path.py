@@ -166,3 +166,29 @@ def test_keep_alive_and_framing(endpoint):
     expect = _raw(server, b"POST /_local/outputs HTTP/1.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n"
                           b"Connection: close\r\n\r\n{}")
     assert expect.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 ")
+
+
+def test_reads_do_not_keep_the_items_they_return(clients, request):
+    """moto tracks every model object for its standalone dashboard; a read copies each item it returns, so a
+    long-running endpoint grew with every Scan. The copies must be freed once answered."""
+    import gc
+
+    from moto.dynamodb.models.dynamo_type import Item
+
+    ddb = clients("dynamodb")
+    name = f"reads-{request.node.callspec.id}"
+    _table(ddb, name)
+    for i in range(50):
+        ddb.put_item(TableName=name, Item={"k": {"S": f"o{i}"}, "status": {"S": "FULFILLED"}})
+
+    def live_items() -> int:
+        gc.collect()
+        return sum(1 for o in gc.get_objects() if type(o) is Item)
+
+    ddb.scan(TableName=name)
+    before = live_items()
+    for _ in range(20):
+        assert len(ddb.scan(TableName=name)["Items"]) == 50
+        assert ddb.get_item(TableName=name, Key={"k": {"S": "o1"}}, ProjectionExpression="#s",
+                            ExpressionAttributeNames={"#s": "status"})["Item"] == {"status": {"S": "FULFILLED"}}
+    assert live_items() - before < 50  # 20 scans kept 1,000 copies before the fix
