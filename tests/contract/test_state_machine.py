@@ -126,6 +126,23 @@ def test_every_task_has_timeout_and_retry_before_catch(template):
                 assert keys.index("Retry") < keys.index("Catch"), name
 
 
+def test_every_error_the_workflow_does_not_name_still_fails_the_order(template):
+    """A Lambda timeout, a crash or any error no Catch names must not leave an accepted order PROCESSING (or never
+    stored): every Task and Parallel ends its Catch list with States.ALL, except the two states that write FAILED."""
+    states = json.loads(asl_text(state_machines(template)["OrderStateMachine"]))["States"]
+    writers = {"UpdateOrderFailed", "MarkOrderFailed"}
+    checked = []
+    for name, state in all_states(states):
+        if state["Type"] in ("Task", "Parallel") and name not in writers:
+            assert state.get("Catch") and state["Catch"][-1]["ErrorEquals"] == ["States.ALL"], name
+            checked.append(name)
+    assert len(checked) >= 20
+    update = states["UpdateOrderFailed"]["Parameters"]
+    assert update["ConditionExpression"] == "attribute_not_exists(order_id) OR #status <> :fulfilled"
+    assert states["DescribeUnexpectedFailure"]["Next"] == "RecordWorkflowFailure"
+    assert states["RecordWorkflowFailure"]["Next"] == "UpdateOrderFailed"
+
+
 def test_lambda_tasks_retry_service_errors(template):
     definition = json.loads(asl_text(state_machines(template)["OrderStateMachine"]))
     for name in ("ValidateOrder", "StoreOrder"):
@@ -170,7 +187,7 @@ def test_payment_retries_5_then_10_seconds_and_catches_declines(template):
     assert charge["Retry"][1] == {"ErrorEquals": ["PaymentGatewayTimeout", "PaymentProcessingError"],
                                   "IntervalSeconds": 5, "MaxAttempts": 2, "BackoffRate": 2.0}
     assert [rule["ErrorEquals"] for rule in charge["Catch"]] == [
-        ["PaymentFailedError"], ["PaymentGatewayTimeout", "PaymentProcessingError"]]
+        ["PaymentFailedError"], ["PaymentGatewayTimeout", "PaymentProcessingError"], ["States.ALL"]]
     check = states["CheckResults"]["Choices"][0]
     assert [rule["Variable"] for rule in check["And"]] == ["$.checks.payment.payment_status",
                                                             "$.checks.inventory.inventory_status"]
@@ -183,7 +200,8 @@ def test_approval_is_a_callback_with_timeout_heartbeat_and_escalation(template):
     assert wait["Parameters"]["Payload"]["task_token.$"] == "$$.Task.Token"
     assert [(rule["ErrorEquals"], rule["Next"]) for rule in wait["Catch"]] == [
         (["ApprovalRejectedError"], "DescribeApprovalRejection"),
-        (["States.HeartbeatTimeout", "States.Timeout"], "WaitBeforeEscalation")]
+        (["States.HeartbeatTimeout", "States.Timeout"], "WaitBeforeEscalation"),
+        (["States.ALL"], "DescribeUnexpectedFailure")]
     assert states["WaitBeforeEscalation"]["Next"] == "EscalateApproval"
     template_parameters = template["Parameters"]
     assert (template_parameters["ApprovalHeartbeatSeconds"]["Default"]

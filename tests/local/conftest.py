@@ -8,12 +8,14 @@ _started: dict = {}
 
 @pytest.fixture(scope="session")
 def local_stack_factory():
-    """``factory(overrides, time_scale)`` -> a running LocalStack, shared by the tests that ask for the same one."""
+    """``factory(overrides, time_scale, extra_env)`` -> a running LocalStack, shared by the tests that ask for the
+    same one."""
 
-    def factory(overrides: dict | None = None, time_scale: float = 0.01) -> LocalStack:
-        key = (tuple(sorted((overrides or {}).items())), time_scale)
+    def factory(overrides: dict | None = None, time_scale: float = 0.01,
+                extra_env: dict | None = None) -> LocalStack:
+        key = (tuple(sorted((overrides or {}).items())), time_scale, tuple(sorted((extra_env or {}).items())))
         if key not in _started:
-            _started[key] = LocalStack(overrides, time_scale)
+            _started[key] = LocalStack(overrides, time_scale, extra_env)
         return _started[key]
 
     yield factory
