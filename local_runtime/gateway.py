@@ -216,6 +216,10 @@ class Server:
 
         self._server = wsgi.Server((host, port), app, numthreads=16, max=256, server_name=name,
                                    shutdown_timeout=1)
+        # cheroot keeps at most 10 idle keep-alive connections by default and closes the others after their
+        # response; the Lambda workers' and the runtime's pools hold more than that, so each call past the tenth
+        # paid for a new TCP connection. Loopback only: no limit (and no selector count per response).
+        self._server.keep_alive_conn_limit = None
         self._server.prepare()            # binds now: port 0 gets its ephemeral port here
         self.host = host
         self.port = self._server.bind_addr[1]

@@ -33,7 +33,11 @@ def reset_clients() -> None:
 
 
 def _table(env_name: str):
-    return _dynamodb().Table(config.require(env_name))
+    name = config.require(env_name)
+    key = f"table:{name}"
+    if key not in _clients:  # a Table resource per call cost about as much as building its request
+        _clients[key] = _dynamodb().Table(name)
+    return _clients[key]
 
 
 def _is_conditional_failure(exc: ClientError) -> bool:
