@@ -83,6 +83,7 @@ def stack_table(s: StackResult) -> str:
         ("CPU s: runtime process / Lambda workers", f"{s.runtime_cpu_s:.1f} / {s.workers_cpu_s:.1f}  "
                                                      f"({1000 * s.runtime_cpu_s / max(1, s.terminal):.0f} / "
                                                      f"{1000 * s.workers_cpu_s / max(1, s.terminal):.0f} ms per order)"),
+        ("runtime process RSS MiB, before / after", f"{s.runtime_rss_mib:.0f} / {s.runtime_rss_after_mib:.0f}"),
         ("stack start-up (s), warm-up orders", f"{s.startup_s:.1f}, {s.warmup_orders}"),
     ]
     if s.paced_orders:

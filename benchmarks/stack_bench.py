@@ -47,6 +47,8 @@ class StackResult:
     cpus: int
     runtime_cpu_s: float = 0.0  # CPU seconds of the runtime process (moto + engine + API + pollers) during the batch
     workers_cpu_s: float = 0.0  # CPU seconds of its child processes (Lambda workers) during the batch
+    runtime_rss_mib: float = 0.0  # resident memory of the runtime process before and after the batch (/proc)
+    runtime_rss_after_mib: float = 0.0
     # paced phase: orders POSTed at a fixed rate (open loop), below what the stack sustains
     paced_rate: float = 0.0
     paced_orders: int = 0
@@ -75,6 +77,18 @@ def _proc_cpu(pid: int) -> float:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return 0.0
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of one process in MiB (VmRSS from /proc); 0 when unreadable."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0.0
 
 
 def _descendants(pid: int) -> list[int]:
@@ -222,6 +236,7 @@ def run_stack_bench(orders: int = 200, clients: int = 16, time_scale: float = 0.
         watcher.start()
         ids = [f"B-{uuid.uuid4().hex[:16]}" for _ in range(orders)]
         cpu_before = cpu_snapshot(stack.process.pid)
+        rss_before = rss_mib(stack.process.pid)
         first = time.perf_counter()
         posts = batch(ids)
         posted = time.perf_counter()
@@ -246,6 +261,7 @@ def run_stack_bench(orders: int = 200, clients: int = 16, time_scale: float = 0.
             startup_s=startup, poll_interval_s=poll_interval, warmup_orders=warmup, cpus=os.cpu_count() or 0,
             runtime_cpu_s=cpu_after[0] - cpu_before[0],
             workers_cpu_s=sum(v - cpu_before[1].get(k, 0.0) for k, v in cpu_after[1].items()),
+            runtime_rss_mib=rss_before, runtime_rss_after_mib=rss_mib(stack.process.pid),
         )
         if paced_rate > 0 and paced_seconds > 0:
             watcher = Watcher(ddb, table, poll_interval)  # the one post() registers with from now on
