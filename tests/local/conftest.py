@@ -1,9 +1,16 @@
-"""Fixtures of the local end-to-end tests: local runtimes started as users start them, one per parameter set."""
+"""Fixtures of the local end-to-end tests: local runtimes started as users start them, one per parameter set.
+
+Every stack reads the tests' Step Functions Local mock config (``SFN_MOCK_CONFIG``): only an execution started as
+``<state machine ARN>#<test case>`` uses it, so the other tests see a stack exactly as ``make run`` starts it, and the
+test files that inject failures share a stack with those that do not."""
+from pathlib import Path
+
 import pytest
 
 from tests.support.local_stack import LocalStack
 
 _started: dict = {}
+MOCK_CONFIG = Path(__file__).parent / "mock_configs" / "unexpected_errors.json"
 
 
 @pytest.fixture(scope="session")
@@ -13,9 +20,10 @@ def local_stack_factory():
 
     def factory(overrides: dict | None = None, time_scale: float = 0.01,
                 extra_env: dict | None = None) -> LocalStack:
-        key = (tuple(sorted((overrides or {}).items())), time_scale, tuple(sorted((extra_env or {}).items())))
+        env = {"SFN_MOCK_CONFIG": str(MOCK_CONFIG), **(extra_env or {})}
+        key = (tuple(sorted((overrides or {}).items())), time_scale, tuple(sorted(env.items())))
         if key not in _started:
-            _started[key] = LocalStack(overrides, time_scale, extra_env)
+            _started[key] = LocalStack(overrides, time_scale, env)
         return _started[key]
 
     yield factory

@@ -1,26 +1,22 @@
 """Errors the order workflow does not name (a task timeout, a crashed Lambda, a queue that stays down) still end the
 order in exactly one terminal state, FAILED, with whatever may have been charged or reserved given back.
 
-The failures are injected with Step Functions Local's mock config (``SFN_MOCK_CONFIG``,
-``mock_configs/unexpected_errors.json``): only the named state is mocked, every other task runs for real (the
+The failures are injected with Step Functions Local's mock config (``mock_configs/unexpected_errors.json``, which
+conftest.py gives every test stack as ``SFN_MOCK_CONFIG``): only the named state is mocked, every other task runs for real (the
 Lambdas, DynamoDB, SQS, SNS, EventBridge), so the compensations and the conditional writes are the real ones.
 """
 import json
 import time
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from tests.support.orders import new_order_id
 
-MOCK_CONFIG = Path(__file__).parent / "mock_configs" / "unexpected_errors.json"
-
 
 @pytest.fixture(scope="module")
 def stack(local_stack_factory):
-    return local_stack_factory({"FulfillmentSuccessRate": "1"}, time_scale=0.01,
-                               extra_env={"SFN_MOCK_CONFIG": str(MOCK_CONFIG)})
+    return local_stack_factory({"FulfillmentSuccessRate": "1"}, time_scale=0.01)
 
 
 def run_case(stack, case: str, quantity: int = 1) -> tuple[str, dict]:
