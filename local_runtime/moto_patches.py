@@ -288,7 +288,7 @@ def _untracked_model_instances() -> None:
     def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:
         return super(BaseModel, cls).__new__(cls)
 
-    BaseModel.__new__ = __new__  # type: ignore[method-assign]
+    BaseModel.__new__ = staticmethod(__new__)  # type: ignore[method-assign,assignment]
 
 
 _ATOMIC = (str, int, float, bool, type(None))
