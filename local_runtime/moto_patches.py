@@ -34,6 +34,12 @@ Each fix was found by profiling the runtime process under the order workflow (do
   create model objects too (a GetItem, Query or Scan deep-copies each item it returns), so a long-running process
   grew with every read: about 0.35 MB per Scan of 220 small items, 5 GB after a few thousand scans. Model objects
   are no longer tracked; the backends still hold everything they store.
+* moto runs a DynamoDB request's condition check and its write as separate steps, with nothing held between
+  them, while the endpoint serves requests on many threads: when the interpreter switched threads between the two
+  steps, two conditional PutItems on one key could both succeed and concurrent ``SET n = n + :one`` updates lost
+  increments (found as two orders behind one Idempotency-Key). DynamoDB makes every single-item write and every
+  transaction atomic; each DynamoDB request now runs under one lock, from its parsed parameters to its answer
+  (``atomic_dynamodb_requests``, also applied by the tests to moto's in-process mock).
 * ``BaseResponse.call_action`` listed a handler class's methods with ``inspect.getmembers`` and converted the action
   name with regular expressions on every request: both are pure functions of their argument, now memoised.
 """
@@ -63,6 +69,7 @@ def apply() -> None:
         _random_strings_in_one_draw()
         _top_level_projection()
         _untracked_model_instances()
+    atomic_dynamodb_requests()
 
 
 def _memoise_dispatch() -> None:
@@ -280,6 +287,29 @@ def _top_level_projection() -> None:
         return Item(hash_key=self.hash_key, range_key=self.range_key, attrs=attrs)
 
     Item.project = project
+
+
+_DYNAMODB_LOCK = threading.RLock()
+_atomic = False
+
+
+def atomic_dynamodb_requests() -> None:
+    """One DynamoDB request at a time through moto (idempotent): condition checks and writes cannot interleave."""
+    global _atomic
+    with _lock:
+        if _atomic:
+            return
+        _atomic = True
+        from moto.dynamodb.responses import DynamoHandler
+
+        original = DynamoHandler.call_action
+
+        @functools.wraps(original)
+        def call_action(self: Any) -> Any:
+            with _DYNAMODB_LOCK:
+                return original(self)
+
+        DynamoHandler.call_action = call_action
 
 
 def _untracked_model_instances() -> None:

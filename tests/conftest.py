@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from local_runtime import moto_patches
 from local_runtime.botocore_cache import share_loaders
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,8 @@ for _name, _value in {
 # moto's mock_aws drops boto3's default session at every start: without a shared loader every test re-reads the
 # service models (about 40 ms of CPU per client)
 share_loaders()
+# DynamoDB makes each request atomic; moto in one process with many threads does not unless told (moto_patches.py)
+moto_patches.atomic_dynamodb_requests()
 
 
 @dataclass
