@@ -40,6 +40,10 @@ Each fix was found by profiling the runtime process under the order workflow (do
   increments (found as two orders behind one Idempotency-Key). DynamoDB makes every single-item write and every
   transaction atomic; each DynamoDB request now runs under one lock, from its parsed parameters to its answer
   (``atomic_dynamodb_requests``, also applied by the tests to moto's in-process mock).
+* SQS had the same gap: two ReceiveMessage calls at once could both take the same message (in 7 of 10 rounds with
+  thread switches forced), and one that iterated the in-flight set while another changed it answered 500
+  ("Set changed size during iteration"). Every SQS request, and SNS's deliveries to SQS, now run under one lock,
+  which a long poll gives up while it waits for messages.
 * ``BaseResponse.call_action`` listed a handler class's methods with ``inspect.getmembers`` and converted the action
   name with regular expressions on every request: both are pure functions of their argument, now memoised.
 """
@@ -69,6 +73,7 @@ def apply() -> None:
         _random_strings_in_one_draw()
         _top_level_projection()
         _untracked_model_instances()
+        _atomic_sqs_requests()
     atomic_dynamodb_requests()
 
 
@@ -310,6 +315,64 @@ def atomic_dynamodb_requests() -> None:
                 return original(self)
 
         DynamoHandler.call_action = call_action
+
+
+class _Section:
+    """One lock, re-entrant within a thread, that its holder can give up while it waits."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    def run(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(self._local, "depth", 0):
+            self._local.depth += 1
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self._local.depth -= 1
+        with self._lock:
+            self._local.depth = 1
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self._local.depth = 0
+
+    def wait_outside(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        depth = getattr(self._local, "depth", 0)
+        if not depth:
+            return function(*args, **kwargs)
+        self._local.depth = 0
+        self._lock.release()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            self._lock.acquire()
+            self._local.depth = depth
+
+
+_SQS = _Section()
+
+
+def _atomic_sqs_requests() -> None:
+    from moto.sqs.models import Queue, SQSBackend
+    from moto.sqs.responses import SQSResponse
+
+    def inside(original: Any) -> Any:
+        @functools.wraps(original)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return _SQS.run(original, *args, **kwargs)
+        return wrapper
+
+    SQSResponse.call_action = inside(SQSResponse.call_action)
+    SQSBackend.send_message = inside(SQSBackend.send_message)  # SNS delivers to SQS by calling the backend
+    original_wait = Queue.wait_for_messages
+
+    @functools.wraps(original_wait)
+    def wait_for_messages(self: Any, timeout: int) -> None:
+        _SQS.wait_outside(original_wait, self, timeout)
+
+    Queue.wait_for_messages = wait_for_messages
 
 
 def _untracked_model_instances() -> None:

@@ -235,3 +235,53 @@ def test_concurrent_conditional_writes_and_increments_are_atomic(clients, reques
             assert counter["n"] == {"N": "20"}, round_
     finally:
         sys.setswitchinterval(interval)
+
+
+def test_concurrent_receives_take_each_message_once_and_a_long_poll_blocks_no_one(clients, request):
+    """A received message is invisible to other consumers: 10 consumers at once, thread switches forced, never get
+    the same message (moto gave one to two consumers, or answered 500 while another changed its in-flight set).
+    A long poll waits without holding the queue: a send during it returns at once and the poll gets the message."""
+    import sys
+    import threading
+    import time
+
+    sqs = clients("sqs")
+    url = sqs.create_queue(QueueName=f"receive-{request.node.callspec.id}",
+                           Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
+    consumers = [clients("sqs") for _ in range(10)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for round_ in range(3):
+            for start in range(0, 50, 10):
+                sqs.send_message_batch(QueueUrl=url, Entries=[
+                    {"Id": str(i), "MessageBody": f"{round_}-{start + i}"} for i in range(10)])
+            received, barrier = [], threading.Barrier(len(consumers))
+
+            def consume(client, received=received, barrier=barrier):
+                barrier.wait()
+                for _ in range(3):
+                    received.extend(client.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []))
+
+            threads = [threading.Thread(target=consume, args=(client,)) for client in consumers]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            bodies = [m["Body"] for m in received]
+            assert len(bodies) == len(set(bodies)) == 50, round_
+            for message in received:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    finally:
+        sys.setswitchinterval(interval)
+
+    polled = []
+    poller = threading.Thread(target=lambda: polled.extend(
+        consumers[0].receive_message(QueueUrl=url, WaitTimeSeconds=5).get("Messages", [])))
+    poller.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    sqs.send_message(QueueUrl=url, MessageBody="during the poll")
+    assert time.monotonic() - started < 1.0
+    poller.join(timeout=3)
+    assert not poller.is_alive() and [m["Body"] for m in polled] == ["during the poll"]
