@@ -15,15 +15,12 @@ MOCK_CONFIG = Path(__file__).parent / "mock_configs" / "unexpected_errors.json"
 
 @pytest.fixture(scope="session")
 def local_stack_factory():
-    """``factory(overrides, time_scale, extra_env)`` -> a running LocalStack, shared by the tests that ask for the
-    same one."""
+    """``factory(overrides, time_scale)`` -> a running LocalStack, shared by the tests that ask for the same one."""
 
-    def factory(overrides: dict | None = None, time_scale: float = 0.01,
-                extra_env: dict | None = None) -> LocalStack:
-        env = {"SFN_MOCK_CONFIG": str(MOCK_CONFIG), **(extra_env or {})}
-        key = (tuple(sorted((overrides or {}).items())), time_scale, tuple(sorted(env.items())))
+    def factory(overrides: dict | None = None, time_scale: float = 0.01) -> LocalStack:
+        key = (tuple(sorted((overrides or {}).items())), time_scale)
         if key not in _started:
-            _started[key] = LocalStack(overrides, time_scale, env)
+            _started[key] = LocalStack(overrides, time_scale, {"SFN_MOCK_CONFIG": str(MOCK_CONFIG)})
         return _started[key]
 
     yield factory
