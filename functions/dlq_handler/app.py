@@ -1,4 +1,5 @@
-"""SQS consumer of FulfillmentDlq: marks each order FAILED and writes its failed_orders row.
+"""SQS consumer of FulfillmentDlq: marks each order FAILED, writes its failed_orders row, refunds its charge and
+releases its stock.
 
 Any DynamoDB error propagates and becomes a batch item failure (the message stays in the DLQ), never swallowed.
 """

@@ -33,6 +33,8 @@ def queue_depth(stack: LocalStack, output_key: str) -> int:
 
 def test_success_rate_zero_sends_every_order_through_the_dlq(never_fulfils):
     api = never_fulfils.outputs["ApiUrl"]
+    inventory = never_fulfils.table("InventoryTableName")
+    stock_before = inventory.get_item(Key={"sku": "SKU-001"}, ConsistentRead=True)["Item"]["stock"]
     ids = [new_order_id("DLQ") for _ in range(10)]
     place_many(api, [valid_order(i) for i in ids])
     views = wait_terminal(api, ids, timeout=60, table=never_fulfils.table("OrdersTableName"))
@@ -46,6 +48,19 @@ def test_success_rate_zero_sends_every_order_through_the_dlq(never_fulfils):
         assert int(row["receive_count"]) == 4, row
         assert views[order_id]["reason"].startswith("FulfillmentFailedError")
         assert "PROCESSING" in views[order_id]["_seen"]
+    # the DLQ handler marks the order FAILED, then refunds what the workflow charged and releases what it reserved
+    payments = never_fulfils.table("PaymentsTableName")
+
+    def given_back() -> bool:
+        refunded = all(payments.get_item(Key={"order_id": i}, ConsistentRead=True)["Item"]["status"] == "REFUNDED"
+                       for i in ids)
+        return refunded and inventory.get_item(Key={"sku": "SKU-001"},
+                                               ConsistentRead=True)["Item"]["stock"] == stock_before
+
+    deadline = time.monotonic() + 10
+    while not given_back():
+        assert time.monotonic() < deadline, "charges not refunded or stock not released"
+        time.sleep(0.1)
     deadline = time.monotonic() + 10
     while (queue_depth(never_fulfils, "FulfillmentDlqUrl") or queue_depth(never_fulfils, "FulfillmentQueueUrl")) \
             and time.monotonic() < deadline:

@@ -365,9 +365,10 @@ def _fulfil(request: dict) -> str:
 
 def record_dead_letter(order: dict, receive_count: int, sent_at: str, first_received_at: str | None,
                        message_id: str) -> bool:
-    """Mark the order FAILED and write its failed_orders row. Returns False if the order was FULFILLED meanwhile.
+    """Mark the order FAILED, write its failed_orders row, refund its charge and release its stock. Returns False
+    if the order was FULFILLED meanwhile.
 
-    Both writes are idempotent, so a redelivered DLQ message repeats them harmlessly; any write error propagates.
+    Every step is idempotent, so a redelivered DLQ message repeats them harmlessly; any write error propagates.
     """
     order_id = order["order_id"]
     now = utc_now()
@@ -390,6 +391,8 @@ def record_dead_letter(order: dict, receive_count: int, sent_at: str, first_rece
     if first_received_at:
         row["first_received_at"] = first_received_at
     repository.put_failed_order(row)
+    refund_payment(order_id)  # a FAILED order keeps neither the customer's money nor the stock
+    release_inventory(order_id, order["items"])
     repository.put_event("OrderFailed", {"order_id": order_id, "customer_id": order.get("customer_id"),
                                          "error": "FulfillmentFailedError", "reason": reason})
     return True

@@ -1,8 +1,11 @@
-"""DlqHandler SQS consumer: failed_orders row + order FAILED; write errors become batch item failures."""
+"""DlqHandler SQS consumer: failed_orders row + order FAILED, charge refunded and stock released; write errors
+become batch item failures."""
 
 import json
 
+from fulfillment import repository, service
 from functions.dlq_handler import app
+from tests.unit.functions.conftest import stock, stored
 
 ORDER_ID = "ORDER-EVENT-0001"
 REASON = "FulfillmentFailedError: fulfillment failed, message dead-lettered after 4 receives"
@@ -26,6 +29,24 @@ def test_dead_letter_is_recorded(aws, orders_table, failed_orders_table, stored_
     }
     row = orders_table.get_item(Key={"order_id": ORDER_ID})["Item"]
     assert (row["status"], row["reason"], row["failed_at"]) == ("FAILED", REASON, failed_at)
+
+
+def test_dead_letter_refunds_the_charge_and_releases_the_stock_once(aws, orders_table, failed_orders_table,
+                                                                   stored_order, lambda_context, load_event):
+    before = {sku: stock(aws, sku) for sku in ("SKU-001", "SKU-002")}
+    assert service.reserve_inventory(ORDER_ID, stored_order["items"])["status"] == "RESERVED"
+    assert repository.put_new_payment({"order_id": ORDER_ID, "charge_id": "ch_1", "amount_cents": 11597,
+                                       "status": "CHARGED", "charged_at": "t1"})
+    assert {sku: stock(aws, sku) for sku in before} == {"SKU-001": before["SKU-001"] - 1,
+                                                        "SKU-002": before["SKU-002"] - 2}
+    refunds = []
+    for _ in range(2):  # the second delivery repeats nothing
+        assert app.lambda_handler(load_event("dlq_sqs.json"), lambda_context) == {"batchItemFailures": []}
+        payment = stored(aws, "PaymentsTable", {"order_id": ORDER_ID})
+        refunds.append(payment["refund_id"])
+        assert payment["status"] == "REFUNDED" and refunds[0].startswith("re_") and refunds[-1] == refunds[0]
+        assert {sku: stock(aws, sku) for sku in before} == before
+        assert orders_table.get_item(Key={"order_id": ORDER_ID})["Item"]["reservation_status"] == "RELEASED"
 
 
 def test_redelivery_is_idempotent(aws, orders_table, failed_orders_table, stored_order, lambda_context, load_event):
