@@ -71,6 +71,8 @@ def test_success_rate_zero_sends_every_order_through_the_dlq(never_fulfils):
 
 def test_hundred_orders_at_default_rate_each_end_in_exactly_one_terminal_state(default_rate):
     api = default_rate.outputs["ApiUrl"]
+    inventory = default_rate.table("InventoryTableName")
+    stock_before = inventory.get_item(Key={"sku": "SKU-001"}, ConsistentRead=True)["Item"]["stock"]
     ids = [new_order_id("MIX") for _ in range(100)]
     place_many(api, [valid_order(i) for i in ids])
     views = wait_terminal(api, ids, timeout=90, table=default_rate.table("OrdersTableName"))
@@ -85,3 +87,18 @@ def test_hundred_orders_at_default_rate_each_end_in_exactly_one_terminal_state(d
         assert stored["status"] == view["status"]
         has_row = "Item" in failed_rows.get_item(Key={"order_id": order_id})
         assert has_row == (view["status"] == "FAILED"), order_id
+    # money and stock follow the status: a FULFILLED order is charged and holds its unit; a FAILED one neither
+    payments = default_rate.table("PaymentsTableName")
+
+    def settled() -> bool:
+        for order_id, view in views.items():
+            payment = payments.get_item(Key={"order_id": order_id}, ConsistentRead=True)["Item"]
+            if payment["status"] != ("CHARGED" if view["status"] == "FULFILLED" else "REFUNDED"):
+                return False
+        stock = inventory.get_item(Key={"sku": "SKU-001"}, ConsistentRead=True)["Item"]["stock"]
+        return stock == stock_before - counts["FULFILLED"]
+
+    deadline = time.monotonic() + 10
+    while not settled():  # the DLQ handler refunds and releases just after it marks an order FAILED
+        assert time.monotonic() < deadline, "a payment or the stock does not match the orders' statuses"
+        time.sleep(0.1)
