@@ -3,14 +3,13 @@ success rate. A file of its own so that it runs beside test_e2e.py on the other 
 
 ``TIME_SCALE=0.01``: SQS visibility timeouts (6 x the consumer's timeout) pass in a fraction of a second.
 """
-import time
 from collections import Counter
 
 import pytest
 
 from tests.local.test_e2e import place_many, valid_order
 from tests.support.local_stack import LocalStack
-from tests.support.orders import new_order_id, wait_terminal
+from tests.support.orders import new_order_id, wait_terminal, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -57,14 +56,9 @@ def test_success_rate_zero_sends_every_order_through_the_dlq(never_fulfils):
         return refunded and inventory.get_item(Key={"sku": "SKU-001"},
                                                ConsistentRead=True)["Item"]["stock"] == stock_before
 
-    deadline = time.monotonic() + 10
-    while not given_back():
-        assert time.monotonic() < deadline, "charges not refunded or stock not released"
-        time.sleep(0.1)
-    deadline = time.monotonic() + 10
-    while (queue_depth(never_fulfils, "FulfillmentDlqUrl") or queue_depth(never_fulfils, "FulfillmentQueueUrl")) \
-            and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_until(given_back, 10, "charges not refunded or stock not released")
+    wait_until(lambda: not (queue_depth(never_fulfils, "FulfillmentDlqUrl")
+                            or queue_depth(never_fulfils, "FulfillmentQueueUrl")), 10, "queues not drained")
     assert queue_depth(never_fulfils, "FulfillmentDlqUrl") == 0
     assert queue_depth(never_fulfils, "FulfillmentQueueUrl") == 0
 
@@ -98,7 +92,5 @@ def test_hundred_orders_at_default_rate_each_end_in_exactly_one_terminal_state(d
         stock = inventory.get_item(Key={"sku": "SKU-001"}, ConsistentRead=True)["Item"]["stock"]
         return stock == stock_before - counts["FULFILLED"]
 
-    deadline = time.monotonic() + 10
-    while not settled():  # the DLQ handler refunds and releases just after it marks an order FAILED
-        assert time.monotonic() < deadline, "a payment or the stock does not match the orders' statuses"
-        time.sleep(0.1)
+    # the DLQ handler refunds and releases just after it marks an order FAILED
+    wait_until(settled, 10, "a payment or the stock does not match the orders' statuses")
