@@ -70,6 +70,11 @@ def goals(results: list[MachineResult], stack: StackResult | None) -> list[str]:
         out.append(f"local stack: {stack.orders_per_s:.1f} orders/s (goal >= {GOAL_ORDERS_PER_S:.0f}): "
                    f"{'met' if ok_rate else 'MISSED'}; p99 {stack.latency_p99_ms:,.0f} ms (goal < "
                    f"{GOAL_P99_MS:,.0f}): {'met' if ok_p99 else 'MISSED'}")
+        if stack.ceiling_orders_per_s == stack.ceiling_orders_per_s:  # not NaN: the floor was measured
+            reachable = stack.ceiling_orders_per_s >= GOAL_ORDERS_PER_S
+            out.append(f"local stack ceiling at the architecture's floor: {stack.ceiling_orders_per_s:.0f} orders/s "
+                       f"on {stack.cpus} CPUs: the goal of {GOAL_ORDERS_PER_S:.0f} is "
+                       f"{'within reach' if reachable else 'out of reach even if nothing else cost CPU'}")
     return out
 
 
@@ -85,7 +90,18 @@ def stack_table(s: StackResult) -> str:
                                                      f"{1000 * s.workers_cpu_s / max(1, s.terminal):.0f} ms per order)"),
         ("runtime process RSS MiB, before / after", f"{s.runtime_rss_mib:.0f} / {s.runtime_rss_after_mib:.0f}"),
         ("stack start-up (s), warm-up orders", f"{s.startup_s:.1f}, {s.warmup_orders}"),
+        ("per order: Lambda requests / runtime requests / invocations",
+         f"{s.lambda_requests_per_order:.1f} / {s.runtime_requests_per_order:.1f} / {s.invocations_per_order:.1f}"),
     ]
+    if s.unit_costs:
+        c = s.unit_costs
+        rows.append(("floor: ms CPU per request (client + endpoint)",
+                     f"{c['request_client_ms']:.2f} + {c['request_server_ms']:.2f}"))
+        rows.append(("floor: ms CPU per empty invocation (runtime + worker)",
+                     f"{c['invoke_runtime_ms']:.2f} + {c['invoke_worker_ms']:.2f}"))
+        rows.append(("floor per order (ms CPU), ceiling orders/s",
+                     f"{s.floor_ms_per_order:.1f}, {s.ceiling_orders_per_s:.0f} on {s.cpus} CPUs  "
+                     f"(measured: {1000 * (s.runtime_cpu_s + s.workers_cpu_s) / max(1, s.terminal):.0f} ms)"))
     if s.paced_orders:
         rows.append((f"paced {s.paced_rate:g} orders/s: terminal, p50 / p99 / max (ms)",
                      f"{s.paced_terminal}/{s.paced_orders}, {s.paced_p50_ms:,.0f} / {s.paced_p99_ms:,.0f} / "
@@ -104,6 +120,9 @@ def notes() -> list[str]:
         "(executions retained, as both engines keep them); not RSS.",
         "ours* = our engine with the execution run in the calling thread (Engine.run_sync): one core, one thread.",
         "The machine's cores are shared: other processes running at the same time lower every rate.",
+        "floor (benchmarks/floor.py): per order, the Lambda workers' requests x the CPU of one boto3 GetItem (client "
+        "and endpoint) + the invocations x the CPU of an empty handler's invocation (runtime and worker); all else "
+        "counted free, so CPUs / floor bounds the stack's orders/s from above.",
     ]
 
 

@@ -56,6 +56,15 @@ class StackResult:
     paced_p50_ms: float = float("nan")
     paced_p99_ms: float = float("nan")
     paced_max_ms: float = float("nan")
+    # per order during the burst, from the stack's /_local/stats: requests from Lambda workers, the runtime's own
+    # requests (engine tasks, pollers, targets) and Lambda invocations
+    lambda_requests_per_order: float = 0.0
+    runtime_requests_per_order: float = 0.0
+    invocations_per_order: float = 0.0
+    # the architecture's floor (benchmarks/floor.py): unit costs measured after the stack stopped
+    unit_costs: dict | None = None
+    floor_ms_per_order: float = float("nan")
+    ceiling_orders_per_s: float = float("nan")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -112,6 +121,26 @@ def _descendants(pid: int) -> list[int]:
 def cpu_snapshot(pid: int) -> tuple[float, dict[int, float]]:
     """(CPU s of the process, {descendant pid: CPU s}): workers that exit during a batch are not counted."""
     return _proc_cpu(pid), {child: _proc_cpu(child) for child in _descendants(pid)}
+
+
+def _stats(endpoint: str) -> dict:
+    import requests
+
+    return requests.get(f"{endpoint}/_local/stats", timeout=10).json()
+
+
+def _per_order(before: dict, after: dict, orders: int) -> tuple[float, float, float]:
+    """(Lambda requests, runtime requests, invocations) per order between two /_local/stats answers."""
+    def total(stats: dict, caller: str) -> int:
+        return sum(stats["requests"].get(caller, {}).values())
+
+    def invocations(stats: dict) -> int:
+        return sum(stats["invocations"].values())
+
+    n = max(1, orders)
+    return ((total(after, "lambda") - total(before, "lambda")) / n,
+            (total(after, "runtime") - total(before, "runtime")) / n,
+            (invocations(after) - invocations(before)) / n)
 
 
 def order_body(order_id: str) -> dict:
@@ -185,7 +214,7 @@ def run_paced(post, watcher: Watcher, wait_all, rate: float, seconds: float, cli
 
 def run_stack_bench(orders: int = 200, clients: int = 16, time_scale: float = 0.001, warmup: int = 20,
                     poll_interval: float = 0.02, timeout: float = 60.0, paced_rate: float = 8.0,
-                    paced_seconds: float = 10.0, log=print) -> StackResult:
+                    paced_seconds: float = 10.0, floor: bool = True, log=print) -> StackResult:
     import requests
 
     from tests.support.local_stack import LocalStack
@@ -235,6 +264,7 @@ def run_stack_bench(orders: int = 200, clients: int = 16, time_scale: float = 0.
         watcher = Watcher(ddb, table, poll_interval)
         watcher.start()
         ids = [f"B-{uuid.uuid4().hex[:16]}" for _ in range(orders)]
+        stats_before = _stats(stack.endpoint)
         cpu_before = cpu_snapshot(stack.process.pid)
         rss_before = rss_mib(stack.process.pid)
         first = time.perf_counter()
@@ -244,6 +274,7 @@ def run_stack_bench(orders: int = 200, clients: int = 16, time_scale: float = 0.
         cpu_after = cpu_snapshot(stack.process.pid)
         watcher.stop.set()
         watcher.join()
+        per_order = _per_order(stats_before, _stats(stack.endpoint), len(watcher.done_at))
 
         accepted = [p for p in posts if p[3] == 202]
         latencies = [(watcher.done_at[p[0]] - p[1]) * 1000 for p in accepted if p[0] in watcher.done_at]
@@ -262,6 +293,8 @@ def run_stack_bench(orders: int = 200, clients: int = 16, time_scale: float = 0.
             runtime_cpu_s=cpu_after[0] - cpu_before[0],
             workers_cpu_s=sum(v - cpu_before[1].get(k, 0.0) for k, v in cpu_after[1].items()),
             runtime_rss_mib=rss_before, runtime_rss_after_mib=rss_mib(stack.process.pid),
+            lambda_requests_per_order=per_order[0], runtime_requests_per_order=per_order[1],
+            invocations_per_order=per_order[2],
         )
         if paced_rate > 0 and paced_seconds > 0:
             watcher = Watcher(ddb, table, poll_interval)  # the one post() registers with from now on
@@ -278,6 +311,18 @@ def run_stack_bench(orders: int = 200, clients: int = 16, time_scale: float = 0.
         if result.accepted < orders:
             codes = sorted({p[3] for p in posts if p[3] != 202})
             log(f"  {orders - result.accepted} POSTs not accepted (HTTP {codes})")
-        return result
     finally:
         stack.cleanup()
+    if floor:
+        from .floor import measure_unit_costs
+
+        costs = measure_unit_costs()
+        result.unit_costs = costs.as_dict()
+        result.floor_ms_per_order = costs.floor_ms(result.lambda_requests_per_order, result.invocations_per_order)
+        result.ceiling_orders_per_s = result.cpus * 1000 / result.floor_ms_per_order
+        log(f"  floor: {result.lambda_requests_per_order:.1f} Lambda requests x "
+            f"({costs.request_client_ms:.2f} + {costs.request_server_ms:.2f} ms) + "
+            f"{result.invocations_per_order:.1f} invocations x ({costs.invoke_runtime_ms:.2f} + "
+            f"{costs.invoke_worker_ms:.2f} ms) = {result.floor_ms_per_order:.1f} ms CPU per order: at most "
+            f"{result.ceiling_orders_per_s:.0f} orders/s on {result.cpus} CPUs")
+    return result

@@ -1,6 +1,6 @@
 """One AWS-compatible endpoint (127.0.0.1:4566): each request goes to the service that owns it.
 
-* ``/_local/health`` and ``/_local/outputs``: the runtime's own routes;
+* ``/_local/health``, ``/_local/outputs``, ``/_local/api-keys`` and ``/_local/stats``: the runtime's own routes;
 * ``POST /2015-03-31/functions/{name}/invocations``: Lambda Invoke, served by our worker processes;
 * ``X-Amz-Target: AWSStepFunctions.*``: Step Functions, served by our engine;
 * everything else (DynamoDB, SQS, SNS, EventBridge, CloudWatch, ...): moto's server application, in process.
@@ -24,6 +24,54 @@ from local_runtime.errors import ServiceError
 log = logging.getLogger("local_runtime.gateway")
 
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
+_SCOPE_SERVICE = re.compile(r"Credential=[^/,]*/[^/,]*/[^/,]*/(?P<service>[^/,]+)/aws4_request")
+_FORM_ACTION = re.compile(rb"(?:^|&)Action=(?P<action>[A-Za-z0-9]+)")
+IN_PROCESS_KEY = "dofs.in_process"  # set in the environ of the runtime's own calls (local_runtime.inprocess)
+
+
+class RequestCounts:
+    """The requests the endpoint served, by caller and operation (what ``GET /_local/stats`` reports).
+
+    caller: ``runtime`` (the runtime's own calls: the engine's service tasks, event-source pollers, targets),
+    ``lambda`` (a Lambda worker: botocore puts the function's ``AWS_EXECUTION_ENV`` in its User-Agent) or
+    ``other`` (users, tests, the AWS CLI). operation: the ``X-Amz-Target`` (``DynamoDB_20120810.GetItem``),
+    ``Lambda.Invoke``, ``<service>.<Action>`` for form-encoded calls (SNS), else ``<service> <METHOD> <path>``.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, dict[str, int]] = {}
+
+    @staticmethod
+    def caller(environ: dict) -> str:
+        if environ.get(IN_PROCESS_KEY):
+            return "runtime"
+        return "lambda" if "exec-env/AWS_Lambda_" in environ.get("HTTP_USER_AGENT", "") else "other"
+
+    @staticmethod
+    def operation(environ: dict, body: bytes | None = None) -> str:
+        target = environ.get("HTTP_X_AMZ_TARGET")
+        if target:
+            return target
+        path = environ.get("PATH_INFO", "")
+        if _INVOKE_PATH.match(path):
+            return "Lambda.Invoke"
+        match = _SCOPE_SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        service = match.group("service") if match else "unsigned"
+        action = _FORM_ACTION.search(body) if body else None
+        if action:
+            return f"{service}.{action.group('action').decode()}"
+        return f"{service} {environ.get('REQUEST_METHOD', '')} {path}"
+
+    def add(self, environ: dict, body: bytes | None = None) -> None:
+        caller, operation = self.caller(environ), self.operation(environ, body)
+        with self._lock:
+            by_operation = self._counts.setdefault(caller, {})
+            by_operation[operation] = by_operation.get(operation, 0) + 1
+
+    def snapshot(self) -> dict[str, dict[str, int]]:
+        with self._lock:
+            return {caller: dict(sorted(ops.items())) for caller, ops in sorted(self._counts.items())}
 
 
 def _json_response(body: Any, status: int = 200, headers: dict | None = None, content_type: str = "application/json"):
@@ -70,12 +118,17 @@ class Gateway:
         self.api_keys: dict[str, Any] = {}  # logical id -> {"id", "value", "enabled", "usable"}
         self.ready = threading.Event()
         self.status: dict[str, Any] = {"status": "starting"}
+        self.requests = RequestCounts()
 
     # -- WSGI -----------------------------------------------------------------------------------------
     def __call__(self, environ: dict, start_response: Callable) -> Any:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_local/"):
             return self._local(Request(environ))(environ, start_response)
+        if self.sns is not None and environ.get("REQUEST_METHOD") == "POST" and \
+                "/sns/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
+            return self._sns(environ, start_response)  # counted there, with the Action of its body
+        self.requests.add(environ)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target.startswith("AWSStepFunctions."):
             return self._stepfunctions(Request(environ), target.split(".", 1)[1])(environ, start_response)
@@ -84,9 +137,6 @@ class Gateway:
             return self._invoke(Request(environ), match.group("name"))(environ, start_response)
         if target.startswith("AWSEvents.") and self.eventbridge is not None:
             return self._events(environ, start_response, target.split(".", 1)[1])
-        if self.sns is not None and environ.get("REQUEST_METHOD") == "POST" and \
-                "/sns/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
-            return self._sns(environ, start_response)
         return self.moto_app(environ, start_response)
 
     # -- services moto stores but we deliver for ------------------------------------------------------------
@@ -106,6 +156,7 @@ class Gateway:
 
     def _sns(self, environ: dict, start_response: Callable) -> Any:
         body = _read_body(environ)
+        self.requests.add(environ, body)
         if b"Action=Subscribe" in body or b"Action=Unsubscribe" in body:
             answer = self.sns.handle_subscription_call(body)
             if answer is not None:
@@ -128,6 +179,10 @@ class Gateway:
             return _json_response(self.outputs)
         if request.path == "/_local/api-keys":
             return _json_response(self.api_keys)
+        if request.path == "/_local/stats":
+            service = self.lambda_service
+            return _json_response({"requests": self.requests.snapshot(),
+                                   "invocations": service.invocation_counts() if service is not None else {}})
         return _json_response({"message": f"No local route {request.path}"}, status=404)
 
     def _stepfunctions(self, request: Request, action: str) -> Response:

@@ -18,7 +18,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 from botocore.awsrequest import AWSResponse
 
-from local_runtime.gateway import call_wsgi
+from local_runtime.gateway import IN_PROCESS_KEY, call_wsgi
 
 log = logging.getLogger("local_runtime.inprocess")
 
@@ -82,6 +82,7 @@ class InProcessSession:
             "wsgi.multithread": True,
             "wsgi.multiprocess": False,
             "wsgi.run_once": False,
+            IN_PROCESS_KEY: True,  # counted as the runtime's own call in /_local/stats
         }
         for name, value in request.headers.items():
             if isinstance(value, bytes):

@@ -91,6 +91,7 @@ class LambdaService:
             for spec in functions
         }
         self._lock = threading.Lock()
+        self._invocations: dict[str, int] = {}  # function name -> invocations handed to its workers
         self._background: set[threading.Thread] = set()
         self._started = False
         self._stopped = False
@@ -144,6 +145,12 @@ class LambdaService:
         """The fork server's process once start() ran (None when LAMBDA_FORKSERVER=0)."""
         return self._forkserver.pid if self._forkserver is not None else None
 
+    def invocation_counts(self) -> dict[str, int]:
+        """Invocations handed to each function's workers so far (synchronous and asynchronous; not DryRun or
+        throttled ones), by function name."""
+        with self._lock:
+            return dict(sorted(self._invocations.items()))
+
     def get(self, name_or_arn: str) -> FunctionSpec:
         """The function named by its name, name:$LATEST, partial ARN or ARN; KeyError when unknown."""
         name, qualifier = _parse_function_id(name_or_arn)
@@ -173,6 +180,8 @@ class LambdaService:
                 "Rate Exceeded.", reason="ReservedFunctionConcurrentInvocationLimitExceeded")
         invocation = Invocation(request_id=request_id, payload=payload, timeout=float(spec.timeout))
         pool = self._pools[spec.name]
+        with self._lock:
+            self._invocations[spec.name] = self._invocations.get(spec.name, 0) + 1
         if invocation_type == "Event":
             self._run_in_background(pool, invocation)
             return InvokeResult(payload=b"", function_error=None, request_id=request_id, status_code=202)

@@ -53,6 +53,7 @@ FUNCTIONS = [
     spec("test-Touch", "app.touch"),
     spec("test-Say", "app.say"),
     spec("test-BigResponse", "app.big_response"),
+    spec("test-Counted", "app.echo"),
 ]
 
 
@@ -280,6 +281,7 @@ def test_reserved_concurrency_zero_throttles_every_invoke():
         service.stop()
 
     assert raised.value.status == 429
+    assert service.invocation_counts() == {}  # a throttled invoke never reached a worker
     assert raised.value.to_json() == {"__type": "TooManyRequestsException", "message": "Rate Exceeded.",
                                       "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded", "Type": "User"}
 
@@ -366,6 +368,14 @@ def test_dry_run_returns_204_without_running(lambdas):
     result = invoke(lambdas, "test-Echo", {}, invocation_type="DryRun")
 
     assert (result.status_code, result.payload, result.function_error) == (204, b"", None)
+
+
+def test_invocation_counts_include_sync_and_event_invokes_but_not_dry_runs(lambdas):
+    assert "test-Counted" not in lambdas.invocation_counts()
+    for invocation_type in ("RequestResponse", "Event", "DryRun", "RequestResponse"):
+        invoke(lambdas, "test-Counted", {}, invocation_type=invocation_type)
+
+    assert lambdas.invocation_counts()["test-Counted"] == 3
 
 
 def test_unknown_function_is_resource_not_found(lambdas):

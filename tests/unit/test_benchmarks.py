@@ -85,3 +85,31 @@ def test_paced_phase_posts_on_schedule_and_measures_each_order():
     assert count == 10 and len(latencies) == 10
     assert all(abs(latency - 5.0) < 1e-6 for latency in latencies)
     assert max(starts) - min(starts) >= 9 / 50 - 0.01  # the tenth POST waits for its slot: 0.18 s after the first
+
+
+def test_per_order_counts_come_from_the_difference_of_two_stats_answers():
+    from benchmarks.stack_bench import _per_order
+
+    before = {"requests": {"lambda": {"DynamoDB_20120810.GetItem": 10}, "other": {"x": 5}}, "invocations": {"f": 3}}
+    after = {"requests": {"lambda": {"DynamoDB_20120810.GetItem": 30, "AmazonSQS.SendMessage": 4},
+                          "runtime": {"AmazonSQS.ReceiveMessage": 6}, "other": {"x": 500}},
+             "invocations": {"f": 9, "g": 6}}
+
+    assert _per_order(before, after, 4) == (6.0, 1.5, 3.0)  # the "other" caller (the bench's own reads) is left out
+
+
+def test_floor_is_requests_times_request_cost_plus_invocations_times_invocation_cost():
+    from benchmarks.floor import UnitCosts
+
+    costs = UnitCosts(request_client_ms=1.5, request_server_ms=1.5, invoke_runtime_ms=0.25, invoke_worker_ms=0.75)
+
+    assert costs.floor_ms(lambda_requests=14, invocations=6) == 14 * 3.0 + 6 * 1.0
+
+
+def test_unit_costs_are_measured_on_a_real_endpoint_and_worker():
+    from benchmarks.floor import measure_unit_costs
+
+    costs = measure_unit_costs(requests=50, invocations=100)  # the workers' CPU is read from /proc in 10 ms ticks
+
+    for name, value in costs.as_dict().items():
+        assert 0 < value < 1000, name  # milliseconds of CPU per request / invocation, each really spent

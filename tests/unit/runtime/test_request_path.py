@@ -285,3 +285,49 @@ def test_concurrent_receives_take_each_message_once_and_a_long_poll_blocks_no_on
     assert time.monotonic() - started < 1.0
     poller.join(timeout=3)
     assert not poller.is_alive() and [m["Body"] for m in polled] == ["during the poll"]
+
+
+def test_stats_count_requests_by_caller_and_operation(monkeypatch):
+    import json
+    import urllib.request
+
+    gateway = Gateway()
+    server = Server(gateway, "127.0.0.1", 0, "test-stats").start()
+    try:
+        _table(_http_client(server, "dynamodb"), "counted")
+        for _ in range(3):
+            _http_client(server, "dynamodb").get_item(TableName="counted", Key={"k": {"S": "a"}})
+        in_process = _client("dynamodb", server.url, gateway)
+        for _ in range(2):
+            in_process.get_item(TableName="counted", Key={"k": {"S": "a"}})
+        monkeypatch.setenv("AWS_EXECUTION_ENV", "AWS_Lambda_python3.13")  # what a Lambda worker's botocore sends
+        _http_client(server, "dynamodb").put_item(TableName="counted", Item={"k": {"S": "b"}})
+        _http_client(server, "sqs").list_queues()
+        with urllib.request.urlopen(f"{server.url}/_local/stats") as response:
+            stats = json.load(response)
+    finally:
+        server.stop()
+
+    assert stats == {
+        "requests": {
+            "lambda": {"AmazonSQS.ListQueues": 1, "DynamoDB_20120810.PutItem": 1},
+            "other": {"DynamoDB_20120810.CreateTable": 1, "DynamoDB_20120810.GetItem": 3},
+            "runtime": {"DynamoDB_20120810.GetItem": 2},
+        },
+        "invocations": {},
+    }
+
+
+@pytest.mark.parametrize(("environ", "body", "operation"), [
+    ({"HTTP_X_AMZ_TARGET": "AWSStepFunctions.StartExecution"}, None, "AWSStepFunctions.StartExecution"),
+    ({"PATH_INFO": "/2015-03-31/functions/dofs-Api/invocations", "REQUEST_METHOD": "POST"}, None, "Lambda.Invoke"),
+    ({"HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=AK/20261203/us-east-1/sns/aws4_request, SignedHeaders=h",
+      "REQUEST_METHOD": "POST", "PATH_INFO": "/"}, b"Action=Publish&Version=2010-03-31&TopicArn=x", "sns.Publish"),
+    ({"HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=AK/20261203/us-east-1/s3/aws4_request, SignedHeaders=h",
+      "REQUEST_METHOD": "GET", "PATH_INFO": "/bucket"}, None, "s3 GET /bucket"),
+    ({"REQUEST_METHOD": "GET", "PATH_INFO": "/"}, None, "unsigned GET /"),
+])
+def test_stats_name_each_operation(environ, body, operation):
+    from local_runtime.gateway import RequestCounts
+
+    assert RequestCounts.operation(environ, body) == operation
