@@ -36,6 +36,24 @@ share_loaders()
 # DynamoDB makes each request atomic; moto in one process with many threads does not unless told (moto_patches.py)
 moto_patches.atomic_dynamodb_requests()
 
+# The longest files first (measured with 2 xdist workers, --dist loadfile, which hands out whole files in collection
+# order): when the longest came last, one worker ran it alone for 18 s after the other had finished.
+LONGEST_FIRST = (
+    "tests/local/test_e2e_failures.py",
+    "tests/local/test_e2e.py",
+    "tests/local/test_patterns_e2e.py",
+    "tests/local/test_lambda_runtime.py",
+    "tests/unit/test_benchmarks.py",
+    "tests/local/differential/test_corpus.py",
+    "tests/unit/runtime/test_request_path.py",
+    "tests/unit/functions/test_workflow_moto.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {path: index for index, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(LONGEST_FIRST)))  # stable: rest as is
+
 
 @dataclass
 class LambdaContext:
