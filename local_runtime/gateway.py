@@ -125,8 +125,7 @@ class Gateway:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_local/"):
             return self._local(Request(environ))(environ, start_response)
-        if self.sns is not None and environ.get("REQUEST_METHOD") == "POST" and \
-                "/sns/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
+        if environ.get("REQUEST_METHOD") == "POST" and "/sns/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
             return self._sns(environ, start_response)  # counted there, with the Action of its body
         self.requests.add(environ)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
@@ -157,6 +156,10 @@ class Gateway:
     def _sns(self, environ: dict, start_response: Callable) -> Any:
         body = _read_body(environ)
         self.requests.add(environ, body)
+        if self.sns is None:  # not attached yet (start-up): moto alone
+            status, headers, response = call_wsgi(self.moto_app, environ, body)
+            start_response(status, headers)
+            return [response]
         if b"Action=Subscribe" in body or b"Action=Unsubscribe" in body:
             answer = self.sns.handle_subscription_call(body)
             if answer is not None:

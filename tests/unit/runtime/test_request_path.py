@@ -303,6 +303,7 @@ def test_stats_count_requests_by_caller_and_operation(monkeypatch):
         monkeypatch.setenv("AWS_EXECUTION_ENV", "AWS_Lambda_python3.13")  # what a Lambda worker's botocore sends
         _http_client(server, "dynamodb").put_item(TableName="counted", Item={"k": {"S": "b"}})
         _http_client(server, "sqs").list_queues()
+        _http_client(server, "sns").create_topic(Name="counted")  # form-encoded: its Action is read from the body
         with urllib.request.urlopen(f"{server.url}/_local/stats") as response:
             stats = json.load(response)
     finally:
@@ -310,7 +311,7 @@ def test_stats_count_requests_by_caller_and_operation(monkeypatch):
 
     assert stats == {
         "requests": {
-            "lambda": {"AmazonSQS.ListQueues": 1, "DynamoDB_20120810.PutItem": 1},
+            "lambda": {"AmazonSQS.ListQueues": 1, "DynamoDB_20120810.PutItem": 1, "sns.CreateTopic": 1},
             "other": {"DynamoDB_20120810.CreateTable": 1, "DynamoDB_20120810.GetItem": 3},
             "runtime": {"DynamoDB_20120810.GetItem": 2},
         },
