@@ -21,6 +21,12 @@ Each fix was found by profiling the runtime process under the order workflow (do
 * SQS ReceiveMessage checked each message's retention period through ``get_queue_attributes``, which builds every
   attribute of the queue, message counts included (a pass over all its messages), twice: a receive cost
   O(messages x batch). The check now reads the queue's retention period directly.
+* SendMessage (to read ``ContentBasedDeduplication``) and GetQueueAttributes (up to three times per attribute
+  asked for) build every attribute of the queue, whose message counts each pass over all its messages and read
+  the clock for every message (``Message.visible`` / ``delayed``: two datetime conversions each): a SendMessage
+  cost 2.6 ms of CPU with 200 messages in the queue and 13 ms with 800. The counts and the list of receivable
+  messages (``Queue.messages``) now read the clock once per pass and compare each message's times to it (the same
+  tests, one instant for the whole pass).
 * Every response's ``x-amzn-RequestId`` (52 characters) was drawn one ``random.choice`` at a time:
   ``get_random_string`` now draws them with one ``choices`` call on the same (seedable) generator (a seeded run
   still repeats itself, but its random strings differ from stock moto's for the same seed).
@@ -70,6 +76,7 @@ def apply() -> None:
         _memoise_update_expressions()
         _tree_copy_of_expressions()
         _direct_retention_check()
+        _queue_passes_read_the_clock_once()
         _random_strings_in_one_draw()
         _top_level_projection()
         _untracked_model_instances()
@@ -260,6 +267,27 @@ def _direct_retention_check() -> None:
         return int(retention) + message.sent_timestamp / 1000 > unix_time()
 
     SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
+
+
+def _queue_passes_read_the_clock_once() -> None:
+    from moto.sqs import models
+
+    # moto's tests, message by message: visible when now > visible_at; delayed when now < delayed_until
+    def messages(self: Any) -> list:
+        now = models.unix_time_millis()
+        return [m for m in self._messages if now > m.visible_at and not now < m.delayed_until]
+
+    def not_visible(self: Any) -> int:
+        now = models.unix_time_millis()
+        return sum(1 for m in self._messages if not now > m.visible_at)
+
+    def delayed(self: Any) -> int:
+        now = models.unix_time_millis()
+        return sum(1 for m in self._messages if now < m.delayed_until)
+
+    models.Queue.messages = property(messages)
+    models.Queue.approximate_number_of_messages_not_visible = property(not_visible)
+    models.Queue.approximate_number_of_messages_delayed = property(delayed)
 
 
 def _random_strings_in_one_draw() -> None:

@@ -332,3 +332,45 @@ def test_stats_name_each_operation(environ, body, operation):
     from local_runtime.gateway import RequestCounts
 
     assert RequestCounts.operation(environ, body) == operation
+
+
+def test_queue_counts_follow_each_message_state(clients, request):
+    sqs = clients("sqs")
+    url = sqs.create_queue(QueueName=f"counts-{request.node.callspec.id}")["QueueUrl"]
+    for body in ("a", "b"):
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+    sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=60)
+    taken = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=60)["Messages"]
+
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert len(taken) == 1
+    assert (attributes["ApproximateNumberOfMessages"], attributes["ApproximateNumberOfMessagesNotVisible"],
+            attributes["ApproximateNumberOfMessagesDelayed"]) == ("1", "1", "1")
+    left = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert [m["Body"] for m in left] == [{"a", "b"}.difference({taken[0]["Body"]}).pop()]
+
+
+def test_a_send_reads_the_clock_as_often_whatever_the_queue_holds(endpoint, monkeypatch):
+    from moto.sqs import models
+
+    _, server = endpoint
+    sqs = _http_client(server, "sqs")
+    reads = []
+    real = models.unix_time_millis
+
+    def counting(*args):
+        reads.append(1)
+        return real(*args)
+
+    def reads_per_send(url: str) -> int:
+        reads.clear()
+        sqs.send_message(QueueUrl=url, MessageBody="x")
+        return len(reads)
+
+    shallow = sqs.create_queue(QueueName="clock-shallow")["QueueUrl"]
+    deep = sqs.create_queue(QueueName="clock-deep")["QueueUrl"]
+    for _ in range(100):
+        sqs.send_message(QueueUrl=deep, MessageBody="x")
+    monkeypatch.setattr(models, "unix_time_millis", counting)
+
+    assert reads_per_send(deep) == reads_per_send(shallow) > 0
