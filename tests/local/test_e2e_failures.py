@@ -9,7 +9,8 @@ import pytest
 
 from tests.local.test_e2e import place_many, valid_order
 from tests.support.local_stack import LocalStack
-from tests.support.orders import new_order_id, wait_terminal, wait_until
+from tests.support.orders import new_order_id, wait_terminal
+from tests.support.polling import wait_until
 
 
 @pytest.fixture(scope="module")

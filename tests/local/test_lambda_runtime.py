@@ -17,6 +17,7 @@ import pytest
 
 from local_runtime import errors
 from local_runtime.lambda_runtime import FunctionSpec, InvokeResult, LambdaService
+from tests.support.polling import wait_until
 
 FIXTURES = Path(__file__).parent / "lambda_fixtures"
 BASIC = str(FIXTURES / "basic")
@@ -185,10 +186,7 @@ def test_timeout_kills_worker_and_next_invoke_gets_a_fresh_one(lambdas):
         "errorMessage": f"RequestId: {result.request_id} Error: Task timed out after 1.00 seconds",
     }
     assert 1.0 <= elapsed < 2.0
-    deadline = time.monotonic() + 2
-    while alive(warm_pid) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not alive(warm_pid)
+    wait_until(lambda: not alive(warm_pid), 2, "the timed-out worker is still alive", 0.02)
 
     # AND the next invocation succeeds on a new worker
     after = invoke(lambdas, "test-Sleep", {"seconds": 0})
@@ -338,10 +336,7 @@ def test_workers_outlive_nothing_when_the_fork_server_dies(monkeypatch):
     try:
         first = body(invoke(service, "test-Orphan", {}))["pid"]
         os.kill(service.forkserver_pid, signal.SIGKILL)
-        deadline = time.monotonic() + 5
-        while alive(first) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert not alive(first)
+        wait_until(lambda: not alive(first), 5, "a worker outlived its fork server", 0.02)
         second = invoke(service, "test-Orphan", {})
         assert second.function_error is None, second.payload
         assert body(second)["pid"] != first
@@ -358,9 +353,7 @@ def test_event_invocation_returns_202_and_runs_in_background(lambdas, tmp_path):
 
     assert (result.status_code, result.payload, result.function_error) == (202, b"", None)
     assert time.monotonic() - started < 0.3
-    deadline = time.monotonic() + 5
-    while not marker.exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(marker.exists, 5, "the Event invocation never ran", 0.02)
     assert marker.read_text() == result.request_id
 
 
@@ -409,12 +402,14 @@ def test_response_over_6_mb_is_a_function_error(lambdas):
 def test_worker_output_is_forwarded_with_function_name(lambdas, capsys):
     invoke(lambdas, "test-Say", {"line": "order o-9 accepted"})
 
-    seen = ""
-    deadline = time.monotonic() + 2
-    while "order o-9 accepted" not in seen and time.monotonic() < deadline:
-        seen += capsys.readouterr().err
-        time.sleep(0.02)
-    assert "[test-Say] order o-9 accepted\n" in seen
+    seen = []
+
+    def forwarded() -> bool:
+        seen.append(capsys.readouterr().err)
+        return "order o-9 accepted" in "".join(seen)
+
+    wait_until(forwarded, 2, lambda: f"not forwarded: {''.join(seen)!r}", 0.02)
+    assert "[test-Say] order o-9 accepted\n" in "".join(seen)
 
 
 def test_stop_leaves_no_worker_processes(tmp_path):
@@ -426,10 +421,9 @@ def test_stop_leaves_no_worker_processes(tmp_path):
     service.start()
     pid = body(invoke(service, "test-Echo", {}))["pid"]
     invoke(service, "test-Touch", {"path": str(tmp_path / "never"), "seconds": 30}, invocation_type="Event")
-    deadline = time.monotonic() + 3
     servers = {service.forkserver_pid} - {None}  # workers are forked by it unless LAMBDA_FORKSERVER=0
-    while len(descendants_of(os.getpid()) - before - servers) < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: len(descendants_of(os.getpid()) - before - servers) >= 2, 3, "the second worker never started",
+               0.02)
     workers = descendants_of(os.getpid()) - before - servers
     assert pid in workers and len(workers) == 2
 

@@ -7,11 +7,11 @@ SNS topics, EventBridge rules to state machines, DynamoDB streams to Lambda.
 """
 import json
 import threading
-import time
 
 import pytest
 import requests
 
+from tests.support import polling
 from tests.support.orders import new_order_id, place_order, wait_terminal
 
 BIG_ITEMS = [{"sku": "SKU-001", "quantity": 12}]  # 107988 cents, above the default ApprovalThreshold
@@ -46,12 +46,7 @@ def entered(events):
 
 
 def wait_execution(stack, execution_arn, timeout=60.0):
-    client = stack.client("stepfunctions")
-    deadline = time.monotonic() + timeout
-    while (described := client.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
-        assert time.monotonic() < deadline, f"{execution_arn} still RUNNING"
-        time.sleep(0.05)
-    return described
+    return polling.wait_execution(stack.client("stepfunctions"), execution_arn, timeout)
 
 
 def order_events(events, state_name):
@@ -78,11 +73,13 @@ def get(stack, path):
 
 
 def wait_status(stack, order_id, status, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while (view := get(stack, f"orders/{order_id}").json()).get("status") != status:
-        assert time.monotonic() < deadline, f"{order_id} never {status}: {view}"
-        time.sleep(0.05)
-    return view
+    seen = {}
+
+    def reached():
+        seen["view"] = get(stack, f"orders/{order_id}").json()
+        return seen["view"].get("status") == status and seen["view"]
+
+    return polling.wait_until(reached, timeout, lambda: f"{order_id} never {status}: {seen['view']}", 0.05)
 
 
 # -- parallel + payment retry -----------------------------------------------------------------------------------
@@ -264,15 +261,15 @@ def test_new_customer_starts_the_onboarding_workflow(stack):
                                          "email": "new@example.com"})
     assert response.status_code == 201, response.text
     client = stack.client("stepfunctions")
-    deadline = time.monotonic() + 30
-    mine = []
-    while not mine:
-        assert time.monotonic() < deadline, "no onboarding execution started"
-        for summary in client.list_executions(stateMachineArn=stack.outputs["OnboardingStateMachineArn"])["executions"]:
-            execution_input = json.loads(client.describe_execution(executionArn=summary["executionArn"])["input"])
-            if execution_input["detail"]["customer_id"] == customer_id:
-                mine.append(summary["executionArn"])
-        time.sleep(0.1)
+
+    def started_for_customer():
+        return [summary["executionArn"]
+                for summary in client.list_executions(stateMachineArn=stack.outputs["OnboardingStateMachineArn"])[
+                    "executions"]
+                if json.loads(client.describe_execution(executionArn=summary["executionArn"])["input"])["detail"][
+                    "customer_id"] == customer_id]
+
+    mine = polling.wait_until(started_for_customer, 30, "no onboarding execution started")
     assert len(mine) == 1
     assert wait_execution(stack, mine[0])["status"] == "SUCCEEDED"
     assert entered(history(stack, mine[0])) == ["DescribeCustomer", "SendWelcomeNotification",

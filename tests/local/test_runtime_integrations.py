@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from local_runtime.config import Settings
 from local_runtime.runtime import LocalRuntime
+from tests.support.polling import wait_execution, wait_until
 
 FIXTURE = Path(__file__).parent / "lambda_fixtures" / "integrations"
 
@@ -241,15 +242,8 @@ TEMPLATE = textwrap.dedent("""
 """)
 
 
-def wait_for(predicate, timeout: float = 15.0, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
+def wait_for(predicate):
+    return wait_until(predicate, 15.0, "condition not met within 15 s", interval=0.05)
 
 
 @pytest.fixture(scope="module")
@@ -282,7 +276,7 @@ def machine_arn(runtime, logical_id: str) -> str:
 def run(runtime, logical_id: str, payload: dict) -> dict:
     sfn = runtime.client("stepfunctions")
     arn = sfn.start_execution(stateMachineArn=machine_arn(runtime, logical_id), input=json.dumps(payload))["executionArn"]
-    return wait_for(lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d)
+    return wait_execution(sfn, arn, timeout=15.0)
 
 
 def history(runtime, execution_arn: str) -> list[dict]:

@@ -6,12 +6,12 @@ conftest.py gives every test stack as ``SFN_MOCK_CONFIG``): only the named state
 Lambdas, DynamoDB, SQS, SNS, EventBridge), so the compensations and the conditional writes are the real ones.
 """
 import json
-import time
 from decimal import Decimal
 
 import pytest
 
 from tests.support.orders import new_order_id
+from tests.support.polling import wait_execution
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +26,7 @@ def run_case(stack, case: str, quantity: int = 1) -> tuple[str, dict]:
     client = stack.client("stepfunctions")
     started = client.start_execution(stateMachineArn=f"{stack.outputs['OrderStateMachineArn']}#{case}",
                                      name=order_id, input=json.dumps({"order": order}))
-    deadline = time.monotonic() + 60
-    while (described := client.describe_execution(executionArn=started["executionArn"]))["status"] == "RUNNING":
-        assert time.monotonic() < deadline, f"{order_id} still RUNNING"
-        time.sleep(0.05)
-    return order_id, described
+    return order_id, wait_execution(client, started["executionArn"])
 
 
 def stock(stack, sku: str) -> Decimal:

@@ -10,14 +10,6 @@ import requests
 TERMINAL = {"FULFILLED", "FAILED"}
 
 
-def wait_until(condition, timeout: float, message: str, interval: float = 0.1) -> None:
-    """Poll ``condition()`` until it is true; fail with ``message`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, message
-        time.sleep(interval)
-
-
 def new_order_id(prefix: str = "T") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:20]}"
 

@@ -5,7 +5,6 @@ catcher fired."""
 
 import json
 import threading
-import time
 
 import pytest
 
@@ -14,6 +13,7 @@ from fulfillment.observability import metrics
 from functions.api_handler import app as api
 from local_runtime.stepfunctions import VirtualClock
 from tests.unit.functions.conftest import EVENT_BUS_NAME, TABLE_ENV, stock, stored
+from tests.support.polling import wait_until
 from tests.unit.functions.workflow_stack import WorkflowStack, entered_states, install, task_events
 
 BIG_ORDER_ITEMS = [{"sku": "SKU-001", "quantity": 12}]  # 107988 cents, above the default ApprovalThreshold
@@ -65,13 +65,13 @@ def api_call(load_event, lambda_context, method, path, body=None, headers=None, 
 
 
 def wait_for_status(aws, order_id, status, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        row = stored(aws, "OrdersTable", {"order_id": order_id})
-        if row is not None and row["status"] == status:
-            return row
-        assert time.monotonic() < deadline, f"order {order_id} never reached {status}: {row}"
-        time.sleep(0.02)
+    seen = {}
+
+    def reached():
+        seen["row"] = stored(aws, "OrdersTable", {"order_id": order_id})
+        return seen["row"] is not None and seen["row"]["status"] == status and seen["row"]
+
+    return wait_until(reached, timeout, lambda: f"order {order_id} never reached {status}: {seen['row']}", 0.02)
 
 
 # -- core flow -------------------------------------------------------------------------------------------------
@@ -251,18 +251,13 @@ def test_approval_reject_fails_the_order(manual_workflow, aws, load_event, lambd
 
 
 def wait_for_event(stack, arn, event_type, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not any(event["type"] == event_type for event in stack.history(arn)):
-        assert time.monotonic() < deadline, f"no {event_type} in {arn}"
-        time.sleep(0.01)
+    wait_until(lambda: any(event["type"] == event_type for event in stack.history(arn)), timeout,
+               f"no {event_type} in {arn}", 0.01)
 
 
 def advance_when_blocked(stack, seconds, timeout=10.0):
     """Advance the virtual clock once the engine sleeps (waits for a callback, a Wait state...)."""
-    deadline = time.monotonic() + timeout
-    while stack.clock.sleepers() == 0:
-        assert time.monotonic() < deadline, "the engine never slept"
-        time.sleep(0.01)
+    wait_until(stack.clock.sleepers, timeout, "the engine never slept", 0.01)
     stack.clock.advance(seconds)
 
 

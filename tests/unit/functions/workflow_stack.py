@@ -9,7 +9,6 @@ import importlib
 import json
 import re
 import threading
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from moto.core.botocore_stubber import MockRawResponse
 from local_runtime import errors
 from local_runtime.stepfunctions import Engine, Integrations, StepFunctionsService, VirtualClock
 from local_runtime.stepfunctions.nested import NestedExecutions
+from tests.support.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
 ACCOUNT = "123456789012"
@@ -144,11 +144,8 @@ class WorkflowStack:
 
     def wait(self, execution_arn: str, timeout: float = 20.0) -> dict:
         """Wait (real time) for the end; a virtual clock without auto-advance is advanced when all sleep."""
-        deadline = time.monotonic() + timeout
-        while (described := self.describe(execution_arn))["status"] == "RUNNING":
-            assert time.monotonic() < deadline, f"{execution_arn} still RUNNING"
-            time.sleep(0.02)
-        return described
+        return wait_until(lambda: (d := self.describe(execution_arn))["status"] != "RUNNING" and d, timeout,
+                          f"{execution_arn} still RUNNING", 0.02)
 
     def history(self, execution_arn: str) -> list[dict]:
         events, token = [], None
