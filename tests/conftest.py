@@ -1,5 +1,6 @@
 """Root test configuration: safe AWS/Powertools env defaults (set before any test imports boto3 or Powertools),
-a real-shaped Lambda context, event loading and the parsed SAM template. No servers, no autouse fixtures."""
+a real-shaped Lambda context, event loading, the parsed SAM template, and the local stacks the end-to-end and
+integration tests share (started only when a test asks for one). No autouse fixtures."""
 
 import json
 import os
@@ -11,6 +12,7 @@ import yaml
 
 from local_runtime import moto_patches
 from local_runtime.botocore_cache import share_loaders
+from tests.support.local_stack import LocalStack
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = ROOT / "events"
@@ -119,3 +121,31 @@ def load_event():
 @pytest.fixture(scope="session")
 def template() -> dict:
     return load_template()
+
+
+# Local stacks, started as users start them (``python -m local_runtime serve``), one per parameter set and shared by
+# every test file of a pytest worker that asks for the same one. Every stack reads the tests' Step Functions Local
+# mock config (``SFN_MOCK_CONFIG``): only an execution started as ``<state machine ARN>#<test case>`` uses it, so
+# the other tests see a stack exactly as ``make run`` starts it, and the files that inject failures share a stack
+# with those that do not.
+_started_stacks: dict = {}
+MOCK_CONFIG = ROOT / "tests" / "local" / "mock_configs" / "unexpected_errors.json"
+
+
+@pytest.fixture(scope="session")
+def local_stack_factory():
+    """``factory(overrides, time_scale)`` -> a running LocalStack, shared by the tests that ask for the same one."""
+
+    def factory(overrides: dict | None = None, time_scale: float = 0.01) -> LocalStack:
+        key = (tuple(sorted((overrides or {}).items())), time_scale)
+        if key not in _started_stacks:
+            _started_stacks[key] = LocalStack(overrides, time_scale, {"SFN_MOCK_CONFIG": str(MOCK_CONFIG)})
+        return _started_stacks[key]
+
+    yield factory
+    stacks = list(_started_stacks.values())
+    for stack in stacks:  # Ctrl-C to every stack first: they stop side by side
+        stack.interrupt()
+    for stack in stacks:
+        stack.cleanup()
+    _started_stacks.clear()

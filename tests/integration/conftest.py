@@ -1,6 +1,6 @@
 """The ``stack`` the API scenarios run against.
 
-By default a local runtime started for this session (``python -m local_runtime serve``); with
+By default the local runtime the end-to-end tests of this pytest worker share (``local_stack_factory``); with
 ``AWS_SAM_STACK_NAME`` set, the deployed CloudFormation stack of that name (its Outputs, real AWS clients).
 """
 import os
@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 import boto3
 import pytest
 
-from tests.support.local_stack import LocalStack
 
 
 @dataclass
@@ -30,17 +29,14 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def stack():
+def stack(local_stack_factory):
     stack_name = os.environ.get("AWS_SAM_STACK_NAME")
     if stack_name:
         described = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
         outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
         yield Stack(outputs, where=f"AWS stack {stack_name}")
         return
-    local = LocalStack({"FulfillmentSuccessRate": "1"}, time_scale=0.01)
-    try:
-        yield Stack(local.outputs, where="local runtime", client_kwargs={
-            "endpoint_url": local.endpoint, "region_name": "us-east-1",
-            "aws_access_key_id": "testing", "aws_secret_access_key": "testing"})
-    finally:
-        local.cleanup()
+    local = local_stack_factory({"FulfillmentSuccessRate": "1"}, time_scale=0.01)
+    yield Stack(local.outputs, where="local runtime", client_kwargs={
+        "endpoint_url": local.endpoint, "region_name": "us-east-1",
+        "aws_access_key_id": "testing", "aws_secret_access_key": "testing"})

@@ -2,8 +2,9 @@
 order in exactly one terminal state, FAILED, with whatever may have been charged or reserved given back.
 
 The failures are injected with Step Functions Local's mock config (``mock_configs/unexpected_errors.json``, which
-conftest.py gives every test stack as ``SFN_MOCK_CONFIG``): only the named state is mocked, every other task runs for real (the
-Lambdas, DynamoDB, SQS, SNS, EventBridge), so the compensations and the conditional writes are the real ones.
+tests/conftest.py gives every test stack as ``SFN_MOCK_CONFIG``): only the named state is mocked, every other task
+runs for real (the Lambdas, DynamoDB, SQS, SNS, EventBridge), so the compensations and the conditional writes are the
+real ones.
 """
 import json
 from decimal import Decimal
