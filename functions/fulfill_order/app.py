@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fulfillment import service
+from fulfillment import idempotency, service
 from fulfillment.observability import logger, metrics, tracer
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -33,5 +33,8 @@ def record_handler(record: SQSRecord) -> str:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    # an invocation that times out mid-record leaves its idempotency record in progress only until the invocation's
+    # own deadline, so SQS's redelivery can fulfil the order (without it, the 24 h record expiry blocks each retry)
+    idempotency.register_lambda_context(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                     context=context)

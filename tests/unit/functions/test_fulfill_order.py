@@ -94,3 +94,21 @@ def test_duplicate_delivery_after_success_publishes_one_order_fulfilled(aws, ord
     assert orders_table.get_item(Key={"order_id": ORDER_ID})["Item"]["status"] == "FULFILLED"
     assert bus_events() == [("OrderFulfilled", {"order_id": ORDER_ID, "customer_id": stored_order["customer_id"],
                                                 "total_cents": stored_order["total_cents"]})]
+
+
+def test_in_progress_record_expires_with_the_invocation(aws, orders_table, stored_order, lambda_context, load_event,
+                                                         monkeypatch):
+    import time
+
+    import boto3
+
+    monkeypatch.setenv("FULFILLMENT_SUCCESS_RATE", "1")
+    started_ms = time.time() * 1000
+    app.lambda_handler(load_event("fulfill_order_sqs.json"), lambda_context)
+
+    records = [item for item in boto3.resource("dynamodb").Table("dofs-test-idempotency").scan()["Items"]
+               if item["id"].startswith("dofs.fulfil")]
+    assert len(records) == 1
+    # Powertools sets it from the registered context: now + the invocation's remaining time (10 s here)
+    expires_ms = int(records[0]["in_progress_expiration"])
+    assert started_ms + 9_000 <= expires_ms <= time.time() * 1000 + lambda_context.remaining_time_in_millis
