@@ -35,7 +35,8 @@ class RequestCounts:
     caller: ``runtime`` (the runtime's own calls: the engine's service tasks, event-source pollers, targets),
     ``lambda`` (a Lambda worker: botocore puts the function's ``AWS_EXECUTION_ENV`` in its User-Agent) or
     ``other`` (users, tests, the AWS CLI). operation: the ``X-Amz-Target`` (``DynamoDB_20120810.GetItem``),
-    ``Lambda.Invoke``, ``<service>.<Action>`` for form-encoded calls (SNS), else ``<service> <METHOD> <path>``.
+    ``Lambda.Invoke``, ``<service>.<Action>`` for form-encoded calls (SNS), else ``<service> <METHOD> /<first path
+    segment>[/...]``.
     """
 
     def __init__(self) -> None:
@@ -61,7 +62,8 @@ class RequestCounts:
         action = _FORM_ACTION.search(body) if body else None
         if action:
             return f"{service}.{action.group('action').decode()}"
-        return f"{service} {environ.get('REQUEST_METHOD', '')} {path}"
+        head, _, rest = path.lstrip("/").partition("/")  # the first segment only: ids and keys would not end
+        return f"{service} {environ.get('REQUEST_METHOD', '')} /{head}{'/...' if rest else ''}"
 
     def add(self, environ: dict, body: bytes | None = None) -> None:
         caller, operation = self.caller(environ), self.operation(environ, body)

@@ -326,6 +326,8 @@ def test_stats_count_requests_by_caller_and_operation(monkeypatch):
       "REQUEST_METHOD": "POST", "PATH_INFO": "/"}, b"Action=Publish&Version=2010-03-31&TopicArn=x", "sns.Publish"),
     ({"HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=AK/20261203/us-east-1/s3/aws4_request, SignedHeaders=h",
       "REQUEST_METHOD": "GET", "PATH_INFO": "/bucket"}, None, "s3 GET /bucket"),
+    ({"HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=AK/20261203/us-east-1/s3/aws4_request, SignedHeaders=h",
+      "REQUEST_METHOD": "PUT", "PATH_INFO": "/bucket/orders/o-1.json"}, None, "s3 PUT /bucket/..."),
     ({"REQUEST_METHOD": "GET", "PATH_INFO": "/"}, None, "unsigned GET /"),
 ])
 def test_stats_name_each_operation(environ, body, operation):
