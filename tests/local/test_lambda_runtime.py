@@ -408,7 +408,7 @@ def test_worker_output_is_forwarded_with_function_name(lambdas, capsys):
         seen.append(capsys.readouterr().err)
         return "order o-9 accepted" in "".join(seen)
 
-    wait_until(forwarded, 2, lambda: f"not forwarded: {''.join(seen)!r}", 0.02)
+    wait_until(forwarded, 2, lambda _: f"not forwarded: {''.join(seen)!r}", 0.02)
     assert "[test-Say] order o-9 accepted\n" in "".join(seen)
 
 

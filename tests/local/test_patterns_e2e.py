@@ -73,13 +73,9 @@ def get(stack, path):
 
 
 def wait_status(stack, order_id, status, timeout=30.0):
-    seen = {}
-
-    def reached():
-        seen["view"] = get(stack, f"orders/{order_id}").json()
-        return seen["view"].get("status") == status and seen["view"]
-
-    return polling.wait_until(reached, timeout, lambda: f"{order_id} never {status}: {seen['view']}", 0.05)
+    return polling.wait_until(lambda: get(stack, f"orders/{order_id}").json(), timeout,
+                              lambda view: f"{order_id} never {status}: {view}", 0.05,
+                              accept=lambda view: view.get("status") == status)
 
 
 # -- parallel + payment retry -----------------------------------------------------------------------------------

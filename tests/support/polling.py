@@ -7,19 +7,20 @@ from typing import Callable, TypeVar
 T = TypeVar("T")
 
 
-def wait_until(condition: Callable[[], T], timeout: float, message: str | Callable[[], str],
-               interval: float = 0.1) -> T:
-    """Call ``condition()`` every ``interval`` s until it returns a truthy value, and return that value.
+def wait_until(condition: Callable[[], T], timeout: float, message: str | Callable[[T], str],
+               interval: float = 0.1, accept: Callable[[T], object] = bool) -> T:
+    """Call ``condition()`` every ``interval`` s until ``accept`` takes its value (by default: until it is truthy),
+    and return that value.
 
-    Fails with ``message`` (or ``message()``, to show what was last seen) once ``timeout`` s have passed."""
+    Fails with ``message`` (or ``message(last value)``, to show what was seen) once ``timeout`` s have passed."""
     deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        assert time.monotonic() < deadline, message() if callable(message) else message
+    while not accept(value := condition()):
+        assert time.monotonic() < deadline, message(value) if callable(message) else message
         time.sleep(interval)
     return value
 
 
 def wait_execution(client, execution_arn: str, timeout: float = 60.0, interval: float = 0.05) -> dict:
     """DescribeExecution (``client``: a Step Functions client) until the execution is no longer RUNNING."""
-    return wait_until(lambda: (d := client.describe_execution(executionArn=execution_arn))["status"] != "RUNNING" and d,
-                      timeout, f"{execution_arn} still RUNNING", interval)
+    return wait_until(lambda: client.describe_execution(executionArn=execution_arn), timeout,
+                      f"{execution_arn} still RUNNING", interval, accept=lambda d: d["status"] != "RUNNING")

@@ -10,11 +10,19 @@ def test_returns_the_first_truthy_value():
     assert wait_until(lambda: next(values), 1.0, "never", interval=0) == {"status": "DONE"}
 
 
+def test_returns_the_first_value_accepted():
+    values = iter([{"status": "RUNNING"}, {"status": "RUNNING"}, {"status": "SUCCEEDED"}])
+
+    assert wait_until(lambda: next(values), 1.0, "never", interval=0,
+                      accept=lambda d: d["status"] != "RUNNING") == {"status": "SUCCEEDED"}
+
+
 def test_fails_with_the_message_built_when_time_is_up():
-    seen = []
+    looks = iter(range(1, 1000))
 
     with pytest.raises(AssertionError, match=r"^still RUNNING after \d+ looks$") as raised:
-        wait_until(lambda: seen.append("RUNNING"), 0.05, lambda: f"still RUNNING after {len(seen)} looks",
-                   interval=0.02)
+        wait_until(lambda: {"status": "RUNNING", "look": next(looks)}, 0.05,
+                   lambda last: f"still RUNNING after {last['look']} looks", interval=0.02,
+                   accept=lambda d: d["status"] != "RUNNING")
 
-    assert str(raised.value) == f"still RUNNING after {len(seen)} looks" and len(seen) >= 2
+    assert str(raised.value) == f"still RUNNING after {next(looks) - 1} looks"  # the last value seen, not an old one

@@ -65,13 +65,9 @@ def api_call(load_event, lambda_context, method, path, body=None, headers=None, 
 
 
 def wait_for_status(aws, order_id, status, timeout=10.0):
-    seen = {}
-
-    def reached():
-        seen["row"] = stored(aws, "OrdersTable", {"order_id": order_id})
-        return seen["row"] is not None and seen["row"]["status"] == status and seen["row"]
-
-    return wait_until(reached, timeout, lambda: f"order {order_id} never reached {status}: {seen['row']}", 0.02)
+    return wait_until(lambda: stored(aws, "OrdersTable", {"order_id": order_id}), timeout,
+                      lambda row: f"order {order_id} never reached {status}: {row}", 0.02,
+                      accept=lambda row: row is not None and row["status"] == status)
 
 
 # -- core flow -------------------------------------------------------------------------------------------------

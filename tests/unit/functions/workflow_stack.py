@@ -144,8 +144,8 @@ class WorkflowStack:
 
     def wait(self, execution_arn: str, timeout: float = 20.0) -> dict:
         """Wait (real time) for the end; a virtual clock without auto-advance is advanced when all sleep."""
-        return wait_until(lambda: (d := self.describe(execution_arn))["status"] != "RUNNING" and d, timeout,
-                          f"{execution_arn} still RUNNING", 0.02)
+        return wait_until(lambda: self.describe(execution_arn), timeout, f"{execution_arn} still RUNNING", 0.02,
+                          accept=lambda described: described["status"] != "RUNNING")
 
     def history(self, execution_arn: str) -> list[dict]:
         events, token = [], None
