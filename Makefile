@@ -57,6 +57,8 @@ validate: $(STAMP) $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed
 	$(TOOLS)/sam/bin/cfn-lint template.yaml
 	@echo "== sam validate --lint"
 	$(TOOLS)/sam/bin/sam validate --lint --template template.yaml
+	@echo "== sam deploy --guided asks about no function without authentication"
+	$(TOOLS)/sam/bin/python tools/check_deploy_auth.py template.yaml
 	@echo "== sam build"
 	PATH="$(dir $(PYTHON)):$$PATH" $(TOOLS)/sam/bin/sam build --template template.yaml --build-dir .aws-sam/build
 	@echo "== statelint (every ASL file, after DefinitionSubstitutions)"

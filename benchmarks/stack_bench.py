@@ -222,9 +222,9 @@ def run_stack_bench(orders: int = 200, clients: int = 16, time_scale: float = 0.
     started = time.perf_counter()
     stack = LocalStack({"FulfillmentSuccessRate": "1"}, time_scale=time_scale)
     startup = time.perf_counter() - started
-    log(f"  stack ready in {startup:.1f} s ({stack.endpoint}, API {stack.api})")
+    log(f"  stack ready in {startup:.1f} s ({stack.endpoint}, API {stack.api_server})")
     try:
-        api = stack.outputs["ApiUrl"]
+        api = stack.api()
         table = stack.outputs["OrdersTableName"]
         ddb = stack.client("dynamodb")
         local = threading.local()
@@ -236,7 +236,7 @@ def run_stack_bench(orders: int = 200, clients: int = 16, time_scale: float = 0.
 
         def post(order_id: str) -> tuple[str, float, float, int]:
             t0 = time.perf_counter()
-            response = session().post(f"{api}orders", json=order_body(order_id), timeout=30)
+            response = api.post("orders", order_body(order_id), session=session())
             t1 = time.perf_counter()
             if response.status_code == 202:
                 watcher.add(order_id)

@@ -35,11 +35,14 @@ def _banner(runtime) -> str:
         "  outputs:",
         *[f"    {key:<{width}}  {value}" for key, value in outputs.items()],
         *([f"  API keys (x-api-key)      {runtime.endpoint_url}/_local/api-keys"]
-          + [f"    {k.logical_id:<24}{k.value}{'' if k.usable else '   (not usable: disabled or in no usage plan)'}"
+          + [f"    {k.logical_id:<24}{k.value}"
+             f"{'   ' + k.description if k.usable else '   (not usable: disabled or in no usage plan)'}"
              for k in runtime.api_keys] if runtime.api_keys else []),
         "",
         f"Try: curl -s -XPOST {outputs.get('ApiUrl', '')}orders -H 'content-type: application/json' "
-        "-d '{\"customerId\": \"CUST-001\", \"items\": [{\"sku\": \"SKU-001\", \"quantity\": 2}]}'",
+        + "".join(f"-H 'x-api-key: {k.value}' " for k in runtime.api_keys[:1] if k.usable)
+        + "-d '{\"customerId\": \"CUST-001\", \"items\": [{\"sku\": \"SKU-001\", \"quantity\": 2}]}'",
+        "In-memory state: every order, table row, queue message and execution is lost when the runtime stops.",
         "Stop with Ctrl-C.",
         "",
     ]

@@ -25,9 +25,12 @@ class ApiKey:
     value: str
     enabled: bool
     usable: bool  # enabled and attached to this API stage
+    description: str = ""
 
-    def as_dict(self) -> dict:
-        return {"id": self.key_id, "value": self.value, "enabled": self.enabled, "usable": self.usable}
+    def as_dict(self, routes: list[str] | None = None) -> dict:
+        """``routes``: the methods API Gateway admits this key on (those that require a key, if it is usable)."""
+        return {"id": self.key_id, "value": self.value, "enabled": self.enabled, "usable": self.usable,
+                "description": self.description, "routes": list(routes or []) if self.usable else []}
 
 
 def generated_value(stack_name: str, logical_id: str) -> str:
@@ -52,5 +55,6 @@ def api_keys(stack: Stack, rest_api_id: str, stage: str) -> list[ApiKey]:
         legacy = any(k.get("RestApiId") == rest_api_id and k.get("StageName") == stage
                      for k in props.get("StageKeys") or [])
         usable = enabled and (resource.physical_id in planned_keys or legacy)
-        keys.append(ApiKey(resource.logical_id, resource.physical_id, value, enabled, usable))
+        keys.append(ApiKey(resource.logical_id, resource.physical_id, value, enabled, usable,
+                           str(props.get("Description") or "")))
     return keys

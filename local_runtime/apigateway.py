@@ -178,6 +178,12 @@ class RestApiEmulator:
             resources.append(Resource(path, self._segments(path), methods))
         return resources
 
+    def routes(self, api_key_required: bool | None = None) -> list[str]:
+        """``"POST /orders"`` for every method of a proxy or mock integration (only those that need a key, or only
+        those that do not, when ``api_key_required`` is given)."""
+        return [f"{verb} {resource.path}" for resource in self.resources for verb, method in resource.methods.items()
+                if api_key_required is None or method.api_key_required == api_key_required]
+
     @staticmethod
     def _segments(path: str) -> list[tuple[int, str]]:
         segments = []

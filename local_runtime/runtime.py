@@ -238,9 +238,10 @@ class LocalRuntime:
         self.api_keys = api_keys(self.stack, api.physical_id, stage)
         keys = {key.key_id: key.value for key in self.api_keys if key.usable}
         keys.update(self.settings.api_keys or {})
-        self.gateway.api_keys = {key.logical_id: key.as_dict() for key in self.api_keys}
         emulator = RestApiEmulator(body, stage, api.physical_id, self.invoke, account_id=ACCOUNT_ID, region=REGION,
                                    api_keys=keys or None)
+        keyed_routes = emulator.routes(api_key_required=True)
+        self.gateway.api_keys = {key.logical_id: key.as_dict(keyed_routes) for key in self.api_keys}
         self.api_server = emulator.serve(self.settings.host, self.settings.api_port)
         self.api_stage = stage
 

@@ -4,6 +4,8 @@ POST /orders starts the order workflow (202; ``Idempotency-Key`` makes retries s
 reports its status; POST /orders/{orderId}/approval answers a pending approval; POST /orders/batch starts the
 batch workflow and GET /batches/{batchId} reports it; POST /quotes is answered by the Express quote workflow;
 POST /customers creates a customer (onboarding follows through its stream and EventBridge).
+Every route needs an API key (API Gateway); writes check which one (fulfillment/access.py): a reviewer's decides
+approvals, a client's places orders, batches, quotes and customers.
 """
 
 import json
@@ -13,13 +15,17 @@ from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fulfillment import idempotency, service
+from fulfillment import access, idempotency, service
 from fulfillment.errors import InvalidOrderError
 from fulfillment.http_errors import error_body
 from fulfillment.models import camel, order_view
 from fulfillment.observability import logger, metrics, tracer
 
 app = APIGatewayRestResolver()
+
+
+def _require(role: str, action: str) -> None:
+    access.require(app.current_event.request_context.identity.api_key_id, role, action)
 
 
 def _body() -> dict:
@@ -32,6 +38,7 @@ def _body() -> dict:
 @app.post("/orders")
 @tracer.capture_method(capture_response=False)
 def create_order() -> Response:
+    _require(access.CLIENT, "placing an order")
     key = app.current_event.get_header_value("Idempotency-Key", case_sensitive=False)
     accepted = service.submit_order(_body(), key)
     metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
@@ -48,6 +55,7 @@ def get_order(order_id: str) -> Response:
 @app.post("/orders/<order_id>/approval")
 @tracer.capture_method(capture_response=False)
 def decide_approval(order_id: str) -> Response:
+    _require(access.REVIEWER, "deciding an approval")
     body = _body()
     return _json(200, camel(service.decide_approval(order_id, body.get("decision"), body.get("comment") or "")))
 
@@ -55,6 +63,7 @@ def decide_approval(order_id: str) -> Response:
 @app.post("/orders/batch")
 @tracer.capture_method(capture_response=False)
 def create_batch() -> Response:
+    _require(access.CLIENT, "placing a batch")
     return _json(202, camel(service.submit_batch(_body())))
 
 
@@ -67,12 +76,14 @@ def get_batch(batch_id: str) -> Response:
 @app.post("/quotes")
 @tracer.capture_method(capture_response=False)
 def create_quote() -> Response:
+    _require(access.CLIENT, "asking for a quote")
     return _json(200, camel(service.quote(_body())))
 
 
 @app.post("/customers")
 @tracer.capture_method(capture_response=False)
 def create_customer() -> Response:
+    _require(access.CLIENT, "creating a customer")
     return _json(201, camel(service.create_customer(_body())))
 
 

@@ -13,7 +13,7 @@ REQUIRED_OUTPUTS = {
     "ApiUrl", "OrderStateMachineArn", "OrdersTableName", "FailedOrdersTableName", "FulfillmentQueueUrl",
     "FulfillmentDlqUrl", "CustomersTableName", "InventoryTableName", "BatchStateMachineArn", "QuoteStateMachineArn",
     "OnboardingStateMachineArn", "PaymentsTableName", "BatchesTableName", "IdempotencyTableName", "EventBusName",
-    "CustomerTopicArn", "ApprovalTopicArn", "AlarmTopicArn",
+    "CustomerTopicArn", "ApprovalTopicArn", "AlarmTopicArn", "CustomerApiKeyId", "ReviewerApiKeyId",
 }
 # CloudWatch Logs vended-log delivery (state machine Logging) has no resource-level permissions: the one "*".
 LOG_DELIVERY_ACTIONS = {"logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
@@ -62,6 +62,23 @@ def function_timeout(template, logical_id):
 
 def test_logical_ids_and_types(template):
     assert {lid: template["Resources"][lid]["Type"] for lid in LOGICAL_IDS} == LOGICAL_IDS
+
+
+def test_every_route_needs_an_api_key_of_the_stage_usage_plan(template):
+    resources = template["Resources"]
+    assert resources["OrdersApi"]["Properties"]["Auth"] == {"ApiKeyRequired": True}
+    for event_name, event in resources["ApiFunction"]["Properties"]["Events"].items():
+        assert event["Properties"].get("Auth", {}).get("ApiKeyRequired", True) is True, event_name
+    plan = resources["ApiUsagePlan"]["Properties"]
+    assert plan["ApiStages"] == [{"ApiId": {"Ref": "OrdersApi"}, "Stage": {"Ref": "OrdersApi.Stage"}}]
+    plan_keys = {r["Properties"]["KeyId"]["Ref"] for r in resources_of_type(template, "AWS::ApiGateway::UsagePlanKey")
+                 .values() if r["Properties"]["UsagePlanId"] == {"Ref": "ApiUsagePlan"}}
+    assert plan_keys == {"CustomerApiKey", "ReviewerApiKey"}
+    for key in plan_keys:
+        assert resources[key]["Properties"]["Enabled"] is True, key
+    # the function tells the reviewers' key from the others by its id
+    env = resources["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["REVIEWER_API_KEY_ID"] == {"Ref": "ReviewerApiKey"}
 
 
 def test_required_outputs_have_descriptions(template):

@@ -9,17 +9,19 @@ from dataclasses import dataclass, field
 import boto3
 import pytest
 
+from tests.support.orders import CLIENT_KEY, REVIEWER_KEY, Api
 
 
 @dataclass
 class Stack:
     outputs: dict
     where: str
+    api_keys: dict[str, str]  # logical id of the template's API key -> value
     client_kwargs: dict = field(default_factory=dict)
 
-    @property
-    def api_url(self) -> str:
-        return self.outputs["ApiUrl"]
+    def api(self, key: str = CLIENT_KEY) -> Api:
+        """The orders API called with the template's API key ``key`` (a logical id; None sends no key)."""
+        return Api(self.outputs["ApiUrl"], self.api_keys[key] if key else None)
 
     def client(self, service: str):
         return boto3.client(service, **self.client_kwargs)
@@ -34,9 +36,12 @@ def stack(local_stack_factory):
     if stack_name:
         described = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
         outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
-        yield Stack(outputs, where=f"AWS stack {stack_name}")
+        apigateway = boto3.client("apigateway")
+        keys = {key: apigateway.get_api_key(apiKey=outputs[f"{key}Id"], includeValue=True)["value"]
+                for key in (CLIENT_KEY, REVIEWER_KEY)}
+        yield Stack(outputs, where=f"AWS stack {stack_name}", api_keys=keys)
         return
     local = local_stack_factory({"FulfillmentSuccessRate": "1"}, time_scale=0.01)
-    yield Stack(local.outputs, where="local runtime", client_kwargs={
+    yield Stack(local.outputs, where="local runtime", api_keys=local.api_keys, client_kwargs={
         "endpoint_url": local.endpoint, "region_name": "us-east-1",
         "aws_access_key_id": "testing", "aws_secret_access_key": "testing"})

@@ -6,7 +6,6 @@ depends on nor disturbs the sample data of the stack it runs against.
 import uuid
 
 import pytest
-import requests
 
 from tests.support.orders import new_order_id, place_order, wait_terminal
 
@@ -32,14 +31,14 @@ def catalogue(stack):
 
 def test_valid_order_is_accepted_and_reaches_a_terminal_status(stack, catalogue):
     order_id = new_order_id("IT")
-    response = place_order(stack.api_url, {"orderId": order_id, "customerId": catalogue["active"],
+    response = place_order(stack.api(), {"orderId": order_id, "customerId": catalogue["active"],
                                            "items": [{"sku": catalogue["sku"], "quantity": 2}]})
     assert response.status_code == 202, response.text
     body = response.json()
     assert body["orderId"] == order_id
     assert body["status"] == "ACCEPTED"
     assert body["executionArn"].endswith(f":{order_id}")
-    view = wait_terminal(stack.api_url, [order_id], timeout=120)[order_id]
+    view = wait_terminal(stack.api(), [order_id], timeout=120)[order_id]
     if view["status"] == "FAILED":   # a deployed stack may run at a success rate below 1: then the DLQ path ran
         row = stack.table("FailedOrdersTableName").get_item(Key={"order_id": order_id})
         assert row["Item"]["source"] == "FULFILLMENT"
@@ -51,10 +50,10 @@ def test_valid_order_is_accepted_and_reaches_a_terminal_status(stack, catalogue)
 
 def test_order_from_a_suspended_customer_is_rejected(stack, catalogue):
     order_id = new_order_id("IT-REJ")
-    response = place_order(stack.api_url, {"orderId": order_id, "customerId": catalogue["suspended"],
+    response = place_order(stack.api(), {"orderId": order_id, "customerId": catalogue["suspended"],
                                            "items": [{"sku": catalogue["sku"], "quantity": 1}]})
     assert response.status_code == 202, response.text
-    view = wait_terminal(stack.api_url, [order_id], timeout=60)[order_id]
+    view = wait_terminal(stack.api(), [order_id], timeout=60)[order_id]
     assert view["status"] == "FAILED"
     assert "CustomerInactiveError" in view["reason"]
     row = stack.table("FailedOrdersTableName").get_item(Key={"order_id": order_id})["Item"]
@@ -63,9 +62,9 @@ def test_order_from_a_suspended_customer_is_rejected(stack, catalogue):
 
 def test_unknown_sku_is_rejected(stack, catalogue):
     order_id = new_order_id("IT-SKU")
-    place_order(stack.api_url, {"orderId": order_id, "customerId": catalogue["active"],
+    place_order(stack.api(), {"orderId": order_id, "customerId": catalogue["active"],
                                 "items": [{"sku": "SKU-DOES-NOT-EXIST", "quantity": 1}]})
-    view = wait_terminal(stack.api_url, [order_id], timeout=60)[order_id]
+    view = wait_terminal(stack.api(), [order_id], timeout=60)[order_id]
     assert view["status"] == "FAILED"
     assert "UnknownSkuError" in view["reason"]
 
@@ -77,7 +76,7 @@ def test_unknown_sku_is_rejected(stack, catalogue):
     {"orderId": "has spaces", "customerId": "CUST-001", "items": [{"sku": "SKU-001", "quantity": 1}]},
 ])
 def test_malformed_order_is_rejected_by_the_api_model(stack, body):
-    response = place_order(stack.api_url, body)
+    response = place_order(stack.api(), body)
     assert response.status_code == 400, response.text
     assert response.json()["message"].startswith("Invalid request body")
 
@@ -85,12 +84,12 @@ def test_malformed_order_is_rejected_by_the_api_model(stack, body):
 def test_same_order_id_twice_is_a_conflict(stack, catalogue):
     order_id = new_order_id("IT-DUP")
     body = {"orderId": order_id, "customerId": catalogue["active"], "items": [{"sku": catalogue["sku"], "quantity": 1}]}
-    assert place_order(stack.api_url, body).status_code == 202
-    wait_terminal(stack.api_url, [order_id], timeout=120)
-    second = place_order(stack.api_url, body)
+    assert place_order(stack.api(), body).status_code == 202
+    wait_terminal(stack.api(), [order_id], timeout=120)
+    second = place_order(stack.api(), body)
     assert second.status_code == 409, second.text
 
 
 def test_unknown_order_is_not_found(stack):
-    response = requests.get(f"{stack.api_url}orders/{new_order_id('IT-NONE')}", timeout=30)
+    response = stack.api().get(f"orders/{new_order_id('IT-NONE')}")
     assert response.status_code == 404

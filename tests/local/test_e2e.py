@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from tests.support.local_stack import REPO_ROOT, LocalStack
-from tests.support.orders import new_order_id, place_order, wait_terminal
+from tests.support.orders import Api, new_order_id, place_order, wait_terminal
 
 REQUIRED_OUTPUTS = ["ApiUrl", "OrderStateMachineArn", "OrdersTableName", "FailedOrdersTableName",
                     "FulfillmentQueueUrl", "FulfillmentDlqUrl"]
@@ -23,9 +23,9 @@ def valid_order(order_id: str) -> dict:
     return {"orderId": order_id, "customerId": "CUST-001", "items": [{"sku": "SKU-001", "quantity": 1}]}
 
 
-def place_many(api_url: str, bodies: list[dict]) -> list[dict]:
+def place_many(api: Api, bodies: list[dict]) -> list[dict]:
     with requests.Session() as session, ThreadPoolExecutor(max_workers=16) as pool:
-        responses = list(pool.map(lambda b: place_order(api_url, b, session), bodies))
+        responses = list(pool.map(lambda b: place_order(api, b, session), bodies))
     for response in responses:
         assert response.status_code == 202, response.text
     return [r.json() for r in responses]
@@ -49,12 +49,12 @@ def test_health_and_outputs_are_served(always_fulfils):
     assert health.json()["parameters"]["FulfillmentSuccessRate"] == "1"
     outputs = requests.get(f"{always_fulfils.endpoint}/_local/outputs", timeout=5).json()
     assert set(REQUIRED_OUTPUTS) <= set(outputs)
-    assert outputs["ApiUrl"] == f"{always_fulfils.api}/dev/"
+    assert outputs["ApiUrl"] == f"{always_fulfils.api_server}/dev/"
     assert outputs["FulfillmentQueueUrl"] == f"{always_fulfils.endpoint}/123456789012/dofs-FulfillmentQueue"
 
 
 def test_fifty_orders_at_success_rate_one_are_all_fulfilled(always_fulfils):
-    api = always_fulfils.outputs["ApiUrl"]
+    api = always_fulfils.api()
     ids = [new_order_id("OK") for _ in range(50)]
     accepted = place_many(api, [valid_order(i) for i in ids])
     assert [a["orderId"] for a in accepted] == ids
@@ -74,7 +74,7 @@ def test_fifty_orders_at_success_rate_one_are_all_fulfilled(always_fulfils):
 
 
 def test_business_rejection_ends_failed_with_a_failed_orders_row(always_fulfils):
-    api = always_fulfils.outputs["ApiUrl"]
+    api = always_fulfils.api()
     order_id = new_order_id("REJ")
     response = place_order(api, {"orderId": order_id, "customerId": "CUST-003",
                                  "items": [{"sku": "SKU-001", "quantity": 1}]})
@@ -91,7 +91,7 @@ def test_business_rejection_ends_failed_with_a_failed_orders_row(always_fulfils)
 
 
 def test_malformed_request_gets_400_and_starts_nothing(always_fulfils):
-    api = always_fulfils.outputs["ApiUrl"]
+    api = always_fulfils.api()
     before = count_executions(always_fulfils)
     bad_bodies = [
         {"customerId": "CUST-001", "items": []},                                      # no lines
@@ -102,14 +102,22 @@ def test_malformed_request_gets_400_and_starts_nothing(always_fulfils):
         response = place_order(api, body)
         assert response.status_code == 400, response.text
         assert response.json()["message"].startswith("Invalid request body")
-    not_json = requests.post(f"{api}orders", data="{not json", headers={"content-type": "application/json"},
-                             timeout=10)
+    not_json = api.post("orders", data="{not json", headers={"content-type": "application/json"})
     assert not_json.status_code == 400
     assert count_executions(always_fulfils) == before
 
 
+def test_every_route_needs_an_api_key(always_fulfils):
+    before = count_executions(always_fulfils)
+    anonymous = always_fulfils.api(None)
+    for answer in (anonymous.post("orders", valid_order(new_order_id("ANON"))), anonymous.get("orders/x"),
+                   anonymous.with_key("not-a-key").post("orders", valid_order(new_order_id("ANON")))):
+        assert (answer.status_code, answer.json()) == (403, {"message": "Forbidden"})
+    assert count_executions(always_fulfils) == before
+
+
 def test_unknown_order_is_404(always_fulfils):
-    response = requests.get(f"{always_fulfils.outputs['ApiUrl']}orders/{new_order_id('NONE')}", timeout=10)
+    response = always_fulfils.api().get(f"orders/{new_order_id('NONE')}")
     assert response.status_code == 404
 
 
@@ -133,8 +141,8 @@ def test_ctrl_c_stops_cleanly_without_orphan_workers():
     stack = LocalStack({"FulfillmentSuccessRate": "1"}, time_scale=0.01)
     try:
         order_id = new_order_id("STOP")
-        assert place_order(stack.outputs["ApiUrl"], valid_order(order_id)).status_code == 202
-        wait_terminal(stack.outputs["ApiUrl"], [order_id], timeout=30)
+        assert place_order(stack.api(), valid_order(order_id)).status_code == 202
+        wait_terminal(stack.api(), [order_id], timeout=30)
         assert len(_runtime_processes(stack.endpoint)) >= 4   # api, validate, store, fulfil workers are warm
         assert stack.stop() == 0
         assert _runtime_processes(stack.endpoint) == []

@@ -32,7 +32,7 @@ def queue_depth(stack: LocalStack, output_key: str) -> int:
 
 
 def test_success_rate_zero_sends_every_order_through_the_dlq(never_fulfils):
-    api = never_fulfils.outputs["ApiUrl"]
+    api = never_fulfils.api()
     inventory = never_fulfils.table("InventoryTableName")
     stock_before = inventory.get_item(Key={"sku": "SKU-001"}, ConsistentRead=True)["Item"]["stock"]
     ids = [new_order_id("DLQ") for _ in range(10)]
@@ -65,7 +65,7 @@ def test_success_rate_zero_sends_every_order_through_the_dlq(never_fulfils):
 
 
 def test_hundred_orders_at_default_rate_each_end_in_exactly_one_terminal_state(default_rate):
-    api = default_rate.outputs["ApiUrl"]
+    api = default_rate.api()
     inventory = default_rate.table("InventoryTableName")
     stock_before = inventory.get_item(Key={"sku": "SKU-001"}, ConsistentRead=True)["Item"]["stock"]
     ids = [new_order_id("MIX") for _ in range(100)]

@@ -9,10 +9,9 @@ import json
 import threading
 
 import pytest
-import requests
 
 from tests.support import polling
-from tests.support.orders import new_order_id, place_order, wait_terminal
+from tests.support.orders import CLIENT_KEY, REVIEWER_KEY, new_order_id, place_order, wait_terminal
 
 BIG_ITEMS = [{"sku": "SKU-001", "quantity": 12}]  # 107988 cents, above the default ApprovalThreshold
 
@@ -65,11 +64,13 @@ def order_events(events, state_name):
 
 
 def post(stack, path, body, headers=None):
-    return requests.post(f"{stack.outputs['ApiUrl']}{path}", json=body, headers=headers or {}, timeout=30)
+    """POST with the API key the route needs: the reviewers' for an approval, else the clients'."""
+    key = REVIEWER_KEY if path.endswith("/approval") else CLIENT_KEY
+    return stack.api(key).post(path, body, headers=headers)
 
 
 def get(stack, path):
-    return requests.get(f"{stack.outputs['ApiUrl']}{path}", timeout=30)
+    return stack.api().get(path)
 
 
 def wait_status(stack, order_id, status, timeout=30.0):
@@ -83,7 +84,7 @@ def wait_status(stack, order_id, status, timeout=30.0):
 
 def test_parallel_charge_and_reserve_with_payment_retry_then_fulfilled(stack):
     order_id = new_order_id("RETRY")
-    accepted = place_order(stack.outputs["ApiUrl"], {"orderId": order_id, "customerId": "CUST-005",
+    accepted = place_order(stack.api(), {"orderId": order_id, "customerId": "CUST-005",
                                                      "items": [{"sku": "SKU-002", "quantity": 1}]}).json()
     described = wait_execution(stack, accepted["executionArn"])
     assert described["status"] == "SUCCEEDED"
@@ -98,12 +99,12 @@ def test_parallel_charge_and_reserve_with_payment_retry_then_fulfilled(stack):
     assert charge[1]["taskFailedEventDetails"]["error"] == "PaymentGatewayTimeout"
     waited = (charge[2]["timestamp"] - charge[1]["timestamp"]).total_seconds()
     assert 5 * stack.time_scale <= waited < 5 * stack.time_scale + 1.0
-    assert wait_terminal(stack.outputs["ApiUrl"], [order_id])[order_id]["status"] == "FULFILLED"
+    assert wait_terminal(stack.api(), [order_id])[order_id]["status"] == "FULFILLED"
 
 
 def test_gateway_down_retries_at_5_then_10_seconds_then_compensates(stack):
     order_id = new_order_id("DOWN")
-    accepted = place_order(stack.outputs["ApiUrl"], {"orderId": order_id, "customerId": "CUST-006",
+    accepted = place_order(stack.api(), {"orderId": order_id, "customerId": "CUST-006",
                                                      "items": [{"sku": "SKU-002", "quantity": 1}]}).json()
     described = wait_execution(stack, accepted["executionArn"])
     assert (described["status"], described["error"]) == ("FAILED", "PaymentFailed")
@@ -126,7 +127,7 @@ def test_gateway_down_retries_at_5_then_10_seconds_then_compensates(stack):
 def test_declined_card_releases_the_reservation(stack):
     stock_before = int(stack.table("InventoryTableName").get_item(Key={"sku": "SKU-003"})["Item"]["stock"])
     order_id = new_order_id("DECL")
-    accepted = place_order(stack.outputs["ApiUrl"], {"orderId": order_id, "customerId": "CUST-004",
+    accepted = place_order(stack.api(), {"orderId": order_id, "customerId": "CUST-004",
                                                      "items": [{"sku": "SKU-003", "quantity": 1}]}).json()
     described = wait_execution(stack, accepted["executionArn"])
     assert (described["status"], described["error"], described["cause"]) == (
@@ -141,8 +142,7 @@ def test_declined_card_releases_the_reservation(stack):
 
 def place_big(stack, prefix):
     order_id = new_order_id(prefix)
-    response = place_order(stack.outputs["ApiUrl"], {"orderId": order_id, "customerId": "CUST-002",
-                                                     "items": BIG_ITEMS})
+    response = place_order(stack.api(), {"orderId": order_id, "customerId": "CUST-002", "items": BIG_ITEMS})
     assert response.status_code == 202, response.text
     return order_id, response.json()["executionArn"]
 
@@ -150,6 +150,13 @@ def place_big(stack, prefix):
 def test_approval_approve(stack):
     order_id, arn = place_big(stack, "APPROVE")
     wait_status(stack, order_id, "AWAITING_APPROVAL")
+    # a client (the customer who placed it) cannot approve: API Gateway admits the key, the function refuses it
+    approve = {"decision": "approve", "comment": "mine"}
+    by_client = stack.api(CLIENT_KEY).post(f"orders/{order_id}/approval", approve)
+    assert (by_client.status_code, by_client.json()["errorType"]) == (403, "AccessDeniedError")
+    assert stack.api(None).post(f"orders/{order_id}/approval", approve).json() == {"message": "Forbidden"}
+    assert stack.api(None).with_key("wrong").post(f"orders/{order_id}/approval", approve).status_code == 403
+    assert get(stack, f"orders/{order_id}").json()["status"] == "AWAITING_APPROVAL"
     answer = post(stack, f"orders/{order_id}/approval", {"decision": "approve", "comment": "ok"})
     assert (answer.status_code, answer.json()) == (200, {"orderId": order_id, "status": "PROCESSING",
                                                          "decision": "approve"})
@@ -245,7 +252,7 @@ def test_twenty_concurrent_same_key_posts_make_one_order_and_one_execution(stack
     executions = stack.client("stepfunctions").list_executions(
         stateMachineArn=stack.outputs["OrderStateMachineArn"])["executions"]
     assert [e["name"] for e in executions].count(order_id) == 1
-    assert wait_terminal(stack.outputs["ApiUrl"], [order_id])[order_id]["status"] == "FULFILLED"
+    assert wait_terminal(stack.api(), [order_id])[order_id]["status"] == "FULFILLED"
 
 
 # -- events: customers stream -> EventBridge -> onboarding -------------------------------------------------------------

@@ -16,6 +16,8 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
+from tests.support.orders import CLIENT_KEY, Api
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -43,9 +45,14 @@ class LocalStack:
         self._wait_ready(timeout=90)
         info = json.loads(self.ready_file.read_text())
         self.endpoint: str = info["endpoint"]
-        self.api: str = info["api"]
+        self.api_server: str = info["api"]  # http://127.0.0.1:<port>, without the stage
         self.outputs: dict = info["outputs"]
+        self.api_keys: dict[str, str] = info["apiKeys"]  # logical id -> value
         self._clients: dict = {}
+
+    def api(self, key: str = CLIENT_KEY) -> Api:
+        """The orders API called with the template's API key ``key`` (a logical id; None sends no key)."""
+        return Api(self.outputs["ApiUrl"], self.api_keys[key] if key else None)
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

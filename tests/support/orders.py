@@ -4,27 +4,51 @@ from __future__ import annotations
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import requests
 
 TERMINAL = {"FULFILLED", "FAILED"}
+CLIENT_KEY = "CustomerApiKey"    # logical ids of the template's API keys
+REVIEWER_KEY = "ReviewerApiKey"
+
+
+@dataclass(frozen=True)
+class Api:
+    """The orders API of one stack (``url`` ends with the stage and a slash) called with one API key."""
+
+    url: str
+    key: str | None
+
+    def headers(self, extra: dict | None = None) -> dict:
+        return {**({"x-api-key": self.key} if self.key else {}), **(extra or {})}
+
+    def post(self, path: str, body=None, *, data=None, headers: dict | None = None,
+             session: requests.Session | None = None) -> requests.Response:
+        http = session or requests
+        return http.post(f"{self.url}{path}", json=body if data is None else None, data=data,
+                         headers=self.headers(headers), timeout=30)
+
+    def get(self, path: str, session: requests.Session | None = None) -> requests.Response:
+        return (session or requests).get(f"{self.url}{path}", headers=self.headers(), timeout=30)
+
+    def with_key(self, key: str | None) -> "Api":
+        return Api(self.url, key)
 
 
 def new_order_id(prefix: str = "T") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:20]}"
 
 
-def place_order(api_url: str, body: dict, session: requests.Session | None = None) -> requests.Response:
-    http = session or requests
-    return http.post(f"{api_url}orders", json=body, timeout=30)
+def place_order(api: Api, body: dict, session: requests.Session | None = None) -> requests.Response:
+    return api.post("orders", body, session=session)
 
 
-def get_order(api_url: str, order_id: str, session: requests.Session | None = None) -> requests.Response:
-    http = session or requests
-    return http.get(f"{api_url}orders/{order_id}", timeout=30)
+def get_order(api: Api, order_id: str, session: requests.Session | None = None) -> requests.Response:
+    return api.get(f"orders/{order_id}", session=session)
 
 
-def wait_terminal(api_url: str, order_ids: list[str], timeout: float = 60.0, table=None) -> dict[str, dict]:
+def wait_terminal(api: Api, order_ids: list[str], timeout: float = 60.0, table=None) -> dict[str, dict]:
     """Poll GET /orders/{id} until every order is FULFILLED or FAILED; return the last view of each order.
 
     Every status seen along the way is recorded under ``"_seen"`` so tests can check the path was truthful.
@@ -48,7 +72,7 @@ def wait_terminal(api_url: str, order_ids: list[str], timeout: float = 60.0, tab
                              or current.get(i) in TERMINAL)
             else:
                 ids = sorted(i for i in pending if next_poll[i] <= now)
-            for order_id, response in zip(ids, pool.map(lambda i: get_order(api_url, i, session), ids)):
+            for order_id, response in zip(ids, pool.map(lambda i: get_order(api, i, session), ids)):
                 assert response.status_code == 200, (order_id, response.status_code, response.text)
                 view = response.json()
                 if not seen[order_id] or seen[order_id][-1] != view["status"]:

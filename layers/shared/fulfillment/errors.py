@@ -95,6 +95,12 @@ class InvalidRequestError(FulfillmentError):
     http_status = 400
 
 
+class AccessDeniedError(FulfillmentError):
+    """The caller's API key does not open this route (a client deciding an approval, a reviewer placing orders)."""
+
+    http_status = 403
+
+
 class RequestInProgressError(FulfillmentError):
     """A request with the same Idempotency-Key is still being processed."""
 

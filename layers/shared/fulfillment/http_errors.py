@@ -2,7 +2,7 @@
 
 from fulfillment.errors import FulfillmentError
 
-ERROR_CODES = {400: "BadRequest", 404: "NotFound", 409: "Conflict", 422: "UnprocessableEntity",
+ERROR_CODES = {400: "BadRequest", 403: "Forbidden", 404: "NotFound", 409: "Conflict", 422: "UnprocessableEntity",
                500: "InternalServerError", 502: "BadGateway"}
 
 

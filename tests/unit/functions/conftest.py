@@ -22,6 +22,7 @@ TABLE_ENV = {
 }
 STATE_MACHINE_NAME = "dofs-test-order"
 EVENT_BUS_NAME = "dofs-test-events"
+REVIEWER_API_KEY_ID = "fc9b89df43"  # the apiKeyId of events/post_approval.json (ReviewerApiKey of local stack dofs)
 
 
 @pytest.fixture(autouse=True)
@@ -44,6 +45,7 @@ def aws(monkeypatch, template):
     for env_name, table_name in TABLE_ENV.values():
         monkeypatch.setenv(env_name, table_name)
     monkeypatch.setenv("EVENT_BUS_NAME", EVENT_BUS_NAME)
+    monkeypatch.setenv("REVIEWER_API_KEY_ID", REVIEWER_API_KEY_ID)
     repository.reset_clients()
     with mock_aws():
         events = boto3.client("events", region_name="us-east-1")

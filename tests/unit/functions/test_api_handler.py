@@ -188,6 +188,38 @@ def test_approval_of_an_unknown_order_is_404(aws, state_machine_arn, lambda_cont
         "error": "NotFound", "errorType": "OrderNotFoundError", "message": "order ORDER-BIG-0001 not found"})
 
 
+def with_key_of(event: dict, other: dict) -> dict:
+    """``event`` sent with the API key (header and identity) of ``other``."""
+    identity = other["requestContext"]["identity"]
+    event["requestContext"]["identity"].update(apiKey=identity["apiKey"], apiKeyId=identity["apiKeyId"])
+    event["headers"]["x-api-key"] = identity["apiKey"]
+    return event
+
+
+def test_a_clients_key_cannot_decide_an_approval(aws, orders_table, lambda_context, load_event):
+    orders_table.put_item(Item={"order_id": "ORDER-BIG-0001", "status": "AWAITING_APPROVAL", "task_token": "t"})
+    event = with_key_of(load_event("post_approval.json"), load_event("post_order.json"))
+    assert call(event, lambda_context) == (403, {
+        "error": "Forbidden", "errorType": "AccessDeniedError",
+        "message": "deciding an approval needs the reviewers' API key"})
+    assert orders_table.get_item(Key={"order_id": "ORDER-BIG-0001"})["Item"]["status"] == "AWAITING_APPROVAL"
+
+
+def test_a_request_without_a_key_cannot_decide_an_approval(aws, orders_table, lambda_context, load_event):
+    event = load_event("post_approval.json")
+    event["requestContext"]["identity"].update(apiKey=None, apiKeyId=None)
+    assert call(event, lambda_context)[0] == 403
+
+
+def test_a_reviewers_key_cannot_place_orders(aws, state_machine_arn, lambda_context, load_event):
+    event = with_key_of(load_event("post_order.json"), load_event("post_approval.json"))
+    assert call(event, lambda_context) == (403, {
+        "error": "Forbidden", "errorType": "AccessDeniedError", "message": "placing an order needs the clients' API key"})
+    executions = boto3.client("stepfunctions", region_name="us-east-1").list_executions(
+        stateMachineArn=state_machine_arn)["executions"]
+    assert executions == []
+
+
 def test_unknown_batch_is_404(aws, lambda_context, load_event):
     assert call(load_event("get_batch.json"), lambda_context) == (404, {
         "error": "NotFound", "errorType": "BatchNotFoundError", "message": "batch BATCH-EVENT-0001 not found"})

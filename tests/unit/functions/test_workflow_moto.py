@@ -51,7 +51,9 @@ def run_order(stack, order):
 
 
 def api_call(load_event, lambda_context, method, path, body=None, headers=None, path_parameters=None):
-    event = load_event("post_order.json" if method == "POST" else "get_order.json")
+    # approvals carry the reviewers' API key (events/post_approval.json), other requests a client's
+    template = "post_approval.json" if path.endswith("/approval") else "post_order.json"
+    event = load_event(template if method == "POST" else "get_order.json")
     event["httpMethod"], event["path"] = method, path
     event["resource"] = path
     event["requestContext"]["resourcePath"] = path
