@@ -6,7 +6,7 @@ import re
 import uuid
 from collections import Counter
 
-from fulfillment import config, idempotency, payments, repository
+from fulfillment import config, idempotency, lifecycle, payments, repository
 from fulfillment.errors import (
     ApprovalPendingError,
     ApprovalRejectedError,
@@ -25,19 +25,20 @@ from fulfillment.errors import (
 )
 from fulfillment.models import check_items, check_order, order_from_request, plain, utc_now
 
-PROCESSING = "PROCESSING"
-AWAITING_APPROVAL = "AWAITING_APPROVAL"
-CHARGED = "CHARGED"
-REFUNDED = "REFUNDED"
-RESERVED = "RESERVED"
-RELEASED = "RELEASED"
+PROCESSING = lifecycle.PROCESSING
+AWAITING_APPROVAL = lifecycle.AWAITING_APPROVAL
+CHARGED = lifecycle.CHARGED
+REFUNDED = lifecycle.REFUNDED
+RESERVED = lifecycle.RESERVED
+RELEASED = lifecycle.RELEASED
+FULFILLED = lifecycle.FULFILLED
+FAILED = lifecycle.FAILED
+RECEIVED = lifecycle.RECEIVED
+CANCELLED = "CANCELLED"  # FulfillOrder's answer for an order already FAILED: nothing to ship, the message is done
 RUNNING = "RUNNING"
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,128}$")
 IDEMPOTENT_WAIT_SECONDS = 8.0
 MAX_BATCH_ORDERS = 100
-FULFILLED = "FULFILLED"
-FAILED = "FAILED"
-RECEIVED = "RECEIVED"
 ACTIVE = "ACTIVE"
 
 
@@ -84,9 +85,9 @@ def decide_approval(order_id: str, decision: str, comment: str = "") -> dict:
                   "failed_at": now}
     else:
         raise InvalidRequestError("decision must be approve, reject or review")
-    if not repository.set_order_status(order_id, new_status, expected=AWAITING_APPROVAL, now=now,
-                                       approval_decision=decision, approval_comment=comment, decided_at=now,
-                                       **fields):
+    # the order moves first, then the workflow hears of it: an approved order is PROCESSING before it is charged
+    if not repository.transition_order(order_id, decision, now, approval_decision=decision,
+                                       approval_comment=comment, decided_at=now, **fields):
         raise ApprovalPendingError(f"order {order_id} is no longer {AWAITING_APPROVAL}")
     if decision == "approve":
         repository.send_task_success(token, {"decision": decision, "comment": comment, "decided_at": now})
@@ -238,61 +239,79 @@ def charge_payment(order_id: str, customer_id: str, amount_cents: int, attempt: 
 
 
 def _charge(request: dict) -> dict:
+    """Charge once, only while the order is PROCESSING (lifecycle ``charge``): a charge that arrives after the order
+    was decided FAILED (its task timed out, the workflow compensated) is refused, never left standing."""
     order_id = request["order_id"]
-    existing = repository.get_payment(order_id)
-    if existing is None:
+    order = repository.get_order(order_id)
+    if lifecycle.allows("charge", order):
         customer = repository.get_customer(request["customer_id"]) or {}
         method = customer.get("payment_method") or payments.DEFAULT_PAYMENT_METHOD
         charge_id = payments.authorize(method, request["amount_cents"], request["attempt"])
         row = {"order_id": order_id, "charge_id": charge_id, "amount_cents": request["amount_cents"],
                "status": CHARGED, "charged_at": utc_now()}
-        if repository.put_new_payment(row):
+        if repository.record_charge(row, row["charged_at"]):
             return {"order_id": order_id, "status": "SUCCESS", "charge_id": charge_id,
                     "amount_cents": request["amount_cents"]}
-        existing = repository.get_payment(order_id)
-    existing = plain(existing)
-    return {"order_id": order_id, "status": "SUCCESS" if existing["status"] == CHARGED else existing["status"],
-            "charge_id": existing["charge_id"], "amount_cents": existing["amount_cents"]}
+        # a simulated authorization holds nothing; a real gateway's would be voided here
+        order = repository.get_order(order_id)
+    payment = plain(repository.get_payment(order_id) or {})
+    if payment.get("status") == CHARGED:  # charged by an earlier attempt of this task: the same charge
+        return {"order_id": order_id, "status": "SUCCESS", "charge_id": payment["charge_id"],
+                "amount_cents": payment["amount_cents"]}
+    state = lifecycle.state_of(order)
+    raise OrderStateConflictError(f"order {order_id} is {state['status']} (payment {state['payment_status']}): "
+                                  "charge refused")
 
 
 def refund_payment(order_id: str) -> dict:
-    """Task RefundPayment (compensation): refund the order's charge once; nothing to do when never charged."""
+    """Task RefundPayment (compensation, after the order is FAILED): refund the order's charge once; nothing to do
+    when never charged. A refund of an order that is not FAILED is refused (a fulfilled order keeps its charge)."""
     payment = repository.get_payment(order_id)
     if payment is None:
         return {"order_id": order_id, "status": "NOT_CHARGED", "refund_id": None}
     if payment["status"] == CHARGED:
         refund_id = payments.refund_id()
-        if repository.mark_refunded(order_id, refund_id, utc_now()):
+        if repository.record_refund(order_id, refund_id, utc_now()):
             return {"order_id": order_id, "status": REFUNDED, "refund_id": refund_id}
         payment = repository.get_payment(order_id)
+        if payment["status"] == CHARGED:
+            state = lifecycle.state_of(repository.get_order(order_id))
+            raise OrderStateConflictError(f"order {order_id} is {state['status']}: refund refused")
     return {"order_id": order_id, "status": payment["status"], "refund_id": payment.get("refund_id")}
 
 
 def reserve_inventory(order_id: str, items: list[dict]) -> dict:
-    """Task ReserveInventory: take the items' stock for the order, all or nothing, once.
+    """Task ReserveInventory: take the items' stock for the order, all or nothing, once, only while the order is
+    PROCESSING (lifecycle ``reserve``).
 
-    Raises InsufficientStockError / UnknownSkuError when stock was sold since validation.
+    Raises InsufficientStockError / UnknownSkuError when stock was sold since validation, OrderStateConflictError
+    when the order has left PROCESSING (a reservation arriving after the order was decided FAILED).
     """
     if repository.reserve_stock(order_id, items, utc_now()):
         return {"order_id": order_id, "status": RESERVED}
     current = repository.get_order(order_id)
     if current is None:
         raise OrderNotFoundError(f"order {order_id} not found")
-    if current.get("reservation_status") == RESERVED:
+    state = lifecycle.state_of(current)
+    if state["reservation_status"] == RESERVED:
         return {"order_id": order_id, "status": RESERVED}
-    if current.get("reservation_status") == RELEASED:
-        raise OrderStateConflictError(f"order {order_id}: reservation was released, cannot reserve again")
+    if not lifecycle.allows("reserve", current):
+        raise OrderStateConflictError(f"order {order_id} is {state['status']} (reservation "
+                                      f"{state['reservation_status']}): reservation refused")
     for item in items:
         _in_stock(item)
     raise OrderStateConflictError(f"order {order_id}: stock changed during the reservation, try again")
 
 
 def release_inventory(order_id: str, items: list[dict]) -> dict:
-    """Task ReleaseInventory (compensation): give the reserved stock back, once."""
+    """Task ReleaseInventory (compensation, after the order is FAILED): give the reserved stock back, once. A
+    release for an order that is not FAILED is refused (a fulfilled order keeps its stock)."""
     if repository.release_stock(order_id, items, utc_now()):
         return {"order_id": order_id, "status": RELEASED}
-    current = repository.get_order(order_id) or {}
-    status = RELEASED if current.get("reservation_status") == RELEASED else "NOT_RESERVED"
+    state = lifecycle.state_of(repository.get_order(order_id))
+    if state["reservation_status"] == RESERVED:
+        raise OrderStateConflictError(f"order {order_id} is {state['status']}: release refused")
+    status = RELEASED if state["reservation_status"] == RELEASED else "NOT_RESERVED"
     return {"order_id": order_id, "status": status}
 
 
@@ -341,8 +360,10 @@ def publish_customer_created(customer: dict) -> str:
 def fulfill_order(order: dict) -> str:
     """Simulated fulfillment: succeeds with probability FULFILLMENT_SUCCESS_RATE, else raises.
 
-    Success marks the order FULFILLED (only from PROCESSING) and puts OrderFulfilled on the bus. A duplicate
-    delivery after a success returns the stored result (Powertools idempotency): no second event.
+    Success marks the order FULFILLED (lifecycle ``fulfil``: only from PROCESSING with its payment CHARGED and its
+    stock RESERVED) and puts OrderFulfilled on the bus. An order decided FAILED meanwhile (its workflow compensated,
+    or the DLQ handler did) is not shipped: the answer is CANCELLED and the message is done. A duplicate delivery
+    after either returns the stored result (Powertools idempotency): no second event.
     """
     return idempotency.run_once("fulfil", "order_id", _fulfil, order)
 
@@ -351,48 +372,59 @@ def _fulfil(request: dict) -> str:
     order_id = request["order_id"]
     if not random.random() < config.success_rate():
         raise FulfillmentFailedError(f"fulfillment of order {order_id} failed")
-    if not repository.set_order_status(order_id, FULFILLED, expected=PROCESSING, now=utc_now(),
-                                       fulfilled_at=utc_now()):
+    now = utc_now()
+    if not repository.transition_order(order_id, "fulfil", now, fulfilled_at=now):
         current = repository.get_order(order_id)
         if current is None:
             raise OrderNotFoundError(f"order {order_id} not found")
+        if current["status"] == FAILED:
+            return CANCELLED
         if current["status"] != FULFILLED:
-            raise OrderStateConflictError(f"order {order_id} is {current['status']}, cannot fulfill")
+            state = lifecycle.state_of(current)
+            raise OrderStateConflictError(f"order {order_id} is {state['status']} (payment {state['payment_status']},"
+                                          f" reservation {state['reservation_status']}), cannot fulfil")
     repository.put_event("OrderFulfilled", {"order_id": order_id, "customer_id": request.get("customer_id"),
                                             "total_cents": request.get("total_cents")})
     return FULFILLED
 
 
 def record_dead_letter(order: dict, receive_count: int, sent_at: str, first_received_at: str | None,
-                       message_id: str) -> bool:
-    """Mark the order FAILED, write its failed_orders row, refund its charge and release its stock. Returns False
-    if the order was FULFILLED meanwhile.
+                       message_id: str, failure: dict | None = None) -> bool:
+    """Mark the order FAILED (lifecycle ``fail``), write its failed_orders row, refund its charge and release its
+    stock. Returns False if the order was FULFILLED meanwhile (the fulfillment won: nothing to undo).
 
-    Every step is idempotent, so a redelivered DLQ message repeats them harmlessly; any write error propagates.
+    Two kinds of message reach the DLQ: a fulfillment message SQS dead-lettered after MaxReceiveCount receives, and an
+    order the workflow handed over because it could not finish its own failure path (``failure`` = the workflow's
+    error and cause). Every step is idempotent, so a redelivered message repeats them harmlessly; any write error
+    propagates (the message stays in the DLQ and comes back).
     """
     order_id = order["order_id"]
     now = utc_now()
-    reason = f"FulfillmentFailedError: fulfillment failed, message dead-lettered after {receive_count} receives"
-    if not repository.set_order_status(order_id, FAILED, expected=None, now=now, reason=reason, failed_at=now):
-        current = repository.get_order(order_id)
-        if current is None:
-            raise OrderNotFoundError(f"order {order_id} not found")
+    if failure is None:
+        reason = f"FulfillmentFailedError: fulfillment failed, message dead-lettered after {receive_count} receives"
+        source = "FULFILLMENT"
+    else:
+        reason, source = failure.get("cause") or failure.get("error") or "workflow failure", "WORKFLOW"
+    if not repository.transition_order(order_id, "fail", now, keep_first=("reason", "failed_at"), reason=reason,
+                                       failed_at=now):
         return False  # FULFILLED: a late success wins; nothing to record
     row = {
         "order_id": order_id,
         "order": json.dumps(order, sort_keys=True),
         "reason": reason,
-        "source": "FULFILLMENT",
+        "source": source,
         "receive_count": receive_count,
         "sent_at": sent_at,
         "failed_at": now,
         "message_id": message_id,
     }
+    if failure is not None:
+        row["error"] = failure.get("error") or ""
     if first_received_at:
         row["first_received_at"] = first_received_at
     repository.put_failed_order(row)
     refund_payment(order_id)  # a FAILED order keeps neither the customer's money nor the stock
     release_inventory(order_id, order["items"])
     repository.put_event("OrderFailed", {"order_id": order_id, "customer_id": order.get("customer_id"),
-                                         "error": "FulfillmentFailedError", "reason": reason})
+                                         "error": row.get("error") or "FulfillmentFailedError", "reason": reason})
     return True
