@@ -77,6 +77,21 @@ def get_order(order_id: str) -> dict | None:
     return response.get("Item")
 
 
+def existing_order_ids(order_ids: list[str]) -> set[str]:
+    """The ids among ``order_ids`` that have an orders-table row (BatchGetItem, 100 keys a call)."""
+    table = config.require(config.ORDERS_TABLE_NAME)
+    found: set[str] = set()
+    unique = sorted(set(order_ids))
+    for start in range(0, len(unique), 100):
+        request: dict | None = {table: {"Keys": [{"order_id": i} for i in unique[start:start + 100]],
+                                        "ProjectionExpression": "order_id", "ConsistentRead": True}}
+        while request:
+            response = _dynamodb().meta.client.batch_get_item(RequestItems=request)
+            found.update(item["order_id"] for item in response["Responses"].get(table, []))
+            request = response.get("UnprocessedKeys") or None
+    return found
+
+
 def put_new_order(row: dict) -> bool:
     """Insert ``row`` (status PROCESSING: transition ``store``) unless an order with its id exists. Returns False (and
     writes nothing) on conflict."""
@@ -157,9 +172,10 @@ def _state_machine_arn(env_name: str) -> str:
     return config.require(env_name)
 
 
-def start_named_execution(env_name: str, name: str, payload: dict) -> str:
-    """Start an execution of the state machine named by ``env_name``; ExecutionAlreadyExists -> conflict."""
-    return _start(_state_machine_arn(env_name), name, payload, f"execution {name} already exists")
+def start_named_execution(env_name: str, name: str, payload: dict, conflict: str | None = None) -> str:
+    """Start an execution of the state machine named by ``env_name``; ExecutionAlreadyExists ->
+    OrderAlreadyExistsError(``conflict``)."""
+    return _start(_state_machine_arn(env_name), name, payload, conflict or f"execution {name} already exists")
 
 
 def _start(machine_arn: str, name: str, payload: dict, conflict: str) -> str:

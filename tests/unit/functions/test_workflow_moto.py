@@ -408,3 +408,49 @@ def test_batch_counts_nested_outcomes(manual_workflow, aws, load_event, lambda_c
     children = workflow.service.handle("ListExecutions", {
         "stateMachineArn": workflow.machines["OrderStateMachine"]})["executions"]
     assert sorted(child["name"] for child in children) == sorted(o["orderId"] for o in orders)
+
+
+def test_batch_child_whose_order_id_is_taken_is_reported_and_strands_no_sibling(manual_workflow, aws):
+    # the API refuses used ids up front; a batch started past that check (or racing another request for the same id)
+    # must still end: the child that cannot start is reported, its siblings run to their end
+    workflow = manual_workflow  # nested executions are awaited, not slept: time needs no moving
+    arn, described = run_order(workflow, make_order("B-TAKEN", "CUST-001", [{"sku": "SKU-002", "quantity": 1}]))
+    assert described["status"] == "SUCCEEDED"
+    orders = [make_order(order_id, "CUST-001", [{"sku": "SKU-002", "quantity": 1}])
+              for order_id in ("B-NEW-1", "B-TAKEN", "B-NEW-2", "B-NEW-3")]
+    repository.put_new_batch({"batch_id": "BATCH-TAKEN", "status": "RUNNING", "total": 4,
+                              "order_ids": [o["order_id"] for o in orders], "created_at": "t0"})
+    batch = workflow.start("BatchStateMachine", "BATCH-TAKEN", {"batch_id": "BATCH-TAKEN", "orders": orders})
+    described = workflow.wait(batch, timeout=60)
+    assert described["status"] == "SUCCEEDED", described
+    assert json.loads(described["output"]) == {"batch_id": "BATCH-TAKEN", "status": "COMPLETED", "total": 4,
+                                                "counts": {"ACCEPTED": 3, "StepFunctions.ExecutionAlreadyExistsException": 1}}
+    report = stored(aws, "BatchesTable", {"batch_id": "BATCH-TAKEN"})
+    assert report["status"] == "COMPLETED"
+    assert sorted((r["order_id"], r["outcome"]) for r in report["results"]) == [
+        ("B-NEW-1", "ACCEPTED"), ("B-NEW-2", "ACCEPTED"), ("B-NEW-3", "ACCEPTED"),
+        ("B-TAKEN", "StepFunctions.ExecutionAlreadyExistsException")]
+    for order_id in ("B-NEW-1", "B-NEW-2", "B-NEW-3"):
+        row = stored(aws, "OrdersTable", {"order_id": order_id})
+        assert (row["status"], row["payment_status"], row["reservation_status"]) == (
+            "PROCESSING", "CHARGED", "RESERVED")  # enqueued for fulfillment (no consumer runs here)
+    assert stock(aws, "SKU-002") == 5000 - 4
+
+
+def test_batch_reusing_an_order_id_is_refused_before_anything_starts(manual_workflow, aws, load_event,
+                                                                     lambda_context):
+    arn, described = run_order(manual_workflow, make_order("B-USED", "CUST-001", [{"sku": "SKU-002", "quantity": 1}]))
+    assert described["status"] == "SUCCEEDED"
+    orders = [{"orderId": order_id, "customerId": "CUST-001", "items": [{"sku": "SKU-002", "quantity": 1}]}
+              for order_id in ("B-FRESH", "B-USED")]
+    assert api_call(load_event, lambda_context, "POST", "/orders/batch", {"batchId": "BATCH-USED",
+                                                                         "orders": orders}) == (409, {
+        "error": "Conflict", "errorType": "OrderAlreadyExistsError", "message": "orderId values already used: B-USED"})
+    assert api_call(load_event, lambda_context, "POST", "/orders/batch", {"batchId": "BATCH-TWICE",
+                                                                         "orders": orders[:1] * 2}) == (400, {
+        "error": "BadRequest", "errorType": "InvalidRequestError",
+        "message": "orderId values must be unique within a batch"})
+    assert manual_workflow.service.handle("ListExecutions", {
+        "stateMachineArn": manual_workflow.machines["BatchStateMachine"]})["executions"] == []
+    assert stored(aws, "BatchesTable", {"batch_id": "BATCH-USED"}) is None
+    assert stored(aws, "OrdersTable", {"order_id": "B-FRESH"}) is None
