@@ -40,7 +40,8 @@ def _body() -> dict:
 def create_order() -> Response:
     _require(access.CLIENT, "placing an order")
     key = app.current_event.get_header_value("Idempotency-Key", case_sensitive=False)
-    accepted = service.submit_order(_body(), key)
+    caller = app.current_event.request_context.identity.api_key_id
+    accepted = service.submit_order(_body(), key, caller)
     metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
     return _json(202, {"orderId": accepted["order_id"], "executionArn": accepted["execution_arn"],
                        "status": "ACCEPTED"})

@@ -91,8 +91,9 @@ def check_items(items: Any) -> list[dict]:
     return normalized_items
 
 
-def order_from_request(body: Any) -> dict:
-    """API request body (camelCase) to a normalized internal order; a missing ``orderId`` gets a uuid4."""
+def order_from_request(body: Any, default_id: str | None = None) -> dict:
+    """API request body (camelCase) to a normalized internal order; a missing ``orderId`` is ``default_id``, else a
+    uuid4."""
     if not isinstance(body, dict):
         raise InvalidOrderError("request body must be a JSON object")
     items = body.get("items")
@@ -103,7 +104,7 @@ def order_from_request(body: Any) -> dict:
         ]
     order_id = body.get("orderId")
     if order_id is None:
-        order_id = str(uuid.uuid4())
+        order_id = default_id or str(uuid.uuid4())
     return check_order(
         {"order_id": order_id, "customer_id": body.get("customerId"), "items": items, "received_at": utc_now()}
     )

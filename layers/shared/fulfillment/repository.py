@@ -151,6 +151,12 @@ def start_execution(name: str, payload: dict) -> str:
     return _start(state_machine_arn(), name, payload, f"order {name} was already submitted")
 
 
+def execution_input(order_id: str) -> dict:
+    """The input of the execution named ``order_id`` of the order state machine."""
+    response = _stepfunctions().describe_execution(executionArn=execution_arn(order_id))
+    return json.loads(response.get("input") or "{}")
+
+
 def execution_status(order_id: str) -> str:
     """Status of the execution named ``order_id`` (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED...)."""
     try:

@@ -4,8 +4,12 @@ import base64
 import json
 import re
 
-import boto3
+import uuid
 
+import boto3
+import pytest
+
+from fulfillment import repository, service
 from functions.api_handler import app
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -144,16 +148,81 @@ def test_missing_state_machine_env_is_a_500(aws, monkeypatch, lambda_context, lo
 # -- Idempotency-Key, approval, batches, customers ------------------------------------------------------------------
 
 
+def executions(state_machine_arn):
+    return [e["name"] for e in boto3.client("stepfunctions", region_name="us-east-1").list_executions(
+        stateMachineArn=state_machine_arn)["executions"]]
+
+
+KEYED_ORDER_ID = str(uuid.uuid5(service.IDEMPOTENCY_NAMESPACE, "02c9fdf7d4:retry-safe-0001"))  # api key id : key
+
+
 def test_same_idempotency_key_gives_the_same_order_and_one_execution(aws, state_machine_arn, lambda_context,
                                                                       load_event):
     event = load_event("post_order_idempotent.json")
     first = call(event, lambda_context)
     second = call(load_event("post_order_idempotent.json"), lambda_context)
     assert first == second
-    assert first[0] == 202 and UUID4.match(first[1]["orderId"])
-    executions = boto3.client("stepfunctions", region_name="us-east-1").list_executions(
-        stateMachineArn=state_machine_arn)["executions"]
-    assert [execution["name"] for execution in executions] == [first[1]["orderId"]]
+    assert first[0] == 202 and first[1]["orderId"] == KEYED_ORDER_ID
+    assert executions(state_machine_arn) == [KEYED_ORDER_ID]
+
+
+class WorkerKilled(BaseException):
+    """The API function's process dies (SIGKILL): no handler, no Powertools cleanup runs (an Exception would make
+    Powertools delete its in-progress record; a killed process leaves it)."""
+
+
+@pytest.mark.parametrize("dies", ["before StartExecution", "after StartExecution"])
+def test_request_that_died_half_way_is_answered_with_the_same_order_on_retry(aws, state_machine_arn, lambda_context,
+                                                                             load_event, monkeypatch, dies):
+    start = repository.start_execution
+
+    def start_then_die(name, payload):
+        if dies == "after StartExecution":
+            start(name, payload)
+        raise WorkerKilled()
+
+    monkeypatch.setattr(repository, "start_execution", start_then_die)
+    lambda_context.remaining_time_in_millis = 0  # the dead invocation's in-progress record expires at once
+    with pytest.raises(WorkerKilled):
+        call(load_event("post_order_idempotent.json"), lambda_context)
+    assert executions(state_machine_arn) == ([KEYED_ORDER_ID] if dies == "after StartExecution" else [])
+    monkeypatch.setattr(repository, "start_execution", start)
+    lambda_context.remaining_time_in_millis = 10_000
+    status, body = call(load_event("post_order_idempotent.json"), lambda_context)  # the client retries
+    assert (status, body["orderId"]) == (202, KEYED_ORDER_ID)
+    assert body["executionArn"] == state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + KEYED_ORDER_ID
+    assert executions(state_machine_arn) == [KEYED_ORDER_ID]
+    assert call(load_event("post_order_idempotent.json"), lambda_context) == (status, body)
+
+
+def test_retry_after_a_death_with_another_body_is_refused(aws, state_machine_arn, lambda_context, load_event,
+                                                          monkeypatch):
+    start = repository.start_execution
+
+    def start_then_die(name, payload):
+        start(name, payload)
+        raise WorkerKilled()
+
+    monkeypatch.setattr(repository, "start_execution", start_then_die)
+    lambda_context.remaining_time_in_millis = 0
+    with pytest.raises(WorkerKilled):
+        call(load_event("post_order_idempotent.json"), lambda_context)
+    monkeypatch.setattr(repository, "start_execution", start)
+    event = load_event("post_order_idempotent.json")
+    event["body"] = json.dumps({"customerId": "CUST-002", "items": [{"sku": "SKU-002", "quantity": 1}]})
+    assert call(event, lambda_context) == (422, {
+        "error": "UnprocessableEntity", "errorType": "IdempotencyKeyReusedError",
+        "message": f"order {KEYED_ORDER_ID} was submitted with another body under this Idempotency-Key"})
+    assert executions(state_machine_arn) == [KEYED_ORDER_ID]
+
+
+def test_one_key_used_by_two_clients_makes_two_orders(aws, state_machine_arn, lambda_context, load_event):
+    first = call(load_event("post_order_idempotent.json"), lambda_context)
+    other = load_event("post_order_idempotent.json")
+    other["requestContext"]["identity"]["apiKeyId"] = "another-client"
+    second = call(other, lambda_context)
+    assert first[0] == second[0] == 202 and first[1]["orderId"] != second[1]["orderId"]
+    assert sorted(executions(state_machine_arn)) == sorted([first[1]["orderId"], second[1]["orderId"]])
 
 
 def test_same_idempotency_key_with_another_body_is_refused(aws, state_machine_arn, lambda_context, load_event):
