@@ -24,7 +24,15 @@ from fulfillment.errors import (
     QuoteFailedError,
     UnknownSkuError,
 )
-from fulfillment.models import check_items, check_order, order_from_request, plain, utc_now
+from fulfillment.models import (
+    ORDER_ID_PATTERN,
+    brief,
+    check_items,
+    check_order,
+    order_from_request,
+    plain,
+    utc_now,
+)
 
 PROCESSING = lifecycle.PROCESSING
 AWAITING_APPROVAL = lifecycle.AWAITING_APPROVAL
@@ -150,9 +158,9 @@ def submit_batch(body: dict) -> dict:
 
 
 def batch_status(batch_id: str) -> dict:
-    row = repository.get_batch(batch_id)
+    row = repository.get_batch(batch_id) if ORDER_ID_PATTERN.match(batch_id) else None  # same pattern as order ids
     if row is None:
-        raise BatchNotFoundError(f"batch {batch_id} not found")
+        raise BatchNotFoundError(f"batch {brief(batch_id)} not found")
     return plain(row)
 
 
@@ -177,12 +185,14 @@ def create_customer(body: dict) -> dict:
         if not isinstance(row[field], str) or not row[field].strip():
             raise InvalidRequestError(f"{field} must be a non-empty string")
     if not repository.put_new_customer(row):
-        raise CustomerAlreadyExistsError(f"customer {customer_id} already exists")
+        raise CustomerAlreadyExistsError(f"customer {brief(customer_id)} already exists")
     return row
 
 
 def order_status(order_id: str) -> dict:
     """The stored order; else, while its execution runs, a RECEIVED stub. Raises OrderNotFoundError."""
+    if not ORDER_ID_PATTERN.match(order_id):  # no order carries such an id (DynamoDB and Step Functions refuse it)
+        raise OrderNotFoundError(f"order {brief(order_id)} not found")
     row = repository.get_order(order_id)
     if row is not None:
         return plain(row)
@@ -203,10 +213,10 @@ def _in_stock(item: dict) -> dict:
     """The inventory row of an order line; UnknownSkuError / InsufficientStockError when it cannot be served."""
     stock_item = repository.get_inventory_item(item["sku"])
     if stock_item is None:
-        raise UnknownSkuError(f"sku {item['sku']} does not exist")
+        raise UnknownSkuError(f"sku {brief(item['sku'])} does not exist")
     stock = int(stock_item.get("stock", 0))
     if stock < item["quantity"]:
-        raise InsufficientStockError(f"sku {item['sku']}: {item['quantity']} requested, {stock} in stock")
+        raise InsufficientStockError(f"sku {brief(item['sku'])}: {item['quantity']} requested, {stock} in stock")
     return stock_item
 
 
@@ -215,9 +225,9 @@ def validate_order(order: dict) -> dict:
     order = check_order(order)
     customer = repository.get_customer(order["customer_id"])
     if customer is None:
-        raise CustomerNotFoundError(f"customer {order['customer_id']} does not exist")
+        raise CustomerNotFoundError(f"customer {brief(order['customer_id'])} does not exist")
     if customer.get("status") != ACTIVE:
-        raise CustomerInactiveError(f"customer {order['customer_id']} is {customer.get('status')}, not ACTIVE")
+        raise CustomerInactiveError(f"customer {brief(order['customer_id'])} is {customer.get('status')}, not ACTIVE")
     total_cents = 0
     for item in order["items"]:
         stock_item = _in_stock(item)
