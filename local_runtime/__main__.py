@@ -32,6 +32,7 @@ def _banner(runtime) -> str:
         f"  health / outputs          {runtime.endpoint_url}/_local/health   {runtime.endpoint_url}/_local/outputs",
         f"  parameters                {' '.join(f'{k}={v}' for k, v in runtime.stack.parameters.items())}",
         f"  TIME_SCALE                {runtime.settings.time_scale}",
+        *([f"  FAULTS (injected)         {runtime.faults.describe()}"] if runtime.faults is not None else []),
         "  outputs:",
         *[f"    {key:<{width}}  {value}" for key, value in outputs.items()],
         *([f"  API keys (x-api-key)      {runtime.endpoint_url}/_local/api-keys"]

@@ -32,6 +32,9 @@ class Settings:
     api_keys: dict[str, str] = field(default_factory=dict)
     # warm workers per function at most (LAMBDA_CONCURRENCY); a function's ReservedConcurrentExecutions lowers it
     lambda_concurrency: int = field(default_factory=lambda: default_lambda_concurrency())
+    # injected faults of chaos runs (local_runtime/faults.py): FAULTS and FAULTS_SEED; off when empty
+    faults: str = ""
+    faults_seed: int | None = None
 
     @classmethod
     def from_env(cls, environ: os._Environ | dict | None = None) -> "Settings":
@@ -48,6 +51,13 @@ class Settings:
         settings.time_scale = parse_time_scale(env.get("TIME_SCALE"))
         if env.get("LAMBDA_CONCURRENCY"):
             settings.lambda_concurrency = parse_lambda_concurrency(env["LAMBDA_CONCURRENCY"])
+        if env.get("FAULTS"):
+            settings.faults = parse_faults(env["FAULTS"])
+        if env.get("FAULTS_SEED"):
+            try:
+                settings.faults_seed = int(env["FAULTS_SEED"])
+            except ValueError:
+                raise TemplateError(f"FAULTS_SEED must be a whole number, not {env['FAULTS_SEED']!r}") from None
         if env.get("API_KEYS"):
             settings.api_keys = {f"key{i}": k for i, k in enumerate(env["API_KEYS"].split(","), 1) if k}
         return settings
@@ -64,6 +74,17 @@ def parse_time_scale(text: str | None) -> float:
     if value <= 0:
         raise TemplateError(f"TIME_SCALE must be greater than 0, not {value}")
     return value
+
+
+def parse_faults(text: str) -> str:
+    """``FAULTS``: checked against the grammar of local_runtime/faults.py; returned as given."""
+    from local_runtime.faults import FaultsError, parse
+
+    try:
+        parse(text)
+    except FaultsError as exc:
+        raise TemplateError(str(exc)) from None
+    return text
 
 
 def default_lambda_concurrency() -> int:

@@ -80,6 +80,7 @@ class LambdaService:
         python: str = sys.executable,
         time_scale: float = 1.0,
         max_concurrency_per_function: int = 8,
+        faults=None,  # local_runtime.faults.Faults: injected faults of chaos runs (FAULTS), None otherwise
     ) -> None:
         self.time_scale = time_scale  # not applied: timeouts are real function time (see module docstring)
         self._specs = {spec.name: spec for spec in functions}
@@ -87,7 +88,7 @@ class LambdaService:
         factory = functools.partial(Worker, forkserver=self._forkserver)
         self._pools = {
             spec.name: FunctionPool(spec, dict(base_env), python, _concurrency(spec, max_concurrency_per_function),
-                                    worker_factory=factory)
+                                    worker_factory=factory, faults=faults)
             for spec in functions
         }
         self._lock = threading.Lock()
