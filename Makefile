@@ -17,13 +17,14 @@ PYTEST_ARGS ?= -n 2 --dist loadfile --no-loadscope-reorder
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help install run test validate bench invoke clean
+.PHONY: help install run test validate bench chaos invoke clean
 
 help:
 	@echo "make run        start the local runtime (API :3000, AWS endpoint :4566); PARAMETER_OVERRIDES, TIME_SCALE"
 	@echo "make test       run every test that needs no AWS account"
 	@echo "make validate   cfn-lint, sam validate --lint, sam build, statelint, checkov"
 	@echo "make invoke FN=ValidateOrderFunction EVENT=events/validate_order.json"
+	@echo "make chaos N=500 C=16   N orders at concurrency C with injected faults, then every order, cent and unit reconciled"
 
 $(STAMP): requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "no python3.13 found (pyenv install 3.13, or set PYTHON=...)"; exit 1; }
@@ -69,6 +70,13 @@ validate: $(STAMP) $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+
+# make chaos N=<orders> C=<concurrency>: a fresh local stack, injected faults and worker kills, then a reconciliation
+# table; exit code 1 when an invariant breaks (benchmarks/chaos.py). CHAOS_ARGS passes more options (--help).
+N ?= 500
+C ?= 16
+chaos: $(STAMP)
+	$(PY) -m benchmarks.chaos --orders $(N) --concurrency $(C) $(CHAOS_ARGS)
 
 clean:
 	rm -rf .aws-sam .pytest_cache
