@@ -561,6 +561,11 @@ class JsonataMap(_JsonataRecoverable, Map):
         self.percentage_expr = _int_or_expression(spec, "ToleratedFailurePercentage")
 
     def attempt(self, branch, effective):
+        items, concurrency, count, percentage = self.settings(branch, effective)
+        return branch.run_map(_MapRun(self, count, percentage), effective, items, concurrency)
+
+    def settings(self, branch, effective) -> tuple[list, int, Any, Any]:
+        """(items, MaxConcurrency, ToleratedFailureCount, ToleratedFailurePercentage), expressions evaluated."""
         env = Env(branch, effective)
         items = effective if self.items is None else self.items.evaluate(env, "Items")
         if not isinstance(items, list):
@@ -578,7 +583,7 @@ class JsonataMap(_JsonataRecoverable, Map):
         if isinstance(percentage, Expression):
             percentage = percentage.expect(env, "ToleratedFailurePercentage", "number",
                                            lambda v: type(v) in (int, float) and 0 <= v <= 100)
-        return branch.run_map(_MapRun(self, count, percentage), effective, items, concurrency)
+        return items, concurrency, count, percentage
 
 
 # -- definition checks ------------------------------------------------------------------------------------------

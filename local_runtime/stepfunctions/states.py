@@ -392,14 +392,19 @@ class Map(_Recoverable):
                               f"{dumps(items)}")
         return items
 
+    def concurrency_of(self, branch, effective: Any) -> int:
+        """MaxConcurrency, or the value MaxConcurrencyPath selects (a non-negative integer)."""
+        if self.max_concurrency_path is None:
+            return self.max_concurrency
+        concurrency = select(self.max_concurrency_path, effective, "MaxConcurrencyPath", branch.context)
+        if type(concurrency) is not int or concurrency < 0:
+            raise StatesError(failures.RUNTIME, f"MaxConcurrencyPath must be a non-negative integer. "
+                                                f"Found: {dumps(concurrency)}")
+        return concurrency
+
     def attempt(self, branch, effective):
         items = self.items_of(branch, effective)
-        concurrency = self.max_concurrency
-        if self.max_concurrency_path is not None:
-            concurrency = select(self.max_concurrency_path, effective, "MaxConcurrencyPath", branch.context)
-            if type(concurrency) is not int or concurrency < 0:
-                raise StatesError(failures.RUNTIME, f"MaxConcurrencyPath must be a non-negative integer. "
-                                                    f"Found: {dumps(concurrency)}")
+        concurrency = self.concurrency_of(branch, effective)
         if self.distributed is not None:
             return self.distributed.run(self, branch, effective, items, concurrency)
         return branch.run_map(self, effective, items, concurrency)
