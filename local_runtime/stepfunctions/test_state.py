@@ -321,7 +321,8 @@ class TestStateRunner:
         branch.parameters_field = "afterArguments" if target.language == JSONATA else "afterParameters"
         branch.state_name = name
         branch.entered_time = self.engine.clock.now()
-        branch.retry_count = config.get("retrierRetryCount") or 0
+        retrying = isinstance(target.state, (Task, Map, Parallel))
+        branch.retry_count = (config.get("retrierRetryCount") or 0) if retrying else None
         if variables:
             branch.variables = Scope(dict(variables))
         return branch
