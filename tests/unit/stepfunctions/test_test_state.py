@@ -440,3 +440,25 @@ def test_variables_are_read_and_assigned(sfn):
     response = call(sfn, definition, variables='{"price": 42}', inspectionLevel="DEBUG")
     assert response["output"] == '{"total":42}'
     assert json.loads(response["inspectionData"]["variables"]) == {"price": 42, "seen": True}
+
+
+def test_a_map_over_its_failure_threshold_is_retriable_by_its_second_retrier(sfn):
+    # AWS-recorded: the item processor's Lambda ARN is a placeholder (AWS accepts it); 2 of 3 iterations failed
+    # with ToleratedFailureCount 1 is the threshold error, retried by the second retrier after 1 s (defaults)
+    definition = {"Type": "Map", "QueryLanguage": "JSONata", "Items": "{% $states.input.Values %}",
+                  "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                                    "StartAt": "TestState", "States": {"TestState": {
+                                        "Type": "Task", "End": True, "Resource":
+                                            "arn:aws:lambda:your-region:your-account-id:function:yourHelloWorldFunction"}}},
+                  "Retry": [{"ErrorEquals": ["MockException"], "MaxAttempts": 3},
+                            {"ErrorEquals": ["States.ExceedToleratedFailureThreshold"], "MaxAttempts": 2}],
+                  "ToleratedFailureCount": 1, "End": True}
+    response = call(sfn, definition, roleArn=ROLE, input='{"Values": ["first", "second", "third"]}',
+                    inspectionLevel="DEBUG", mock={"result": "[0, 0, 1]"},
+                    stateConfiguration={"mapIterationFailureCount": 2})
+    assert response == {
+        "status": "RETRIABLE", "error": "States.ExceedToleratedFailureThreshold",
+        "cause": "The specified tolerated failure threshold was exceeded",
+        "inspectionData": {"input": '{"Values": ["first", "second", "third"]}', "maxConcurrency": 0,
+                           "toleratedFailureCount": 1,
+                           "errorDetails": {"retryIndex": 1, "retryBackoffIntervalSeconds": 1}}}
