@@ -154,8 +154,8 @@ def _sfn_parse(text: Any) -> Any:
         raise _FunctionError("$parse takes a JSON string")
     try:
         return _to_jsonata(json.loads(text))
-    except ValueError as exc:
-        raise _FunctionError(f"$parse could not parse its argument: {exc}") from None
+    except ValueError:
+        raise _FunctionError("$parse could not parse its argument: it is not a valid JSON text") from None
 
 
 def _sfn_eval(*_args: Any) -> Any:

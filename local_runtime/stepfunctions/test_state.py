@@ -26,7 +26,7 @@ from typing import Any
 
 from .. import errors
 from . import failures
-from .execution import PAYLOAD_LIMIT, Branch, Execution, _over_limit
+from .execution import LOG, PAYLOAD_LIMIT, Branch, Execution, _over_limit, internal_error_cause
 from .failures import StatesError
 from .jsonata_mode import JSONATA
 from .mocks import Answer, SingleMock
@@ -171,6 +171,12 @@ class TestStateRunner:
         try:
             self._run(branch, target, data, outcome, config)
         except StatesError as exc:
+            self._handle_error(branch, state, data, exc, outcome, config)
+        except errors.ServiceError:
+            raise
+        except Exception:  # an engine bug: an AWS-shaped States.Runtime failure, the traceback in the log
+            LOG.exception("TestState of %s: internal error", target.name)
+            exc = StatesError(failures.RUNTIME, internal_error_cause(target.name, 0))
             self._handle_error(branch, state, data, exc, outcome, config)
         finally:
             CURRENT_VARIABLES.reset(token)
