@@ -219,3 +219,15 @@ def test_executions_share_a_parsed_program():
     assert engine.compile(definition) is engine.compile(json.dumps(definition))
     results = [output(run_on(engine, definition, {"v": i}, name=f"e{i}")) for i in range(3)]
     assert results == [{"v": i, "r": {"v": i}} for i in range(3)]
+
+
+def test_definitions_aws_accepts_run():
+    # AWS-recorded: AWS accepts a legacy Iterator that carries a ProcessorConfig, and ErrorPath/CausePath given as
+    # context paths (statelint 3.1.0 rejects both)
+    legacy = {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.a", "End": True, "Iterator": {
+        "ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}}
+    assert output(run(legacy, {"a": [1, 2]})) == [1, 2]
+    context_paths = {"StartAt": "F", "States": {"F": {"Type": "Fail", "ErrorPath": "$$.State.Name",
+                                                       "CausePath": "$$.StateMachine.Name"}}}
+    execution = run(context_paths, {})
+    assert (execution.status, execution.error, execution.cause) == ("FAILED", "F", "machine")
