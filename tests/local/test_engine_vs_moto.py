@@ -1,7 +1,8 @@
 """Differential test: our engine against moto's Step Functions engine (in-process), same definitions and inputs.
 
 Compared: status, output (parsed), error, cause. Where moto disagrees with AWS (docs/engine-differential.md lists each
-disagreement with its AWS document or AWS-recorded result), the case carries ``moto_bug`` with the AWS reference and we assert our AWS-correct value instead of moto's.
+disagreement with its AWS document or AWS-recorded result), the case carries ``moto_bug`` with the AWS reference and
+we assert our AWS-correct value instead of moto's.
 """
 from __future__ import annotations
 
