@@ -105,6 +105,7 @@ class LocalRuntime:
             self.engine.shutdown()
         if self.lambda_service is not None:
             self.lambda_service.stop()
+        self.gateway.sqs_moves.stop()
         if self.endpoint:
             self.endpoint.stop()
 
