@@ -29,13 +29,15 @@ log = logging.getLogger("local_runtime.gateway")
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 _SCOPE_SERVICE = re.compile(r"Credential=[^/,]*/[^/,]*/[^/,]*/(?P<service>[^/,]+)/aws4_request")
 _FORM_ACTION = re.compile(rb"(?:^|&)Action=(?P<action>[A-Za-z0-9]+)")
+CONSOLE_AGENT = "dofs-console"  # in the User-Agent of the console's calls (local_runtime/console)
 IN_PROCESS_KEY = "dofs.in_process"  # set in the environ of the runtime's own calls (local_runtime.inprocess)
 
 
 class RequestCounts:
     """The requests the endpoint served, by caller and operation (what ``GET /_local/stats`` reports).
 
-    caller: ``runtime`` (the runtime's own calls: the engine's service tasks, event-source pollers, targets),
+    caller: ``console`` (the console's calls, local_runtime/console), ``runtime`` (the runtime's own calls: the
+    engine's service tasks, event-source pollers, targets),
     ``lambda`` (a Lambda worker: botocore puts the function's ``AWS_EXECUTION_ENV`` in its User-Agent) or
     ``other`` (users, tests, the AWS CLI). operation: the ``X-Amz-Target`` (``DynamoDB_20120810.GetItem``),
     ``Lambda.Invoke``, ``<service>.<Action>`` for form-encoded calls (SNS), else ``<service> <METHOD> /<first path
@@ -48,6 +50,8 @@ class RequestCounts:
 
     @staticmethod
     def caller(environ: dict) -> str:
+        if CONSOLE_AGENT in environ.get("HTTP_USER_AGENT", ""):
+            return "console"
         if environ.get(IN_PROCESS_KEY):
             return "runtime"
         return "lambda" if "exec-env/AWS_Lambda_" in environ.get("HTTP_USER_AGENT", "") else "other"
