@@ -75,7 +75,7 @@ function dlqPanel(initial, ctx, initialQueues) {
   const depth = h("span.depth");
   const sources = h("span");
   const messagesHost = h("div.messages");
-  const taskHost = h("div.task#redrive-task");
+  const taskHost = h("div.task");
   const redriveButton = h("button.primary", { dataset: { redrive: q.name }, on: { click: () => redriveDialog(q, queues, afterStart) } }, "Start DLQ redrive");
   const pollButton = h("button", { dataset: { poll: q.name }, on: { click: pollMessages } }, "Poll for messages");
   const element = h("div.panel.dlq", { dataset: { dlq: q.name } },
