@@ -263,3 +263,78 @@ def test_express_executions_started_synchronously_are_listed(stack):
     assert record["events"][0]["type"] == "ExecutionStarted"
     assert record["events"][-1]["type"] == "ExecutionSucceeded"
     assert json.loads(record["execution"]["output"]) == json.loads(record["events"][-1]["executionSucceededEventDetails"]["output"])
+
+
+def test_a_batch_links_its_child_executions_both_ways_and_draws_its_map(stack, page):
+    batch = new_order_id("CONSOLE-BATCH")
+    orders = [{"orderId": f"{batch}-{i}", "customerId": customer, "items": [{"sku": "SKU-002", "quantity": 1}]}
+              for i, customer in enumerate(["CUST-001", "CUST-004"])]
+    response = stack.api().post("orders/batch", {"batchId": batch, "orders": orders})
+    assert response.status_code == 202, response.text
+    parent_arn = response.json()["executionArn"]
+    assert polling.wait_execution(stack.client("stepfunctions"), parent_arn)["status"] == "SUCCEEDED"
+
+    page.goto(execution_url(parent_arn))
+    # the Map's item processor is a nested group; its one state ran once per item
+    expect(page.locator('svg.graph .group[data-state="ProcessOrders"]')).to_have_attribute("data-status", "succeeded")
+    expect(page.locator('svg.graph [data-state="RunOrderWorkflow"] .count')).to_have_text("×2")
+    child_links = page.locator("#child-links a.child-link")
+    expect(child_links).to_have_count(2)
+    assert sorted(child_links.all_inner_texts()) == [f"{batch}-0", f"{batch}-1"]
+    page.locator("#child-links a.child-link", has_text=f"{batch}-1").click()
+    expect(page.locator(".page-head h1")).to_contain_text(f"{batch}-1")
+    expect(page.locator(".page-head .badge")).to_have_text("FAILED")  # CUST-004's card is declined
+    page.locator("#parent-link a").click()
+    expect(page.locator(".page-head h1")).to_contain_text(batch)
+    expect(page.locator("#child-links a.child-link")).to_have_count(2)
+
+
+PAGED = {"StartAt": "Check", "States": {
+    "Check": {"Type": "Choice", "Choices": [{"Variable": "$.wait", "BooleanEquals": True, "Next": "Hold"}],
+              "Default": "Done"},
+    "Hold": {"Type": "Wait", "Seconds": 3600, "Next": "Done"},
+    "Done": {"Type": "Succeed"}}}
+
+
+def test_a_user_created_machine_pages_its_executions_and_starts_and_stops_one(stack, page):
+    sfn = stack.client("stepfunctions")
+    name = f"console-pages-{uuid.uuid4().hex[:8]}"
+    machine = sfn.create_state_machine(name=name, definition=json.dumps(PAGED),
+                                       roleArn="arn:aws:iam::123456789012:role/console-test")["stateMachineArn"]
+    for i in range(120):
+        sfn.start_execution(stateMachineArn=machine, name=f"run-{i:03d}", input='{"wait": false}')
+    polling.wait_until(lambda: len(sfn.list_executions(stateMachineArn=machine, statusFilter="SUCCEEDED",
+                                                       maxResults=1000)["executions"]), 30,
+                       "120 executions not all SUCCEEDED", accept=lambda n: n == 120)
+
+    page.goto("/_local/console/#/state-machines")
+    page.locator(f'#machines tr[data-machine="{name}"] a').click()
+    rows = page.locator("#executions tbody tr")
+    expect(rows).to_have_count(50)
+    expect(rows.first).to_have_attribute("data-execution", "run-119")  # the newest first, as ListExecutions
+    page.locator("#next-page").click()
+    expect(rows.first).to_have_attribute("data-execution", "run-069")
+    page.locator("#next-page").click()
+    expect(rows).to_have_count(20)
+    expect(page.locator("#next-page")).to_be_disabled()
+    page.locator("#name-filter").fill("run-00")
+    expect(rows).to_have_count(10)
+    expect(page.locator(".page-info")).to_have_text("Page 1 · 10 matches in 120 scanned")
+    expect(page.locator('svg.graph [data-state="Hold"]')).to_have_count(1)
+    expect(page.locator('svg.graph .edge-label', has_text="$.wait == true")).to_have_count(1)
+
+    # Start execution with JSON input, then Stop it while it waits
+    page.locator("#start-execution").click()
+    page.locator("#execution-name").fill("started-from-console")
+    page.locator("#execution-input").fill('{"wait": true}')
+    page.locator("#confirm-start").click()
+    expect(page.locator(".page-head h1")).to_contain_text("started-from-console")
+    expect(page.locator(".page-head .badge")).to_have_text("RUNNING")
+    expect(page.locator('svg.graph [data-state="Hold"]')).to_have_attribute("data-status", "running")
+    page.locator("#stop-execution").click()
+    page.locator("#confirm-stop").click()
+    expect(page.locator(".page-head .badge")).to_have_text("ABORTED")
+    expect(page.locator('svg.graph [data-state="Hold"]')).to_have_attribute("data-status", "cancelled")
+    described = sfn.describe_execution(executionArn=machine.replace(":stateMachine:", ":execution:") +
+                                       ":started-from-console")
+    assert (described["status"], json.loads(described["input"])) == ("ABORTED", {"wait": True})
