@@ -408,7 +408,7 @@ export function draw(host, graph, { onSelect } = {}) {
       if (!g) return;
       const box = g.getBBox();
       host.scrollLeft = Math.max(0, (box.x + box.width / 2) * scale - host.clientWidth / 2);
-      host.scrollTop = Math.max(0, box.y * scale - 40);
+      host.scrollTop = Math.max(0, box.y * scale - Math.min(160, host.clientHeight / 4));
     },
   };
   const pairCounts = new Map();

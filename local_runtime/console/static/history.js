@@ -140,8 +140,8 @@ export function interpret(events) {
       run.status = "failed";
       const d = detailsOf(run.entered);
       run.failure = { error: execution.error, cause: execution.cause, event: run.entered, input: d.input };
-    } else if (run.failure) run.status = "failed";
-    else if (execution.status === "RUNNING") run.status = "running";
+    } else if (execution.status === "RUNNING") run.status = "running"; // a failed attempt may be waiting to retry
+    else if (run.failure) run.status = "failed";
     else if (execution.status === "FAILED" && execution.lastRun === run) {
       run.status = "failed";
       run.failure = { error: execution.error, cause: execution.cause };
@@ -207,16 +207,20 @@ export function explainRetries(run, retriers) {
   const counts = new Map();
   run.attempts.forEach((attempt, i) => {
     const next = run.attempts[i + 1];
-    if (!next || !attempt.error) return;
+    delete attempt.retry;
+    delete attempt.measuredWait;
+    if (!attempt.error) return;
+    if (next) attempt.measuredWait = next.scheduled - attempt.ended;
+    else if (run.status !== "running") return; // the last attempt of a state that ended: no retry followed
     const index = (retriers || []).findIndex((r) => matches(r.ErrorEquals || [], attempt.error));
-    attempt.measuredWait = next.scheduled - attempt.ended;
     if (index < 0) return;
     const retrier = retriers[index];
     const count = counts.get(index) || 0;
+    if (count >= (retrier.MaxAttempts ?? 3)) return; // exhausted: the error goes to Catch
     counts.set(index, count + 1);
     let interval = (retrier.IntervalSeconds ?? 1) * Math.pow(retrier.BackoffRate ?? 2, count);
     if (retrier.MaxDelaySeconds !== undefined) interval = Math.min(interval, retrier.MaxDelaySeconds);
-    attempt.retry = { index, retrier, number: count + 1, interval };
+    attempt.retry = { index, retrier, number: count + 1, interval, pending: !next };
   });
   return run.attempts;
 }

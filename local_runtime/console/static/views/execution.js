@@ -49,7 +49,7 @@ export async function executionView(main, ctx, arn) {
   const isOrder = machineArn === outputs.OrderStateMachineArn;
 
   const head = h("div.page-head");
-  const details = h("div.panel.details");
+  const details = h("div.panel.details.wide");
   const graphHost = h("div.graph-host");
   const side = h("aside.state-panel#state-panel", h("p.muted", "Select a state in the graph to see its input, parameters, output and attempts."));
   const eventsHost = h("div");
@@ -109,9 +109,9 @@ export async function executionView(main, ctx, arn) {
     clear(details);
     details.append(h("dl",
       h("dt", "Execution ARN"), h("dd", h("code", d.executionArn)),
+      h("dt", "Started"), h("dd", fmtTime(d.startDate)),
       h("dt", "State machine"), h("dd", h("a", { href: `#/state-machines/${encodeURIComponent(machineArn)}` }, arnName(machineArn)),
         " ", statusBadge(data.express ? "EXPRESS" : "STANDARD")),
-      h("dt", "Started"), h("dd", fmtTime(d.startDate)),
       h("dt", "Ended"), h("dd", end ? fmtTime(end) : "-"),
       h("dt", "Duration"), h("dd", fmtDuration(duration), d.status === "RUNNING" ? h("span.live", " ● live") : null),
       parent ? [h("dt", "Started by"), h("dd#parent-link", h("a", { href: `#/executions/${encodeURIComponent(parent)}` }, arnName(parent)),
@@ -203,10 +203,11 @@ export async function executionView(main, ctx, arn) {
       if (a.retry) {
         const r = a.retry;
         items.push(h("li.retry-gap", { dataset: { retryAfter: r.interval } },
-          h("strong", `↻ retried after ${fmtSeconds(r.interval)}`),
+          h("strong", r.pending ? `↻ waiting ${fmtSeconds(r.interval)} to retry` : `↻ retried after ${fmtSeconds(r.interval)}`),
           h("span.muted", ` · Retry[${r.index}] on ${(r.retrier.ErrorEquals || []).join(", ")}: retry ${r.number} of ${r.retrier.MaxAttempts ?? 3}`,
             ` (IntervalSeconds ${r.retrier.IntervalSeconds ?? 1}, BackoffRate ${r.retrier.BackoffRate ?? 2})`),
-          h("div.muted", `measured ${fmtDuration(a.measuredWait)}${scale !== 1 ? ` at TIME_SCALE ${scale} (${fmtSeconds(r.interval)} × ${scale})` : ""}`)));
+          r.pending ? (scale !== 1 ? h("div.muted", `${fmtSeconds(r.interval)} × TIME_SCALE ${scale}`) : null)
+            : h("div.muted", `measured ${fmtDuration(a.measuredWait)}${scale !== 1 ? ` at TIME_SCALE ${scale} (${fmtSeconds(r.interval)} × ${scale})` : ""}`)));
       } else if (a.measuredWait !== undefined) {
         items.push(h("li.retry-gap", h("span.muted", `next attempt after ${fmtDuration(a.measuredWait)}`)));
       }
