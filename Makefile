@@ -11,6 +11,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt | sha1sum | cut -c1-12)
 TOOLS := .tools
+# the console's browser assets (elkjs), from package-lock.json; and the browser the console's tests drive
+CONSOLE := local_runtime/console
+NPM_STAMP := $(CONSOLE)/node_modules/.installed-$(shell cat $(CONSOLE)/package-lock.json | sha1sum | cut -c1-12)
+CHROMIUM := /usr/bin/chromium
 # two pytest workers (pytest-xdist); a test file stays on one worker, so the end-to-end files share their stacks
 PYTEST_ARGS ?= -n 2 --dist loadfile --no-loadscope-reorder
 
@@ -32,12 +36,23 @@ $(STAMP): requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-* && touch $@
 
-install: $(STAMP)
+$(NPM_STAMP): $(CONSOLE)/package.json $(CONSOLE)/package-lock.json
+	@command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+	cd $(CONSOLE) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
-run: $(STAMP)
+# Debian's chromium for the console's browser tests (Playwright drives it; it downloads no browser of its own)
+$(CHROMIUM):
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+install: $(STAMP) $(NPM_STAMP)
+
+run: $(STAMP) $(NPM_STAMP)
 	$(PY) -m local_runtime serve
 
-test: $(STAMP)
+test: $(STAMP) $(NPM_STAMP) $(CHROMIUM)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 invoke: $(STAMP)
@@ -68,7 +83,7 @@ validate: $(STAMP) $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed
 	$(TOOLS)/checkov/bin/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml
 	@echo "validate: all checks passed"
 
-bench: $(STAMP)
+bench: $(STAMP) $(NPM_STAMP)
 	$(PY) -m benchmarks
 
 # make chaos N=<orders> C=<concurrency>: a fresh local stack, injected faults and worker kills, then a reconciliation

@@ -29,6 +29,7 @@ def _banner(runtime) -> str:
         f"   stage path: /{getattr(runtime, 'api_stage', '')}/",
         f"  AWS endpoint              {runtime.endpoint_url}   (export AWS_ENDPOINT_URL={runtime.endpoint_url})",
         "                            StartSyncExecution from boto3/CLI also needs AWS_DISABLE_HOST_PREFIX_INJECTION=true",
+        f"  console                   {runtime.endpoint_url}/_local/console/   (workflows, executions, orders, queues)",
         f"  health / outputs          {runtime.endpoint_url}/_local/health   {runtime.endpoint_url}/_local/outputs",
         f"  parameters                {' '.join(f'{k}={v}' for k, v in runtime.stack.parameters.items())}",
         f"  TIME_SCALE                {runtime.settings.time_scale}",

@@ -81,6 +81,8 @@ class EventBridge:
         self._rules: dict[str, list[Rule]] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="eventbridge")
+        self._in_flight = 0                  # accepted events whose rules and targets are still being worked out
+        self._idle = threading.Condition(self._lock)
 
     # -- the API --------------------------------------------------------------------------------------------------
 
@@ -99,8 +101,25 @@ class EventBridge:
             if event is None:
                 failed += 1
             else:
-                self._pool.submit(self._dispatch_logged, event, bus)
+                with self._lock:
+                    self._in_flight += 1
+                self._pool.submit(self._dispatch_counted, event, bus)
         return {"FailedEntryCount": failed, "Entries": results}
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until every accepted event has been matched against its bus's rules and handed to its targets (a
+        Lambda target's asynchronous invoke is then accepted, not necessarily run). False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
+
+    def _dispatch_counted(self, event: dict, bus: str) -> None:
+        try:
+            self._dispatch_logged(event, bus)
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                if not self._in_flight:
+                    self._idle.notify_all()
 
     def forward(self, event: dict, bus: str) -> None:
         """An event-bus target: the same event (same id) on another bus of this account."""

@@ -3,6 +3,8 @@
 * ``/_local/health``, ``/_local/outputs``, ``/_local/api-keys`` and ``/_local/stats``: the runtime's own routes;
 * ``POST /2015-03-31/functions/{name}/invocations``: Lambda Invoke, served by our worker processes;
 * ``X-Amz-Target: AWSStepFunctions.*``: Step Functions, served by our engine;
+* ``X-Amz-Target: AmazonSQS.{Start,List,Cancel}MessageMoveTask(s)``: DLQ redrive tasks (sqs_moves.py; moto has none);
+* ``/_local/console/``: the local console (local_runtime/console/);
 * everything else (DynamoDB, SQS, SNS, EventBridge, CloudWatch, ...): moto's server application, in process.
 
 boto3 and the AWS CLI reach it with ``AWS_ENDPOINT_URL=http://127.0.0.1:4566``.
@@ -20,19 +22,22 @@ from typing import Any, Callable
 from werkzeug.wrappers import Request, Response
 
 from local_runtime.errors import ServiceError
+from local_runtime.sqs_moves import ACTIONS as SQS_MOVE_ACTIONS, MessageMoveTasks, SqsError
 
 log = logging.getLogger("local_runtime.gateway")
 
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 _SCOPE_SERVICE = re.compile(r"Credential=[^/,]*/[^/,]*/[^/,]*/(?P<service>[^/,]+)/aws4_request")
 _FORM_ACTION = re.compile(rb"(?:^|&)Action=(?P<action>[A-Za-z0-9]+)")
+CONSOLE_AGENT = "dofs-console"  # in the User-Agent of the console's calls (local_runtime/console)
 IN_PROCESS_KEY = "dofs.in_process"  # set in the environ of the runtime's own calls (local_runtime.inprocess)
 
 
 class RequestCounts:
     """The requests the endpoint served, by caller and operation (what ``GET /_local/stats`` reports).
 
-    caller: ``runtime`` (the runtime's own calls: the engine's service tasks, event-source pollers, targets),
+    caller: ``console`` (the console's calls, local_runtime/console), ``runtime`` (the runtime's own calls: the
+    engine's service tasks, event-source pollers, targets),
     ``lambda`` (a Lambda worker: botocore puts the function's ``AWS_EXECUTION_ENV`` in its User-Agent) or
     ``other`` (users, tests, the AWS CLI). operation: the ``X-Amz-Target`` (``DynamoDB_20120810.GetItem``),
     ``Lambda.Invoke``, ``<service>.<Action>`` for form-encoded calls (SNS), else ``<service> <METHOD> /<first path
@@ -45,6 +50,8 @@ class RequestCounts:
 
     @staticmethod
     def caller(environ: dict) -> str:
+        if CONSOLE_AGENT in environ.get("HTTP_USER_AGENT", ""):
+            return "console"
         if environ.get(IN_PROCESS_KEY):
             return "runtime"
         return "lambda" if "exec-env/AWS_Lambda_" in environ.get("HTTP_USER_AGENT", "") else "other"
@@ -121,10 +128,14 @@ class Gateway:
         self.ready = threading.Event()
         self.status: dict[str, Any] = {"status": "starting"}
         self.requests = RequestCounts()
+        self.sqs_moves = MessageMoveTasks()
+        self.console = None  # console.Console: the WSGI app of /_local/console/ (attached by the runtime)
 
     # -- WSGI -----------------------------------------------------------------------------------------
     def __call__(self, environ: dict, start_response: Callable) -> Any:
         path = environ.get("PATH_INFO", "")
+        if path.startswith("/_local/console") and self.console is not None:
+            return self.console(environ, start_response)
         if path.startswith("/_local/"):
             return self._local(Request(environ))(environ, start_response)
         if environ.get("REQUEST_METHOD") == "POST" and "/sns/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
@@ -133,6 +144,8 @@ class Gateway:
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target.startswith("AWSStepFunctions."):
             return self._stepfunctions(Request(environ), target.split(".", 1)[1])(environ, start_response)
+        if target.startswith("AmazonSQS.") and target[len("AmazonSQS."):] in SQS_MOVE_ACTIONS:
+            return self._sqs_move(Request(environ), target[len("AmazonSQS."):])(environ, start_response)
         match = _INVOKE_PATH.match(path)
         if match and environ.get("REQUEST_METHOD") == "POST":
             return self._invoke(Request(environ), match.group("name"))(environ, start_response)
@@ -201,6 +214,20 @@ class Gateway:
         except json.JSONDecodeError as exc:
             return self._error(SerializationError(str(exc)), "application/x-amz-json-1.0")
         return _json_response(result, content_type="application/x-amz-json-1.0")
+
+    def _sqs_move(self, request: Request, action: str) -> Response:
+        content_type = "application/x-amz-json-1.0"
+        try:
+            body = json.loads(request.get_data() or b"{}")
+            if not isinstance(body, dict):
+                raise ValueError("the request body must be a JSON object")
+            result = self.sqs_moves.handle(action, body)
+        except ValueError as exc:
+            error = SqsError("InvalidParameterValue", f"Malformed request: {exc}")
+            return _json_response(error.body(), status=400, headers=error.headers(), content_type=content_type)
+        except SqsError as exc:
+            return _json_response(exc.body(), status=exc.status, headers=exc.headers(), content_type=content_type)
+        return _json_response(result, content_type=content_type)
 
     def _invoke(self, request: Request, name: str) -> Response:
         if self.lambda_service is None:

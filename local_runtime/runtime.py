@@ -81,6 +81,7 @@ class LocalRuntime:
             self.faults = Faults.from_text(settings.faults, settings.faults_seed)
         self._start_lambda()
         self._start_stepfunctions()
+        self._start_console()
         self._start_messaging()
         self._start_api()
         self._start_event_sources()
@@ -111,6 +112,7 @@ class LocalRuntime:
             self.engine.shutdown()
         if self.lambda_service is not None:
             self.lambda_service.stop()
+        self.gateway.sqs_moves.stop()
         if self.endpoint:
             self.endpoint.stop()
 
@@ -202,6 +204,16 @@ class LocalRuntime:
                 },
             )
         self.gateway.stepfunctions = self.stepfunctions
+
+    def _start_console(self) -> None:
+        """The console at /_local/console/ (local_runtime/console/): it reads the runtime through this endpoint."""
+        from local_runtime.console import CONSOLE_AGENT, Console
+        from local_runtime.console.express import ExpressRecord
+
+        express = ExpressRecord()
+        self.engine.listeners.append(express.on_finished)
+        self.gateway.console = Console(lambda service: _client(service, self.endpoint_url, self.gateway,
+                                                               CONSOLE_AGENT), self.gateway, express)
 
     def _start_messaging(self) -> None:
         """EventBridge rules and SNS Lambda subscribers: moto stores them, we deliver (see eventbridge.py, sns.py)."""
@@ -303,7 +315,8 @@ def _session() -> boto3.session.Session:
 
 
 @lru_cache(maxsize=None)
-def _client(service: str, endpoint_url: str, app=None):
+def _client(service: str, endpoint_url: str, app=None, agent: str | None = None):
+    """``agent``: added to the User-Agent (the console's calls are counted apart in /_local/stats)."""
     from local_runtime.inprocess import attach
 
     with _SESSION_LOCK:
@@ -315,7 +328,7 @@ def _client(service: str, endpoint_url: str, app=None):
             aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
             aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
             config=Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=64,
-                          inject_host_prefix=False),
+                          inject_host_prefix=False, user_agent_extra=agent),
         )
     return attach(client, app) if app is not None else client
 

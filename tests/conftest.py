@@ -47,7 +47,7 @@ LONGEST_FIRST = (
     "tests/local/test_lambda_runtime.py",
     "tests/unit/test_benchmarks.py",
     "tests/local/differential/test_corpus.py",
-    "tests/unit/runtime/test_request_path.py",
+    "tests/local/test_request_path.py",
     "tests/unit/functions/test_workflow_moto.py",
 )
 

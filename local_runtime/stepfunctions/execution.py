@@ -6,6 +6,7 @@ StopExecution cancels every sleep and wait below it.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from datetime import datetime
@@ -21,6 +22,7 @@ from .variables import CURRENT as CURRENT_VARIABLES, Scope
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Engine
 
+LOG = logging.getLogger(__name__)
 PAYLOAD_LIMIT = 262144  # bytes, state input/output and execution input/output
 
 
@@ -29,8 +31,16 @@ def _over_limit(text: str) -> bool:
     return len(text) > PAYLOAD_LIMIT // 4 and len(text.encode()) > PAYLOAD_LIMIT
 
 RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED = "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"
+_RETRYING_TYPES = frozenset({"Task", "Parallel", "Map"})  # the states whose context object has State.RetryCount
 RUNTIME_CAUSE_PREFIX = "An error occurred while executing the state"
 MAP_CONCURRENCY_CAP = 40  # an inline Map runs at most 40 iterations at once (AWS); MaxConcurrency 0 means this
+
+
+def internal_error_cause(state_name: str, entered_event: int) -> str:
+    """The States.Runtime cause of an internal error of this engine: AWS-shaped, with no Python text (the traceback
+    goes to the log)."""
+    return (f"{RUNTIME_CAUSE_PREFIX} '{state_name}' (entered at the event id #{entered_event}). The local engine "
+            f"could not run the state (an internal error; see the runtime log).")
 
 
 def iso(dt: datetime) -> str:
@@ -128,8 +138,9 @@ class Execution:
                          error=error, cause=cause)
         except ExecutionCancelled:
             pass  # status, stop date and the closing event were set by stop() / the timeout
-        except Exception as exc:  # an engine bug must not leave the execution RUNNING
-            cause = f"{type(exc).__name__}: {exc}"
+        except Exception:  # an engine bug must not leave the execution RUNNING, nor show Python in its cause
+            LOG.exception("execution %s: internal error", self.arn)
+            cause = internal_error_cause(branch.state_name, branch.entered_event)
             self._finish(FAILED, branch, "ExecutionFailed", {"error": failures.RUNTIME, "cause": cause},
                          error=failures.RUNTIME, cause=cause)
         finally:
@@ -191,12 +202,10 @@ class Branch:
     def context(self) -> dict:
         """The context object ``$$`` (built on demand)."""
         execution = self.execution
-        ctx = {
-            "Execution": execution._context_execution,
-            "State": {"EnteredTime": iso(self.entered_time or execution.start_date), "Name": self.state_name,
-                      "RetryCount": self.retry_count},
-            "StateMachine": execution._context_machine,
-        }
+        state = {"EnteredTime": iso(self.entered_time or execution.start_date), "Name": self.state_name}
+        if self.retry_count is not None:  # Task, Parallel and Map states only (AWS: no RetryCount elsewhere)
+            state["RetryCount"] = self.retry_count
+        ctx = {"Execution": execution._context_execution, "State": state, "StateMachine": execution._context_machine}
         if self.task_token is not None:
             ctx["Task"] = {"Token": self.task_token}
         if self.map_item is not None:
@@ -231,7 +240,7 @@ class Branch:
             state_type = state.type
             self.state_name = name
             self.entered_time = entered = clock.now()
-            self.retry_count = 0
+            self.retry_count = 0 if state_type in _RETRYING_TYPES else None
             self.prev = history.add(f"{state_type}StateEntered", self.prev, {
                 "name": name, "input": Payload(data, data_text), "inputDetails": {"truncated": False}}, entered)
             entered_id = self.entered_event = self.prev
@@ -244,6 +253,11 @@ class Branch:
                     exc.cause = (f"{RUNTIME_CAUSE_PREFIX} '{name}' (entered at the event id #{entered_id}). "
                                  f"{exc.cause}")
                 raise
+            except ExecutionCancelled:
+                raise
+            except Exception:  # an engine bug: a States.Runtime failure of this state, the traceback in the log
+                LOG.exception("execution %s, state %s: internal error", self.execution.arn, name)
+                raise StatesError(failures.RUNTIME, internal_error_cause(name, entered_id)) from None
             if self.cancel.is_set():
                 raise ExecutionCancelled()
             if output is not data or data_text is None:  # values are immutable: same object, same text

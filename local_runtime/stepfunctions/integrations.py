@@ -30,7 +30,7 @@ from .paths import dumps
 LambdaInvoke = Callable[[str, bytes], "tuple[bytes, str | None]"]
 ClientFactory = Callable[[str], Any]
 
-_LAMBDA_ARN = re.compile(r"^arn:aws[\w-]*:lambda:([\w-]+):(\d{12}):function:([\w-]+)(?::([\w$-]+))?$")
+_LAMBDA_ARN = re.compile(r"^arn:aws[\w-]*:lambda:([\w-]+):([\w-]+):function:([\w-]+)(?::([\w$-]+))?$")
 _STATES_ARN = re.compile(r"^arn:aws[\w-]*:states:::([\w-]+(?::[\w-]+)?):([\w]+)(?:\.(sync(?::2)?|waitForTaskToken))?$")
 _ACTIVITY_ARN = re.compile(r"^arn:aws[\w-]*:states:[\w-]+:\d{12}:activity:[\w-]+$")
 

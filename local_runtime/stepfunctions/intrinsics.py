@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 import random
 import uuid
 from typing import Any, Callable
@@ -60,14 +61,17 @@ class Call:
 
     def evaluate(self, data: Any, context: Callable[[], dict]) -> Any:
         values = [arg.evaluate(data, context) for arg in self.args]
+        low, high = _ARITY.get(self.name, (0, None))
+        if len(values) < low or (high is not None and len(values) > high):
+            expected = str(low) if high == low else f"{low} to {high}" if high is not None else f"at least {low}"
+            raise StatesError(INTRINSIC_FAILURE, f"Invalid number of arguments in {self.name}: expected {expected}, "
+                                                 f"got {len(values)}")
         try:
             return self._fn(*values)
         except StatesError:
             raise
         except _Fail as exc:
             raise StatesError(INTRINSIC_FAILURE, f"Invalid arguments in {self.name}: {exc}") from None
-        except TypeError as exc:  # wrong number of arguments
-            raise StatesError(INTRINSIC_FAILURE, f"Invalid number of arguments in {self.name}: {exc}") from None
 
 
 class _Fail(Exception):
@@ -229,9 +233,7 @@ def _format(template: Any, *args: Any) -> str:
                 raise _Fail("the number of arguments does not match the number of placeholders")
             value = args[used]
             used += 1
-            if isinstance(value, (dict, list)):
-                raise _Fail("arguments must be strings, numbers, booleans or null")
-            out.append(value if isinstance(value, str) else dumps(value))
+            out.append(value if isinstance(value, str) else _java_text(value))
             i += 2
             continue
         out.append(char)
@@ -241,13 +243,28 @@ def _format(template: Any, *args: Any) -> str:
     return "".join(out)
 
 
+def _java_text(value: Any) -> str:
+    """A non-string argument of States.Format as AWS renders it (Java's toString of the parsed value): an object as
+    ``{Arg1=1, Arg2=[]}``, an array as ``[1, 2]``, nested strings without quotes, numbers, booleans and null as in
+    JSON (AWS-recorded: ``$$.StateMachine`` gives ``{Id=arn:..., Name=...}``)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}={_java_text(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_java_text(item) for item in value) + "]"
+    return dumps(value)
+
+
 def _string_to_json(value: Any) -> Any:
     if not isinstance(value, str):
         raise _Fail("the argument must be a string")
+    if not value.strip():
+        return None  # AWS-recorded: States.StringToJson('') is null
     try:
         return json.loads(value)
-    except ValueError as exc:
-        raise _Fail(f"the argument is not valid JSON: {exc}") from None
+    except ValueError:
+        raise _Fail("the argument is not a valid JSON text") from None
 
 
 def _json_to_string(value: Any) -> str:
@@ -333,8 +350,8 @@ def _base64_decode(value: Any) -> str:
         raise _Fail("the input exceeds 10000 characters")
     try:
         return base64.b64decode(value, validate=True).decode()
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _Fail(f"the argument is not valid base64: {exc}") from None
+    except (ValueError, UnicodeDecodeError):
+        raise _Fail("the argument is not a valid base64 text") from None
 
 
 _HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
@@ -372,11 +389,16 @@ def _math_random(start: Any, end: Any, seed: Any = None) -> int:
     return rng.randrange(start, end)
 
 
-def _math_add(a: Any, b: Any) -> Any:
+def _java_round(value: Any) -> int:
+    """Java's Math.round: half up towards positive infinity (0.5 -> 1, -0.5 -> 0, -1.5 -> -1)."""
+    return math.floor(value + 0.5)
+
+
+def _math_add(a: Any, b: Any) -> int:
     if not (_is_number(a) and _is_number(b)):
         raise _Fail("the arguments must be numbers")
-    total = a + b
-    return int(total) if isinstance(total, float) and total.is_integer() and _is_int(a) and _is_int(b) else total
+    # AWS-recorded: each argument is rounded to an integer first (1.49 + 1.5 -> 3, -1.5 + -1.51 -> -3)
+    return _java_round(a) + _java_round(b)
 
 
 def _string_split(value: Any, delimiters: Any) -> list:
@@ -399,6 +421,15 @@ def _string_split(value: Any, delimiters: Any) -> list:
 def _uuid() -> str:
     return str(uuid.uuid4())
 
+
+# (fewest, most) arguments of each function; None: no limit
+_ARITY: dict[str, tuple[int, int | None]] = {
+    "States.Format": (1, None), "States.StringToJson": (1, 1), "States.JsonToString": (1, 1), "States.Array": (0, None),
+    "States.ArrayPartition": (2, 2), "States.ArrayContains": (2, 2), "States.ArrayRange": (3, 3),
+    "States.ArrayGetItem": (2, 2), "States.ArrayLength": (1, 1), "States.ArrayUnique": (1, 1),
+    "States.Base64Encode": (1, 1), "States.Base64Decode": (1, 1), "States.Hash": (2, 2), "States.JsonMerge": (3, 3),
+    "States.MathRandom": (2, 3), "States.MathAdd": (2, 2), "States.StringSplit": (2, 2), "States.UUID": (0, 0),
+}
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "States.Format": _format,

@@ -125,7 +125,7 @@ def _sfn_range(start: Any, end: Any, step: Any) -> list:
     values = list(range(start, end + (1 if step > 0 else -1), step))
     if len(values) > 1000:
         raise _FunctionError("$range can give at most 1000 values")
-    return values
+    return values[0] if len(values) == 1 else values  # AWS gives a one-value range as the value
 
 
 _HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
@@ -154,8 +154,8 @@ def _sfn_parse(text: Any) -> Any:
         raise _FunctionError("$parse takes a JSON string")
     try:
         return _to_jsonata(json.loads(text))
-    except ValueError as exc:
-        raise _FunctionError(f"$parse could not parse its argument: {exc}") from None
+    except ValueError:
+        raise _FunctionError("$parse could not parse its argument: it is not a valid JSON text") from None
 
 
 def _sfn_eval(*_args: Any) -> Any:
@@ -211,8 +211,9 @@ def evaluation_error(branch, field: str, cause: str) -> StatesError:
     state = branch.state_name
     decorated = (f"An error occurred while executing the state '{state}' (entered at the event id "
                  f"#{getattr(branch, 'entered_event', 0)}). {cause}")
-    branch.record("EvaluationFailed", {"error": QUERY_EVALUATION_ERROR, "cause": decorated, "location": field,
-                                       "state": state})
+    # AWS records this event with previousEventId 0; the execution's closing event follows it
+    branch.prev = branch.history.add("EvaluationFailed", 0, {"error": QUERY_EVALUATION_ERROR, "cause": decorated,
+                                                             "location": field, "state": state})
     return StatesError(QUERY_EVALUATION_ERROR, decorated)
 
 
@@ -244,7 +245,8 @@ class Expression:
             value = instance.evaluate(None, env.bindings())
         except (JException, _FunctionError, RecursionError, ValueError, TypeError, ArithmeticError) as exc:
             raise evaluation_error(env.branch, field, f"The JSONata expression '{self.text}' specified for the field "
-                                                      f"'{field}' threw an error during evaluation. {exc}") from None
+                                                      f"'{field}' threw an error during evaluation. "
+                                                      f"{_evaluation_message(exc)}") from None
         if value is None:
             raise evaluation_error(env.branch, field, f"The JSONata expression '{self.text}' specified for the field "
                                                       f"'{field}' returned nothing (undefined).")
@@ -264,6 +266,23 @@ class Expression:
         return value
 
 
+def _evaluation_message(exc: Exception) -> str:
+    """What AWS writes after "threw an error during evaluation.": JSONata's ``CODE: message`` (as AWS's JSONata
+    reports it), never a Python exception's text."""
+    if isinstance(exc, JException):
+        code = getattr(exc, "error", None)
+        return f"{code}: {exc}" if code else str(exc)
+    if isinstance(exc, _FunctionError):
+        return str(exc)
+    if isinstance(exc, RecursionError):
+        return "Stack overflow error: the expression nests too deeply"
+    if isinstance(exc, ZeroDivisionError):
+        return "D1001: Number out of range"
+    if isinstance(exc, ValueError):
+        return "D3030: Unable to cast value to a number"
+    return "T0410: Argument of a function does not match its signature"
+
+
 class _Const:
     __slots__ = ("value",)
 
@@ -281,7 +300,8 @@ class _Object:
         self.items = items
 
     def evaluate(self, env: Env, field: str) -> Any:
-        return {key: node.evaluate(env, field) for key, node in self.items}
+        # AWS names the field of a nested expression by its path in the state: Output/a/b, Arguments/x[0]
+        return {key: node.evaluate(env, f"{field}/{key}") for key, node in self.items}
 
 
 class _Array:
@@ -291,7 +311,7 @@ class _Array:
         self.nodes = nodes
 
     def evaluate(self, env: Env, field: str) -> Any:
-        return [node.evaluate(env, field) for node in self.nodes]
+        return [node.evaluate(env, f"{field}[{index}]") for index, node in enumerate(self.nodes)]
 
 
 def compile_template(value: Any):
@@ -324,10 +344,11 @@ def _jsonpath_view(spec: dict) -> dict:
     return view
 
 
-def _conclude(branch, env: Env, assign, output, default: Any) -> Any:
-    """Assign, then Output, both against the values at state entry; the assignment is committed by the branch."""
-    assigned = assign.evaluate(env, "Assign") if assign is not None else None
-    value = output.evaluate(env, "Output") if output is not None else default
+def _conclude(branch, env: Env, assign, output, default: Any, where: str = "") -> Any:
+    """Assign, then Output, both against the values at state entry; the assignment is committed by the branch.
+    ``where`` names the Choice rule or catcher that holds them (``Choices[1]/``, ``Catch[0]/``)."""
+    assigned = assign.evaluate(env, f"{where}Assign") if assign is not None else None
+    value = output.evaluate(env, f"{where}Output") if output is not None else default
     branch.assigned = assigned
     return value
 
@@ -437,13 +458,14 @@ class JsonataChoice(Choice):
 
     def run(self, branch, data):
         env = Env(branch, data)
-        for condition, target, assign, output in self.rules:
+        for index, (condition, target, assign, output) in enumerate(self.rules):
+            where = f"Choices[{index}]/"
             if isinstance(condition, Expression):
-                matched = condition.expect(env, "Condition", "boolean", lambda v: isinstance(v, bool))
+                matched = condition.expect(env, f"{where}Condition", "boolean", lambda v: isinstance(v, bool))
             else:
                 matched = condition.value is True
             if matched:
-                return _conclude(branch, env, assign, output, data), target
+                return _conclude(branch, env, assign, output, data, where), target
         if self.default is not None:
             return _conclude(branch, env, self.assign, self.output, data), self.default
         raise StatesError(failures.NO_CHOICE_MATCHED, "No Matches!")
@@ -474,7 +496,8 @@ class _JsonataRecoverable:
 
     def caught(self, branch, data, catcher, exc):
         error = error_output(exc.error, exc.cause)
-        return _conclude(branch, Env(branch, data, error_out=error), catcher.assign, catcher.output, error)
+        where = f"Catch[{self.catchers.index(catcher)}]/"
+        return _conclude(branch, Env(branch, data, error_out=error), catcher.assign, catcher.output, error, where)
 
 
 def _int_or_expression(spec: dict, field: str):
@@ -561,6 +584,11 @@ class JsonataMap(_JsonataRecoverable, Map):
         self.percentage_expr = _int_or_expression(spec, "ToleratedFailurePercentage")
 
     def attempt(self, branch, effective):
+        items, concurrency, count, percentage = self.settings(branch, effective)
+        return branch.run_map(_MapRun(self, count, percentage), effective, items, concurrency)
+
+    def settings(self, branch, effective) -> tuple[list, int, Any, Any]:
+        """(items, MaxConcurrency, ToleratedFailureCount, ToleratedFailurePercentage), expressions evaluated."""
         env = Env(branch, effective)
         items = effective if self.items is None else self.items.evaluate(env, "Items")
         if not isinstance(items, list):
@@ -578,7 +606,7 @@ class JsonataMap(_JsonataRecoverable, Map):
         if isinstance(percentage, Expression):
             percentage = percentage.expect(env, "ToleratedFailurePercentage", "number",
                                            lambda v: type(v) in (int, float) and 0 <= v <= 100)
-        return branch.run_map(_MapRun(self, count, percentage), effective, items, concurrency)
+        return items, concurrency, count, percentage
 
 
 # -- definition checks ------------------------------------------------------------------------------------------

@@ -141,10 +141,10 @@ class Fail(State):
     def _value(self, path, constant: str | None, field: str, branch, data) -> str | None:
         if path is None:
             return constant
-        if isinstance(path, Path):
-            value = select(path, data, field, branch.context)
-        else:  # an intrinsic function call (AWS: ErrorPath/CausePath may be one that returns a string)
+        if hasattr(path, "evaluate"):  # an intrinsic function call (AWS: ErrorPath/CausePath may return a string)
             value = path.evaluate(data, branch.context)
+        else:  # a path, a context path ($$.State.Name) or a variable ($name)
+            value = select(path, data, field, branch.context)
         if not isinstance(value, str):
             raise StatesError(failures.RUNTIME,
                               f"The value at the JSONPath '{path.text}' for the field '{field}' must be a string")
@@ -392,14 +392,25 @@ class Map(_Recoverable):
                               f"{dumps(items)}")
         return items
 
+    def concurrency_of(self, branch, effective: Any) -> int:
+        """MaxConcurrency, or the value MaxConcurrencyPath selects: an integer, or a number or text that is one."""
+        if self.max_concurrency_path is None:
+            return self.max_concurrency
+        path = self.max_concurrency_path
+        value = select(path, effective, "MaxConcurrencyPath", branch.context)
+        concurrency = _as_integer(value)
+        if concurrency is None:
+            shown = value if isinstance(value, str) else dumps(value)
+            raise StatesError(failures.RUNTIME, f'The MaxConcurrencyPath field refers to value "{shown}" which is not '
+                                                f'a valid integer: {path.text}')
+        if concurrency < 0:
+            raise StatesError(failures.RUNTIME, f"Expected non-negative integer for MaxConcurrency, got "
+                                                f"'{concurrency}' instead.")
+        return concurrency
+
     def attempt(self, branch, effective):
         items = self.items_of(branch, effective)
-        concurrency = self.max_concurrency
-        if self.max_concurrency_path is not None:
-            concurrency = select(self.max_concurrency_path, effective, "MaxConcurrencyPath", branch.context)
-            if type(concurrency) is not int or concurrency < 0:
-                raise StatesError(failures.RUNTIME, f"MaxConcurrencyPath must be a non-negative integer. "
-                                                    f"Found: {dumps(concurrency)}")
+        concurrency = self.concurrency_of(branch, effective)
         if self.distributed is not None:
             return self.distributed.run(self, branch, effective, items, concurrency)
         return branch.run_map(self, effective, items, concurrency)
@@ -413,6 +424,20 @@ class Map(_Recoverable):
                 failed * 100.0 / total <= self.tolerated_failure_percentage:
             return True
         return False
+
+
+def _as_integer(value: Any) -> int | None:
+    """An integer, an integral number or a text holding an integer, as an int; None for anything else."""
+    if type(value) is int:
+        return value
+    if type(value) is float and value.is_integer():
+        return int(value)
+    if type(value) is str:
+        try:
+            return int(value.strip())
+        except ValueError:
+            return None
+    return None
 
 
 STATE_TYPES = {"Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"}

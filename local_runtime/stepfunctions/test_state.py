@@ -1,19 +1,22 @@
 """The TestState API: run one state once and report what AWS's TestState reports.
 
-Request (boto3 ``test_state``): ``definition`` (one state, or a whole state machine with ``stateName``), ``roleArn``
-(needed unless a ``mock`` is given), ``input``, ``inspectionLevel`` (INFO, DEBUG, TRACE), ``revealSecrets``,
-``variables``, ``mock`` (``result`` or ``errorOutput`` {error, cause}; ``fieldValidationMode``), ``context`` (merged
-into ``$$``) and ``stateConfiguration`` (``retrierRetryCount``, ``errorCausedByState``, ``mapIterationFailureCount``).
+Request (boto3 ``test_state``): ``definition`` (one state, or a whole state machine with ``stateName``: a state may
+sit in a Parallel branch or a Map's item processor), ``roleArn`` (needed only for a Task that is not mocked),
+``input``, ``inspectionLevel`` (INFO, DEBUG, TRACE), ``revealSecrets``, ``variables``, ``mock`` (``result`` or
+``errorOutput`` {error, cause}; ``fieldValidationMode``), ``context`` (merged into the context object; only with a
+mock) and ``stateConfiguration`` (``retrierRetryCount``, ``errorCausedByState``, ``mapIterationFailureCount``,
+``mapItemReaderData``).
 
 Response: ``status`` SUCCEEDED, FAILED, RETRIABLE (a retrier matches the error and, given ``retrierRetryCount``
 retries so far, has attempts left) or CAUGHT_ERROR (a catcher takes it); ``output``, ``nextState``, ``error``,
-``cause``; with DEBUG or TRACE, ``inspectionData`` (input, afterInputPath, afterParameters, result,
-afterResultSelector, afterResultPath, errorDetails {retryIndex, retryBackoffIntervalSeconds, catchIndex}, and for a
-Map afterItemsPath, afterItemSelector, toleratedFailureCount/Percentage, maxConcurrency).
+``cause``; with DEBUG or TRACE, ``inspectionData``: ``input``; JSONPath: afterInputPath, afterParameters, result,
+afterResultSelector, afterResultPath; JSONata: afterArguments, result; a Map: afterItemsPath (JSONPath),
+afterItemSelector, maxConcurrency, toleratedFailureCount/Percentage; ``variables``; ``errorDetails`` {retryIndex,
+retryBackoffIntervalSeconds, catchIndex}.
 
-One attempt only: nothing sleeps (Retry and Wait report instead of waiting). Without a mock a Task calls its
-integration as an execution would; Map, Parallel, activities, ``.sync`` and ``.waitForTaskToken`` need a mock, as
-on AWS. JSONata states run through the state's own logic (status, output and next state; no intermediate data).
+One attempt only: nothing sleeps (a retry is reported, a Wait state answers at once). Without a mock a Task calls
+its integration as an execution would; Map and Parallel states, activities, ``.sync`` and ``.waitForTaskToken``
+need a mock, as on AWS (their mocked result stands for the whole state's result or error).
 """
 from __future__ import annotations
 
@@ -23,40 +26,52 @@ from typing import Any
 
 from .. import errors
 from . import failures
-from .execution import PAYLOAD_LIMIT, Branch, Execution
+from .execution import LOG, PAYLOAD_LIMIT, Branch, Execution, _over_limit, internal_error_cause
 from .failures import StatesError
+from .jsonata_mode import JSONATA
 from .mocks import Answer, SingleMock
 from .parser import parse_definition
-from .service import parse_execution_input
 from .paths import dumps
 from .retry import error_matches, find_catcher
+from .service import parse_execution_input
 from .states import Map, Parallel, Pass, Program, Task, _apply_result
+from .variables import CURRENT as CURRENT_VARIABLES, Scope
 
 INFO, DEBUG, TRACE = "INFO", "DEBUG", "TRACE"
 SUCCEEDED, FAILED, RETRIABLE, CAUGHT_ERROR = "SUCCEEDED", "FAILED", "RETRIABLE", "CAUGHT_ERROR"
-_SINGLE_STATE_NAME = "TestState"
-
-
-class _Retriable(Exception):
-    """Raised by the test branch's sleep: the state's own retry loop asked to wait (JSONata fallback)."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(seconds)
-        self.seconds = seconds
+# the name a single state's definition runs under ($$.State.Name), as AWS names it
+SINGLE_STATE_NAME = "StateName"
+VALIDATION_MODES = ("STRICT", "PRESENT", "NONE")
+_MAP_OR_PARALLEL_NEEDS_MOCK = ("TestState API does not support Map or Parallel states. Supported state types "
+                               "include: [Task, Wait, Pass, Succeed, Fail, Choice]")
 
 
 class _TestBranch(Branch):
-    """A branch whose context object takes the request's ``context`` and whose sleeps do not wait."""
+    """A branch whose context object takes the request's ``context``, whose sleeps do not wait, and whose Task
+    call reports the parameters it computed (``afterParameters`` / ``afterArguments``)."""
 
-    __slots__ = ("overrides", "signal_retry")
+    __slots__ = ("overrides", "outcome", "parameters_field")
 
     def context(self) -> dict:
         ctx = super().context()
         return _merge(ctx, self.overrides) if self.overrides else ctx
 
     def sleep(self, seconds: float) -> None:
-        if self.signal_retry:
-            raise _Retriable(seconds)
+        return None
+
+    def run_task(self, task: Task, effective: Any, timeout: float | None, heartbeat: float | None) -> Any:
+        resource = task.resource
+        if resource.callback and self.task_token is None:
+            self.task_token = uuid.uuid4().hex  # what $$.Task.Token reads when the request's context sets none
+        params = task.parameters_of(self, effective)
+        self.outcome.inspection[self.parameters_field] = dumps(params)
+        if _over_limit(dumps(params)):
+            raise StatesError(failures.DATA_LIMIT_EXCEEDED, f"The state/task '{self.state_name}' input exceeds the "
+                                                            f"maximum number of bytes service limit.")
+        mocks = self.execution.mocks
+        if mocks is not None:
+            return mocks.respond(self.state_name)
+        return self._call_with_timeout(resource, params, timeout, heartbeat)
 
 
 def _merge(base: dict, extra: dict) -> dict:
@@ -70,16 +85,41 @@ def _invalid(message: str) -> errors.ValidationException:
     return errors.ValidationException(message)
 
 
-def _json_field(body: dict, key: str, default: Any, what: str, error=errors.ValidationException) -> Any:
+def _json_field(body: dict, key: str, what: str) -> Any:
     text = body.get(key)
     if text is None:
-        return default
+        return None
     if not isinstance(text, str):
         raise _invalid(f"The field '{key}' must be a string holding JSON")
     try:
         return json.loads(text)
     except ValueError as exc:
-        raise error(f"Invalid {what}: '{exc}'") from None
+        raise _invalid(f"Invalid {what}: '{exc}'") from None
+
+
+def _count(config: dict, key: str) -> int | None:
+    value = config.get(key)
+    if value is None:
+        return None
+    if type(value) is not int or value < 0:
+        raise _invalid(f"1 validation error detected: Value '{value}' at 'stateConfiguration.{key}' failed to "
+                       f"satisfy constraint: Member must have value greater than or equal to 0")
+    return value
+
+
+class _Target:
+    """The state under test: its name, definition, compiled state, query language, whether it runs inside a Map,
+    and the names of the states its Parallel branches or Map item processor hold."""
+
+    __slots__ = ("name", "spec", "state", "language", "in_map", "inner_names")
+
+    def __init__(self, name: str, spec: dict, state, language: str, in_map: bool) -> None:
+        self.name = name
+        self.spec = spec
+        self.state = state
+        self.language = language
+        self.in_map = in_map
+        self.inner_names = _inner_state_names(spec)
 
 
 class TestStateRunner:
@@ -103,51 +143,67 @@ class TestStateRunner:
         if level not in (INFO, DEBUG, TRACE):
             raise _invalid(f"1 validation error detected: Value '{level}' at 'inspectionLevel' failed to satisfy "
                            f"constraint: Member must satisfy enum value set: [INFO, DEBUG, TRACE]")
-        mock = body.get("mock")
-        if mock is not None and not isinstance(mock, dict):
-            raise _invalid("The field 'mock' must be an object")
-        if mock is not None:
-            if "result" in mock and "errorOutput" in mock:
-                raise _invalid("A mock takes either 'result' or 'errorOutput', not both")
-            if "result" not in mock and "errorOutput" not in mock:
-                raise _invalid("A mock needs 'result' or 'errorOutput'")
-            if body.get("revealSecrets"):
-                raise _invalid("revealSecrets cannot be used with a mock")
-        if mock is None and not body.get("roleArn"):
-            raise _invalid("roleArn is required when no mock is given")
+        mock = self._check_mock(body)
         input_text, data = parse_execution_input(body.get("input"))
-        context = _json_field(body, "context", None, "context")
-        if context is not None and not isinstance(context, dict):
-            raise _invalid("The field 'context' must hold a JSON object")
-        variables = _json_field(body, "variables", None, "variables")
+        context = _json_field(body, "context", "context")
+        if context is not None:
+            if mock is None:
+                raise _invalid("The field 'context' may only be specified if a mock is specified in the same "
+                               "request")
+            if not isinstance(context, dict):
+                raise _invalid("The field 'context' must hold a JSON object")
+        variables = _json_field(body, "variables", "variables")
         if variables is not None and not isinstance(variables, dict):
             raise _invalid("The field 'variables' must hold a JSON object")
         config = body.get("stateConfiguration") or {}
+        if not isinstance(config, dict):
+            raise _invalid("The field 'stateConfiguration' must be an object")
 
-        name, spec, state, in_map, query_language = self._state(definition, body.get("stateName"))
-        if mock is None:
-            self._check_needs_no_mock(name, spec, state)
-        if level == TRACE and spec.get("Resource") != "arn:aws:states:::http:invoke":
-            raise _invalid("The TRACE inspection level is only supported for HTTP Task states")
-        answer = self._answer(mock, spec) if mock is not None else None
-
-        branch = self._branch(name, state, data, context, in_map, variables)
-        if answer is not None:
-            branch.execution.mocks = SingleMock(name, answer)
-        if query_language == "JSONata":
-            outcome = self._run_whole(branch, state, data)
-        else:
-            outcome = _Outcome(level, input_text)
-            try:
-                self._run(branch, state, data, outcome, config)
-            except StatesError as exc:
-                self._handle_error(branch, state, data, exc, outcome, config)
+        target = self._target(definition, body.get("stateName"))
+        state = target.state
+        self._check_state_against_mock(target, mock, body)
+        self._check_configuration(target, config)
+        outcome = _Outcome(input_text)
+        branch = self._branch(target, data, context, variables, config, outcome, body.get("roleArn") or "")
+        if mock is not None:
+            branch.execution.mocks = SingleMock(target.name, self._answer(mock, target))
+        token = CURRENT_VARIABLES.set(branch.variables)  # $name paths read the request's variables
+        try:
+            self._run(branch, target, data, outcome, config)
+        except StatesError as exc:
+            self._handle_error(branch, state, data, exc, outcome, config)
+        except errors.ServiceError:
+            raise
+        except Exception:  # an engine bug: an AWS-shaped States.Runtime failure, the traceback in the log
+            LOG.exception("TestState of %s: internal error", target.name)
+            exc = StatesError(failures.RUNTIME, internal_error_cause(target.name, 0))
+            self._handle_error(branch, state, data, exc, outcome, config)
+        finally:
+            CURRENT_VARIABLES.reset(token)
         if variables is not None or branch.assigned:
             outcome.inspection["variables"] = dumps({**(variables or {}), **(branch.assigned or {})})
         return outcome.response(level)
 
-    def _state(self, definition: str, state_name: Any):
-        """(name, spec, compiled state, inside a Map, query language) of the state under test."""
+    @staticmethod
+    def _check_mock(body: dict) -> dict | None:
+        mock = body.get("mock")
+        if mock is None:
+            return None
+        if not isinstance(mock, dict):
+            raise _invalid("The field 'mock' must be an object")
+        if "result" in mock and "errorOutput" in mock:
+            raise _invalid("A test mock should have only one of the following fields: [result, errorOutput].")
+        if "result" not in mock and "errorOutput" not in mock:
+            raise _invalid("A test mock should have one of the following fields: [result, errorOutput].")
+        if body.get("revealSecrets"):
+            raise _invalid("TestState does not support RevealSecrets when a mock is specified.")
+        mode = mock.get("fieldValidationMode", "STRICT")
+        if mode not in VALIDATION_MODES:
+            raise _invalid(f"1 validation error detected: Value '{mode}' at 'mock.fieldValidationMode' failed to "
+                           f"satisfy constraint: Member must satisfy enum value set: [STRICT, PRESENT, NONE]")
+        return mock
+
+    def _target(self, definition: str, state_name: Any) -> _Target:
         try:
             document = json.loads(definition)
         except ValueError as exc:
@@ -156,17 +212,20 @@ class TestStateRunner:
         if not isinstance(document, dict):
             raise errors.InvalidDefinition("Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The "
                                            "definition must be a JSON object at /'")
+        if state_name is not None and (not isinstance(state_name, str) or not 1 <= len(state_name) <= 80):
+            raise _invalid("1 validation error detected: Value at 'stateName' failed to satisfy constraint: Member "
+                           "must have length between 1 and 80")
         if "States" in document:
-            if not isinstance(state_name, str) or not state_name:
+            if state_name is None:
                 raise _invalid("stateName is required when the definition is a whole state machine")
             program = parse_definition(definition)
             found = _find(program, document, state_name, False)
             if found is None:
-                raise _invalid(f"The state '{state_name}' is not in the definition")
+                raise _invalid("State not found in definition")
             spec, state, in_map, language = found
-            language = spec.get("QueryLanguage") or language or document.get("QueryLanguage") or "JSONPath"
-            return state_name, spec, state, in_map, language
-        name = state_name if isinstance(state_name, str) and state_name else _SINGLE_STATE_NAME
+            language = spec.get("QueryLanguage") or language or "JSONPath"
+            return _Target(state_name, spec, state, language, in_map)
+        name = state_name if state_name is not None else SINGLE_STATE_NAME
         wrapper: dict[str, Any] = {"StartAt": name, "States": {name: document}}
         if "QueryLanguage" in document:
             wrapper["QueryLanguage"] = document["QueryLanguage"]
@@ -174,71 +233,118 @@ class TestStateRunner:
             if target != name:
                 wrapper["States"].setdefault(target, {"Type": "Succeed"})
         program = parse_definition(json.dumps(wrapper))
-        return name, document, program.states[name], False, document.get("QueryLanguage") or "JSONPath"
+        return _Target(name, document, program.states[name], document.get("QueryLanguage") or "JSONPath", False)
 
     @staticmethod
-    def _check_needs_no_mock(name: str, spec: dict, state) -> None:
+    def _check_state_against_mock(target: _Target, mock: dict | None, body: dict) -> None:
+        state = target.state
+        if mock is not None:
+            if not isinstance(state, (Task, Map, Parallel)):
+                raise _invalid(f"State type '{state.type}' is not supported when a mock is specified")
+            return
         if isinstance(state, (Map, Parallel)):
-            raise _invalid(f"Testing a {state.type} state needs a mock")
+            raise errors.InvalidDefinition(_MAP_OR_PARALLEL_NEEDS_MOCK)
         if isinstance(state, Task):
             resource = state.resource
             if resource.kind == "activity" or resource.pattern:
                 raise _invalid(f"Testing an activity, .sync or .waitForTaskToken Task needs a mock: {resource.arn}")
+            if not body.get("roleArn"):
+                raise _invalid("RoleArn must be specified when testing a Task state")
 
-    def _answer(self, mock: dict, spec: dict) -> Answer:
+    @staticmethod
+    def _check_configuration(target: _Target, config: dict) -> None:
+        for key in config:
+            if key not in ("retrierRetryCount", "errorCausedByState", "mapIterationFailureCount",
+                           "mapItemReaderData"):
+                raise _invalid(f"Unknown field in stateConfiguration: '{key}'")
+        _count(config, "retrierRetryCount")
+        failed = _count(config, "mapIterationFailureCount")
+        state = target.state
+        if failed is not None and not isinstance(state, Map):
+            raise _invalid("stateConfiguration.mapIterationFailureCount applies to Map states only")
+        caused_by = config.get("errorCausedByState")
+        if caused_by is not None:
+            if not isinstance(state, (Map, Parallel)):
+                raise _invalid("stateConfiguration.errorCausedByState applies to Map and Parallel states only")
+            if caused_by not in target.inner_names:
+                raise _invalid(f"stateConfiguration.errorCausedByState: the state '{caused_by}' is not in the "
+                               f"state's {'branches' if isinstance(state, Parallel) else 'item processor'}")
+        reader_data = config.get("mapItemReaderData")
+        if reader_data is not None:
+            if not isinstance(state, Map) or state.distributed is None or state.distributed.reader is None:
+                raise _invalid("stateConfiguration.mapItemReaderData applies to Map states with an ItemReader only")
+            if not isinstance(reader_data, str):
+                raise _invalid("stateConfiguration.mapItemReaderData must be a string")
+
+    def _answer(self, mock: dict, target: _Target) -> Answer:
         if "errorOutput" in mock:
             output = mock["errorOutput"]
-            if not isinstance(output, dict):
-                raise _invalid("mock.errorOutput must be an object with 'error' and 'cause'")
-            return Answer(error=output.get("error") or "", cause=output.get("cause") or "")
+            if not isinstance(output, dict) or not isinstance(output.get("error"), str):
+                raise _invalid("mock.errorOutput.error is required when mock.errorOutput is specified")
+            cause = output.get("cause")
+            return Answer(error=output["error"], cause=cause if isinstance(cause, str) else "")
         text = mock["result"]
         if not isinstance(text, str):
-            raise _invalid("mock.result must be a string holding JSON")
+            raise _invalid("Mocked result must be valid JSON")
         try:
             result = json.loads(text)
-        except ValueError as exc:
-            raise _invalid(f"mock.result is not valid JSON: {exc}") from None
-        if spec.get("Type") == "Task":
+        except ValueError:
+            raise _invalid("Mocked result must be valid JSON") from None
+        state = target.state
+        if isinstance(state, Task):
             from .mock_validation import check_mock_result
 
-            problem = check_mock_result(spec.get("Resource"), result, mock.get("fieldValidationMode") or "STRICT")
+            problem = check_mock_result(target.spec.get("Resource"), result, mock.get("fieldValidationMode") or
+                                        "STRICT")
             if problem:
                 raise _invalid(f"The mocked result does not match the API's response: {problem}")
-        if spec.get("Type") == "Parallel":
-            branches = spec.get("Branches") or []
-            if not isinstance(result, list) or len(result) != len(branches):
-                raise _invalid(f"The mocked result of a Parallel state must be a JSON array with one element per "
-                               f"branch ({len(branches)})")
-        if spec.get("Type") == "Map" and not isinstance(result, (list, dict)):
-            raise _invalid("The mocked result of a Map state must be a JSON array or object")
+        elif isinstance(state, Parallel):
+            if not isinstance(result, list):
+                raise _invalid("Mocked result must be an array.")
+            if len(result) != len(state.branches):
+                raise _invalid("Mocked result must contain the same number of items as number of Parallel branches.")
+        elif isinstance(state, Map):
+            writes = state.distributed is not None and state.distributed.writer is not None
+            if writes and not isinstance(result, dict):
+                raise _invalid("Mocked result must be a JSON object.")
+            if not writes and not isinstance(result, list):
+                raise _invalid("Mocked result must be an array.")
         return Answer(result=result)
 
-    def _branch(self, name: str, state, data: Any, context: dict | None, in_map: bool,
-                variables: dict | None) -> _TestBranch:
+    def _branch(self, target: _Target, data: Any, context: dict | None, variables: dict | None, config: dict,
+                outcome: "_Outcome", role_arn: str) -> _TestBranch:
         exec_name = str(uuid.uuid4())
-        machine = "TestStateMachine"
-        execution = Execution(self.engine, Program(name, {name: state}, None, None),
-                              f"arn:aws:states:{self.region}:{self.account_id}:execution:{machine}:{exec_name}",
+        machine = f"TestStateMachine-{exec_name[:8]}"
+        name = target.name
+        execution = Execution(self.engine, Program(name, {name: target.state}, None, None),
+                              f"arn:aws:states:{self.region}:{self.account_id}:express:{machine}:{exec_name}",
                               exec_name, f"arn:aws:states:{self.region}:{self.account_id}:stateMachine:{machine}",
-                              machine, dumps(data), data)
-        map_item = {"Index": 0, "Value": data} if in_map and not (context and "Map" in context) else None
-        branch = _TestBranch(execution, execution.cancel, 0, map_item)
+                              machine, dumps(data), data, role_arn=role_arn)
+        in_map_default = target.in_map and not (context and "Map" in context)
+        branch = _TestBranch(execution, execution.cancel, 0, {"Index": 0, "Value": data} if in_map_default else None)
         branch.overrides = context
-        branch.signal_retry = False
+        branch.outcome = outcome
+        branch.parameters_field = "afterArguments" if target.language == JSONATA else "afterParameters"
         branch.state_name = name
         branch.entered_time = self.engine.clock.now()
+        retrying = isinstance(target.state, (Task, Map, Parallel))
+        branch.retry_count = (config.get("retrierRetryCount") or 0) if retrying else None
         if variables:
-            from .variables import Scope
-
             branch.variables = Scope(dict(variables))
         return branch
 
     # -- running ------------------------------------------------------------------------------------------------
 
-    def _run(self, branch: _TestBranch, state, data: Any, outcome: "_Outcome", config: dict) -> None:
-        effective = state.effective_input(branch, data)
-        outcome.inspection["afterInputPath"] = dumps(effective)
-        if isinstance(state, Pass):
+    def _run(self, branch: _TestBranch, target: _Target, data: Any, outcome: "_Outcome", config: dict) -> None:
+        state = target.state
+        jsonata = target.language == JSONATA
+        if jsonata:
+            effective = data
+        else:
+            effective = state.effective_input(branch, data)
+            if isinstance(state, (Pass, Task, Parallel, Map)):
+                outcome.inspection["afterInputPath"] = dumps(effective)
+        if isinstance(state, Pass) and not jsonata:
             params = state.parameters.resolve(effective, branch.context) if state.parameters is not None else effective
             outcome.inspection["afterParameters"] = dumps(params)
             output, next_state = state.run(branch, data)
@@ -247,31 +353,51 @@ class TestStateRunner:
             outcome.inspection["afterResultPath"] = dumps(_apply_result(state.result_path, data, result))
             outcome.succeeded(output, next_state)
             return
-        if isinstance(state, Map):
-            self._map_inspection(branch, state, effective, outcome, config)
-        elif isinstance(state, (Task, Parallel)):
-            outcome.inspection["afterParameters"] = dumps(state.parameters_of(branch, effective))
-        if isinstance(state, (Task, Parallel, Map)):
-            if isinstance(state, Task):
-                result = state.attempt(branch, effective)
-            else:  # Map and Parallel are only tested with a mock: its answer is the state's result
-                result = branch.execution.mocks.respond(state.name)
-            if len(dumps(result).encode()) > PAYLOAD_LIMIT:
-                raise StatesError(failures.DATA_LIMIT_EXCEEDED, f"The state/task '{state.name}' returned a result "
-                                  f"with a size exceeding the maximum number of bytes service limit.")
+        if not isinstance(state, (Task, Parallel, Map)):
+            # Choice, Wait, Succeed, Fail (and a JSONata Pass): the state's own logic (a Wait does not wait)
+            output, next_state = state.run(branch, data)
+            outcome.succeeded(output, next_state)
+            return
+        if isinstance(state, Task):
+            result = state.attempt(branch, effective)  # _TestBranch.run_task: the mock's answer or the real call
+        else:
+            if isinstance(state, Map):
+                self._map_inspection(branch, state, effective, outcome, config, jsonata)
+            elif state.parameters is not None or getattr(state, "arguments", None) is not None:
+                outcome.inspection[branch.parameters_field] = dumps(state.parameters_of(branch, effective))
+            result = branch.execution.mocks.respond(state.name)  # the mock stands for every branch or iteration
+        if len(dumps(result).encode()) > PAYLOAD_LIMIT:
+            raise StatesError(failures.DATA_LIMIT_EXCEEDED, f"The state/task '{state.name}' returned a result with a "
+                                                            f"size exceeding the maximum number of bytes service "
+                                                            f"limit.")
+        if not (jsonata and isinstance(state, Map)):
             outcome.inspection["result"] = dumps(result)
+        if not jsonata:
             selected = state.result_selector.resolve(result, branch.context) if state.result_selector else result
             outcome.inspection["afterResultSelector"] = dumps(selected)
             outcome.inspection["afterResultPath"] = dumps(_apply_result(state.result_path, data, selected))
-            outcome.succeeded(state.succeed(branch, data, result), state.next)
-            return
-        # Choice, Wait, Succeed, Fail: the state's own logic (a Wait does not wait)
-        output, next_state = state.run(branch, data)
-        outcome.succeeded(output, next_state)
+        outcome.succeeded(state.succeed(branch, data, result), state.next)
 
-    def _map_inspection(self, branch, state: Map, effective: Any, outcome: "_Outcome", config: dict) -> None:
-        items = state.items_of(branch, effective, reader=False)  # TestState reads no ItemReader
-        outcome.inspection["afterItemsPath"] = dumps(items)
+    def _map_inspection(self, branch, state: Map, effective: Any, outcome: "_Outcome", config: dict,
+                        jsonata: bool) -> None:
+        """What a Map state does before its iterations: items, ItemSelector, limits; the tolerated failure
+        threshold against ``mapIterationFailureCount`` (States.ExceedToleratedFailureThreshold)."""
+        reader_data = config.get("mapItemReaderData")
+        if jsonata:
+            items, concurrency, count, percentage = state.settings(branch, effective)
+        else:
+            if reader_data is None:
+                items = state.items_of(branch, effective, reader=False)  # TestState reads no ItemReader
+                outcome.inspection["afterItemsPath"] = dumps(items)
+            concurrency = state.concurrency_of(branch, effective)
+            count, percentage = state.tolerated_failure_count, state.tolerated_failure_percentage
+        if reader_data is not None:
+            try:
+                items = json.loads(reader_data)
+            except ValueError:
+                raise _invalid("stateConfiguration.mapItemReaderData must hold JSON") from None
+            if not isinstance(items, list):
+                items = [items]
         if state.item_selector is not None:
             selected = []
             for index, item in enumerate(items):
@@ -279,70 +405,69 @@ class TestStateRunner:
                 selected.append(state.item_selector.resolve(effective, branch.context))
             branch.map_item = None
             outcome.inspection["afterItemSelector"] = dumps(selected)
-        outcome.inspection["maxConcurrency"] = state.max_concurrency
-        if state.tolerated_failure_count is not None:
-            outcome.inspection["toleratedFailureCount"] = state.tolerated_failure_count
-        if state.tolerated_failure_percentage is not None:
-            outcome.inspection["toleratedFailurePercentage"] = float(state.tolerated_failure_percentage)
+        outcome.inspection["maxConcurrency"] = concurrency
+        if count is not None:
+            outcome.inspection["toleratedFailureCount"] = count
+        if percentage is not None:
+            outcome.inspection["toleratedFailurePercentage"] = float(percentage)
         failed = config.get("mapIterationFailureCount")
         if failed is not None:
-            if not isinstance(failed, int) or failed < 0 or failed > len(items):
-                raise _invalid("stateConfiguration.mapIterationFailureCount must be between 0 and the number of "
-                               "items")
-            tolerant = state.tolerated_failure_count is not None or state.tolerated_failure_percentage is not None
-            if tolerant and not state.tolerated(failed, len(items)):
-                raise StatesError(failures.EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                                  "The specified tolerated failure threshold was exceeded")
+            if failed > len(items):
+                raise _invalid("stateConfiguration.mapIterationFailureCount cannot exceed the number of items")
+            mocked_error = branch.execution.mocks.answer.error is not None
+            if (count is not None or percentage is not None) and not mocked_error:  # a mocked error wins
+                within = (count is not None and failed <= count) or (
+                    percentage is not None and items and failed * 100.0 / len(items) <= percentage)
+                if not within:
+                    raise StatesError(failures.EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                                      "The specified tolerated failure threshold was exceeded")
 
-    def _handle_error(self, branch, state, data: Any, exc: StatesError, outcome: "_Outcome", config: dict) -> None:
-        retriers = getattr(state, "retriers", ())
-        catchers = getattr(state, "catchers", ())
+    @staticmethod
+    def _handle_error(branch, state, data: Any, exc: StatesError, outcome: "_Outcome", config: dict) -> None:
+        """RETRIABLE when a retrier matches and has attempts left after ``retrierRetryCount`` retries; else
+        CAUGHT_ERROR when a catcher matches; else FAILED. Terminal errors are never retried or caught."""
+        outcome.error, outcome.cause = exc.error, exc.cause
+        details: dict[str, Any] = {}
         if exc.error not in failures.TERMINAL:
-            for index, retrier in enumerate(retriers):
+            for index, retrier in enumerate(getattr(state, "retriers", ())):
                 if error_matches(retrier.error_equals, exc.error):
+                    details["retryIndex"] = index
                     count = config.get("retrierRetryCount") or 0
                     if count < retrier.max_attempts:
                         delay = retrier.interval_seconds * retrier.backoff_rate ** count
                         if retrier.max_delay_seconds is not None:
                             delay = min(delay, retrier.max_delay_seconds)
-                        outcome.error_details = {"retryIndex": index, "retryBackoffIntervalSeconds": int(delay)}
-                        outcome.failed(RETRIABLE, exc)
+                        details["retryBackoffIntervalSeconds"] = int(delay)
+                        outcome.failed(RETRIABLE, details)
                         return
                     break  # the first matching retrier is exhausted: Catch decides
+            catchers = getattr(state, "catchers", ())
             catcher = find_catcher(catchers, exc.error)
             if catcher is not None:
-                outcome.error_details = {"catchIndex": catchers.index(catcher)}
-                outcome.failed(CAUGHT_ERROR, exc)
-                outcome.output = dumps(state.caught(branch, data, catcher, exc))
+                details["catchIndex"] = catchers.index(catcher)
+                try:
+                    output = state.caught(branch, data, catcher, exc)
+                except StatesError as caught_exc:  # the catcher's own Output/ResultPath/Assign failed
+                    outcome.error, outcome.cause = caught_exc.error, caught_exc.cause
+                    outcome.failed(FAILED, details)
+                    return
+                outcome.failed(CAUGHT_ERROR, details)
+                outcome.output = dumps(output)
                 outcome.next_state = catcher.next
                 return
-        outcome.failed(FAILED, exc)
-
-    def _run_whole(self, branch: _TestBranch, state, data: Any) -> "_Outcome":
-        """JSONata states: the state's own run (one attempt; a retry shows as RETRIABLE)."""
-        outcome = _Outcome(INFO, None)
-        branch.signal_retry = True
-        try:
-            output, next_state = state.run(branch, data)
-            outcome.succeeded(output, next_state)
-        except _Retriable as signal:
-            outcome.status = RETRIABLE
-            outcome.error_details = {"retryBackoffIntervalSeconds": int(signal.seconds)}
-        except StatesError as exc:
-            outcome.failed(FAILED, exc)
-        return outcome
+        outcome.failed(FAILED, details)
 
 
 class _Outcome:
     __slots__ = ("status", "output", "next_state", "error", "cause", "inspection", "error_details")
 
-    def __init__(self, level: str, input_text: str | None) -> None:
+    def __init__(self, input_text: str) -> None:
         self.status = SUCCEEDED
         self.output: str | None = None
         self.next_state: str | None = None
         self.error: str | None = None
         self.cause: str | None = None
-        self.inspection: dict[str, Any] = {} if input_text is None else {"input": input_text}
+        self.inspection: dict[str, Any] = {"input": input_text}
         self.error_details: dict | None = None
 
     def succeeded(self, output: Any, next_state: str | None) -> None:
@@ -350,10 +475,9 @@ class _Outcome:
         self.output = dumps(output)
         self.next_state = next_state
 
-    def failed(self, status: str, exc: StatesError) -> None:
+    def failed(self, status: str, details: dict) -> None:
         self.status = status
-        self.error = exc.error
-        self.cause = exc.cause
+        self.error_details = details or None
 
     def response(self, level: str) -> dict:
         out: dict[str, Any] = {"status": self.status}
@@ -383,6 +507,22 @@ def _targets(spec: dict) -> list[str]:
     return out
 
 
+def _inner_state_names(spec: dict) -> set[str]:
+    """Every state name inside a Parallel's branches or a Map's item processor (at any depth)."""
+    programs = list(spec.get("Branches") or ())
+    processor = spec.get("ItemProcessor") or spec.get("Iterator")
+    if isinstance(processor, dict):
+        programs.append(processor)
+    names: set[str] = set()
+    for program in programs:
+        states = program.get("States") if isinstance(program, dict) else None
+        for name, child in (states or {}).items():
+            names.add(name)
+            if isinstance(child, dict):
+                names |= _inner_state_names(child)
+    return names
+
+
 def _find(program: Program, doc: dict, name: str, in_map: bool, language: str | None = None):
     """(spec, compiled state, inside a Map, inherited query language) of ``name`` anywhere in the machine."""
     language = doc.get("QueryLanguage") or language
@@ -391,14 +531,15 @@ def _find(program: Program, doc: dict, name: str, in_map: bool, language: str | 
         return states_doc[name], program.states[name], in_map, language
     for state_name, state in program.states.items():
         spec = states_doc.get(state_name) or {}
+        inherited = spec.get("QueryLanguage") or language
         if isinstance(state, Parallel):
             for branch_program, branch_doc in zip(state.branches, spec.get("Branches") or ()):
-                found = _find(branch_program, branch_doc, name, in_map, language)
+                found = _find(branch_program, branch_doc, name, in_map, inherited)
                 if found is not None:
                     return found
         elif isinstance(state, Map):
             processor_doc = spec.get("ItemProcessor") or spec.get("Iterator") or {}
-            found = _find(state.processor, processor_doc, name, True, language)
+            found = _find(state.processor, processor_doc, name, True, inherited)
             if found is not None:
                 return found
     return None

@@ -17,6 +17,7 @@ class Stack:
     outputs: dict
     where: str
     api_keys: dict[str, str]  # logical id of the template's API key -> value
+    success_rate: float       # the stack's FulfillmentSuccessRate parameter
     client_kwargs: dict = field(default_factory=dict)
 
     def api(self, key: str = CLIENT_KEY) -> Api:
@@ -39,9 +40,11 @@ def stack(local_stack_factory):
         apigateway = boto3.client("apigateway")
         keys = {key: apigateway.get_api_key(apiKey=outputs[f"{key}Id"], includeValue=True)["value"]
                 for key in (CLIENT_KEY, REVIEWER_KEY)}
-        yield Stack(outputs, where=f"AWS stack {stack_name}", api_keys=keys)
+        parameters = {p["ParameterKey"]: p["ParameterValue"] for p in described.get("Parameters", [])}
+        yield Stack(outputs, where=f"AWS stack {stack_name}", api_keys=keys,
+                    success_rate=float(parameters["FulfillmentSuccessRate"]))
         return
     local = local_stack_factory({"FulfillmentSuccessRate": "1"}, time_scale=0.01)
-    yield Stack(local.outputs, where="local runtime", api_keys=local.api_keys, client_kwargs={
+    yield Stack(local.outputs, where="local runtime", api_keys=local.api_keys, success_rate=1.0, client_kwargs={
         "endpoint_url": local.endpoint, "region_name": "us-east-1",
         "aws_access_key_id": "testing", "aws_secret_access_key": "testing"})

@@ -1,7 +1,8 @@
 """Differential test: our engine against moto's Step Functions engine (in-process), same definitions and inputs.
 
-Compared: status, output (parsed), error, cause. Where moto disagrees with AWS (documented in LOCALTECH.md §1), the
-case carries ``moto_bug`` with the AWS reference and we assert our AWS-correct value instead of moto's.
+Compared: status, output (parsed), error, cause. Where moto disagrees with AWS (docs/engine-differential.md lists each
+disagreement with its AWS document or AWS-recorded result), the case carries ``moto_bug`` with the AWS reference and
+we assert our AWS-correct value instead of moto's.
 """
 from __future__ import annotations
 
@@ -156,7 +157,7 @@ def _summary(described: dict, lenient: bool = False) -> dict:
             out["output"] = json.loads(described["output"])
         except ValueError:
             # moto writes a string output without JSON quotes (`in` for "in"); AWS returns JSON text. We compare
-            # the value and keep our strict parse (LOCALTECH §1, "scalar outputs").
+            # the value and keep our strict parse (docs/engine-differential.md, "string outputs").
             if not lenient:
                 raise
             out["output"] = described["output"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import shutil
 import textwrap
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -269,6 +268,12 @@ def recorded(runtime, logical_id: str) -> list[dict]:
     return [json.loads(p.read_text()) for p in files]
 
 
+def invocations(runtime, logical_id: str) -> int:
+    """Invocations the runtime has accepted for the function so far (an SNS fan-out or an EventBridge rule's Lambda
+    target is counted when its asynchronous invoke is accepted, before it runs)."""
+    return runtime.lambda_service.invocation_counts().get(runtime.stack.resources[logical_id].physical_id, 0)
+
+
 def machine_arn(runtime, logical_id: str) -> str:
     return runtime.stack.resources[logical_id].physical_id
 
@@ -409,10 +414,13 @@ def receive_all(sqs, url: str, expected: int) -> list[dict]:
 def test_sns_publish_reaches_lambda_with_the_sns_event_and_sqs_subscribers(stack):
     sns, sqs = stack.client("sns"), stack.client("sqs")
     topic = stack.stack.resources["Topic"].physical_id
+    invoked = invocations(stack, "Notify")
     first = sns.publish(TopicArn=topic, Message='{"order": "o-1"}', Subject="new order",
                         MessageAttributes={"kind": {"DataType": "String", "StringValue": "order"}})
     sns.publish(TopicArn=topic, Message="not for the function",
                 MessageAttributes={"kind": {"DataType": "String", "StringValue": "other"}})
+    # the fan-out decides within Publish: the filtered-out message was never handed to the function
+    assert invocations(stack, "Notify") == invoked + 1
 
     events = wait_for(lambda: recorded(stack, "Notify"))
     record = events[0]["Records"][0]
@@ -432,14 +440,12 @@ def test_sns_publish_reaches_lambda_with_the_sns_event_and_sqs_subscribers(stack
     assert {b["Type"] for b in bodies} == {"Notification"} and {b["TopicArn"] for b in bodies} == {topic}
     raw = receive_all(sqs, stack.stack.resources["RawQueue"].physical_id, 2)
     assert {m["Body"] for m in raw} == {'{"order": "o-1"}', "not for the function"}
-
-    time.sleep(0.3)  # the filtered-out message must not have reached the function in the meantime
     assert len(recorded(stack, "Notify")) == 1
 
 
 def test_sns_publish_batch_reaches_lambda_per_entry(stack):
     topic = stack.stack.resources["Topic"].physical_id
-    before = len(recorded(stack, "Notify"))
+    before, invoked = len(recorded(stack, "Notify")), invocations(stack, "Notify")
     response = stack.client("sns").publish_batch(TopicArn=topic, PublishBatchRequestEntries=[
         {"Id": "one", "Message": "batch order",
          "MessageAttributes": {"kind": {"DataType": "String", "StringValue": "order"}}},
@@ -447,12 +453,12 @@ def test_sns_publish_batch_reaches_lambda_per_entry(stack):
          "MessageAttributes": {"kind": {"DataType": "String", "StringValue": "other"}}},
     ])
     ids = {entry["Id"]: entry["MessageId"] for entry in response["Successful"]}
+    assert invocations(stack, "Notify") == invoked + 1   # the entry "two" was filtered out within PublishBatch
     events = wait_for(lambda: len(recorded(stack, "Notify")) > before and recorded(stack, "Notify"))
+    assert len(events) == before + 1
     message = events[-1]["Records"][0]["Sns"]
     assert (message["Message"], message["MessageId"]) == ("batch order", ids["one"])
     assert message["Subject"] is None
-    time.sleep(0.3)
-    assert len(recorded(stack, "Notify")) == before + 1
 
 
 def test_sns_subscribe_lambda_at_run_time(stack):
@@ -467,8 +473,9 @@ def test_sns_subscribe_lambda_at_run_time(stack):
     record = events[-1]["Records"][0]
     assert (record["EventSubscriptionArn"], record["Sns"]["MessageId"]) == (subscription, sent)
     sns.unsubscribe(SubscriptionArn=subscription)
+    invoked = invocations(stack, "Subscriber")
     sns.publish(TopicArn=topic, Message="after unsubscribe")
-    time.sleep(0.3)
+    assert invocations(stack, "Subscriber") == invoked   # decided within Publish: no subscriber left
     assert len(recorded(stack, "Subscriber")) == before + 1
 
 
@@ -490,8 +497,11 @@ def test_eventbridge_rule_delivers_matching_events_to_lambda(stack):
     small = {"Source": "dofs.orders", "DetailType": "OrderPlaced", "Detail": json.dumps({"total": 50}),
              "EventBusName": bus_name(stack)}
     big = dict(small, Detail=json.dumps({"total": 150, "orderId": "o-9"}), Resources=["arn:aws:dynamodb:x"])
+    invoked = invocations(stack, "OnBigOrder")
     response = events.put_events(Entries=[small, big])
     assert response["FailedEntryCount"] == 0
+    assert stack.eventbridge.drain(timeout=15)   # both events matched against the rules, targets invoked
+    assert invocations(stack, "OnBigOrder") == invoked + 1   # the small one matched no rule of the function
     big_id = response["Entries"][1]["EventId"]
     got = wait_for(lambda: recorded(stack, "OnBigOrder"))
     event = got[0]
@@ -500,7 +510,6 @@ def test_eventbridge_rule_delivers_matching_events_to_lambda(stack):
                                                                         {"total": 150, "orderId": "o-9"})
     assert event["resources"] == ["arn:aws:dynamodb:x"]
     assert (event["account"], event["region"], event["version"]) == ("123456789012", "us-east-1", "0")
-    time.sleep(0.3)
     assert len(recorded(stack, "OnBigOrder")) == 1
 
 

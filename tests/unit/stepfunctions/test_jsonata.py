@@ -174,7 +174,7 @@ def test_choice_condition_must_give_a_boolean():
     execution = run(definition, {"flag": "yes"})
     assert execution.error == "States.QueryEvaluationError"
     assert execution.cause.endswith("The JSONata expression '$states.input.flag' specified for the field "
-                                    "'Condition' returned an unexpected result type. Expected 'boolean', but was "
+                                    "'Choices[0]/Condition' returned an unexpected result type. Expected 'boolean', but was "
                                     "'string' for value: \"yes\"")
 
 
@@ -229,13 +229,14 @@ def test_evaluation_error_records_evaluation_failed_and_fails_the_execution():
     definition = jsonata({"A": {"Type": "Pass", "Output": "{% $states.input.a + 1 %}", "End": True}})
     execution = run(definition, {"a": "x"})
     cause = ("An error occurred while executing the state 'A' (entered at the event id #2). The JSONata expression "
-             "'$states.input.a + 1' specified for the field 'Output' threw an error during evaluation. The left side "
-             "of the + operator must evaluate to a number")
+             "'$states.input.a + 1' specified for the field 'Output' threw an error during evaluation. T2001: The left "
+             "side of the + operator must evaluate to a number")
     assert (execution.status, execution.error, execution.cause) == ("FAILED", "States.QueryEvaluationError", cause)
     assert execution.history.types() == ["ExecutionStarted", "PassStateEntered", "EvaluationFailed",
                                          "ExecutionFailed"]
     failed = events(execution, "EvaluationFailed")[0]
-    assert failed["previousEventId"] == 2
+    assert failed["previousEventId"] == 0  # as AWS records it; ExecutionFailed follows it
+    assert events(execution, "ExecutionFailed")[0]["previousEventId"] == failed["id"]
     assert details(failed) == {"error": "States.QueryEvaluationError", "cause": cause, "location": "Output",
                                "state": "A"}
 
@@ -244,8 +245,35 @@ def test_an_undefined_result_is_an_error():
     definition = jsonata({"A": {"Type": "Pass", "Output": {"v": "{% $states.input.missing %}"}, "End": True}})
     execution = run(definition, {})
     assert execution.error == "States.QueryEvaluationError"
+    # AWS names the field by its path in the state (an AWS execution's cause: "... specified for the field
+    # 'Arguments/Input/pushLocation' returned nothing (undefined).")
     assert execution.cause.endswith("The JSONata expression '$states.input.missing' specified for the field "
-                                    "'Output' returned nothing (undefined).")
+                                    "'Output/v' returned nothing (undefined).")
+    assert details(events(execution, "EvaluationFailed")[0])["location"] == "Output/v"
+
+
+def test_an_unknown_function_fails_with_jsonatas_code():
+    # AWS-recorded: $randomSeeded is no function of Step Functions' JSONata
+    definition = jsonata({"State_0": {"Type": "Pass", "End": True, "Output": {
+        "FunctionResult": "{% $randomSeeded($states.input.FunctionInput.fst) %}"}}})
+    execution = run(definition, {"FunctionInput": "fst"})
+    assert (execution.error, execution.cause) == (
+        "States.QueryEvaluationError",
+        "An error occurred while executing the state 'State_0' (entered at the event id #2). The JSONata expression "
+        "'$randomSeeded($states.input.FunctionInput.fst)' specified for the field 'Output/FunctionResult' threw an "
+        "error during evaluation. T1006: Attempted to invoke a non-function")
+
+
+def test_a_one_value_range_is_the_value():
+    definition = jsonata({"A": {"Type": "Pass", "Output": {"one": "{% $range(1, 9, 9) %}",
+                                                            "many": "{% $range(1, 9, 4) %}"}, "End": True}})
+    assert output(run(definition, {})) == {"one": 1, "many": [1, 5, 9]}
+
+
+def test_a_constant_choice_condition_is_accepted():
+    definition = jsonata({"C": {"Type": "Choice", "Choices": [{"Condition": True, "Next": "D"}]},
+                          "D": {"Type": "Succeed"}})
+    assert output(run(definition, {"x": 1})) == {"x": 1}
 
 
 def test_a_function_result_is_an_error():

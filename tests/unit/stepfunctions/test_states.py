@@ -122,13 +122,18 @@ def test_fail_with_error_path_and_cause_path():
 def test_context_object():
     definition = {"StartAt": "Ctx", "States": {"Ctx": {"Type": "Pass", "Parameters": {
         "id.$": "$$.Execution.Id", "name.$": "$$.Execution.Name", "input.$": "$$.Execution.Input",
-        "start.$": "$$.Execution.StartTime", "state.$": "$$.State.Name", "entered.$": "$$.State.EnteredTime",
-        "machine.$": "$$.StateMachine.Name", "retries.$": "$$.State.RetryCount",
-        "redrive.$": "$$.Execution.RedriveCount"}, "End": True}}}
-    result = output(run(definition, {"a": 1}))
-    assert result == {"id": "arn:aws:states:us-east-1:123456789012:execution:machine:exec", "name": "exec",
-                      "input": {"a": 1}, "start": "2024-01-01T00:00:00.000Z", "state": "Ctx",
-                      "entered": "2024-01-01T00:00:00.000Z", "machine": "machine", "retries": 0, "redrive": 0}
+        "start.$": "$$.Execution.StartTime", "state.$": "$$.State", "machine.$": "$$.StateMachine.Name",
+        "redrive.$": "$$.Execution.RedriveCount"}, "Next": "Task"},
+        "Task": {"Type": "Task", "Resource": fn_arn("echo"), "Parameters": {"state.$": "$$.State"}, "End": True}}}
+    result = output(run(definition, {"a": 1}, functions={"echo": lambda event: {"pass": event}}))
+    # the context object of a Pass state has no State.RetryCount (AWS-recorded); a Task state's has
+    assert result == {"pass": {"state": {"Name": "Task", "EnteredTime": "2024-01-01T00:00:00.000Z", "RetryCount": 0}}}
+    alone = {k: v for k, v in definition["States"]["Ctx"].items() if k != "Next"} | {"End": True}
+    pass_state = output(run({"StartAt": "Ctx", "States": {"Ctx": alone}}, {"a": 1}))
+    assert pass_state == {"id": "arn:aws:states:us-east-1:123456789012:execution:machine:exec", "name": "exec",
+                          "input": {"a": 1}, "start": "2024-01-01T00:00:00.000Z",
+                          "state": {"EnteredTime": "2024-01-01T00:00:00.000Z", "Name": "Ctx"}, "machine": "machine",
+                          "redrive": 0}
 
 
 def test_data_limit_exceeded():
@@ -214,3 +219,15 @@ def test_executions_share_a_parsed_program():
     assert engine.compile(definition) is engine.compile(json.dumps(definition))
     results = [output(run_on(engine, definition, {"v": i}, name=f"e{i}")) for i in range(3)]
     assert results == [{"v": i, "r": {"v": i}} for i in range(3)]
+
+
+def test_definitions_aws_accepts_run():
+    # AWS-recorded: AWS accepts a legacy Iterator that carries a ProcessorConfig, and ErrorPath/CausePath given as
+    # context paths (statelint 3.1.0 rejects both)
+    legacy = {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.a", "End": True, "Iterator": {
+        "ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}}
+    assert output(run(legacy, {"a": [1, 2]})) == [1, 2]
+    context_paths = {"StartAt": "F", "States": {"F": {"Type": "Fail", "ErrorPath": "$$.State.Name",
+                                                       "CausePath": "$$.StateMachine.Name"}}}
+    execution = run(context_paths, {})
+    assert (execution.status, execution.error, execution.cause) == ("FAILED", "F", "machine")

@@ -136,7 +136,28 @@ def test_exhausted_retries_fall_through_to_catch(sfn):
                         inspectionLevel="DEBUG")
     assert (caught["status"], caught["nextState"], caught["output"]) == (
         "CAUGHT_ERROR", "Handler", '{"Error":"X","Cause":"c"}')
-    assert caught["inspectionData"]["errorDetails"] == {"catchIndex": 1}
+    # the matching retrier is exhausted: its index is reported with the catcher's (AWS records retryIndex on an
+    # error whose retries are exhausted)
+    assert caught["inspectionData"]["errorDetails"] == {"retryIndex": 0, "catchIndex": 1}
+
+
+def test_exhausted_retries_without_a_catcher_fail_with_the_retry_index(sfn):
+    # AWS-recorded: a JSONata lambda:invoke Task, Retry MockException IntervalSeconds 1, MaxAttempts 5, BackoffRate 2;
+    # retrierRetryCount 4 is RETRIABLE after 16 s, 5 is FAILED with only the retry index
+    definition = {"QueryLanguage": "JSONata", "Type": "Task", "Resource": INVOKE,
+                  "Arguments": {"FunctionName": "foo", "Payload": "bar"},
+                  "Retry": [{"ErrorEquals": ["MockException"], "IntervalSeconds": 1, "MaxAttempts": 5,
+                             "BackoffRate": 2.0}], "End": True}
+    mock = {"errorOutput": {"error": "MockException", "cause": "Mock the cause of the error."}}
+    below = call(sfn, definition, input='{"Values": ["first"]}', inspectionLevel="DEBUG", mock=mock,
+                 stateConfiguration={"retrierRetryCount": 4})
+    assert below == {"status": "RETRIABLE", "error": "MockException", "cause": "Mock the cause of the error.",
+                     "inspectionData": {"input": '{"Values": ["first"]}',
+                                        "afterArguments": '{"FunctionName":"foo","Payload":"bar"}',
+                                        "errorDetails": {"retryIndex": 0, "retryBackoffIntervalSeconds": 16}}}
+    exceeded = call(sfn, definition, input='{"Values": ["first"]}', inspectionLevel="TRACE", mock=mock,
+                    stateConfiguration={"retrierRetryCount": 5})
+    assert (exceeded["status"], exceeded["inspectionData"]["errorDetails"]) == ("FAILED", {"retryIndex": 0})
 
 
 def test_a_fail_state_is_failed(sfn):
@@ -150,13 +171,30 @@ def test_a_wait_state_does_not_wait(sfn):
 
 
 def test_context_is_merged_into_the_context_object(sfn):
-    definition = {"Type": "Pass", "Parameters": {"id.$": "$$.Execution.Id", "state.$": "$$.State.Name",
-                                                 "entered.$": "$$.State.EnteredTime"}, "End": True}
-    context = {"Execution": {"Id": "arn:aws:states:us-east-1:123456789012:execution:M:test-exec-123"},
+    # the developer guide's example of the context field (with a mock, as the API reference requires)
+    definition = {"Type": "Task", "Resource": INVOKE, "End": True, "Parameters": {
+        "FunctionName": "MyFunction", "Payload": {"executionId.$": "$$.Execution.Id", "stateName.$": "$$.State.Name",
+                                                  "enteredTime.$": "$$.State.EnteredTime"}}}
+    context = {"Execution": {"Id": "arn:aws:states:us-east-1:123456789012:execution:MyStateMachine:test-exec-123",
+                             "Name": "test-exec-123", "StartTime": "2024-01-01T10:00:00.000Z"},
                "State": {"Name": "ProcessData", "EnteredTime": "2024-01-01T10:00:05.000Z"}}
-    response = call(sfn, definition, roleArn=ROLE, context=json.dumps(context))
-    assert json.loads(response["output"]) == {"id": "arn:aws:states:us-east-1:123456789012:execution:M:test-exec-123",
-                                              "state": "ProcessData", "entered": "2024-01-01T10:00:05.000Z"}
+    response = call(sfn, definition, input='{"data": "value"}', context=json.dumps(context),
+                    mock={"result": '{"status": "success"}'}, inspectionLevel="DEBUG")
+    assert json.loads(response["inspectionData"]["afterParameters"])["Payload"] == {
+        "executionId": "arn:aws:states:us-east-1:123456789012:execution:MyStateMachine:test-exec-123",
+        "stateName": "ProcessData", "enteredTime": "2024-01-01T10:00:05.000Z"}
+    assert response["output"] == '{"status":"success"}'
+
+
+def test_a_wait_for_task_token_task_reads_the_token_of_the_context(sfn):
+    definition = {"Type": "Task", "Resource": INVOKE + ".waitForTaskToken", "QueryLanguage": "JSONata",
+                  "Arguments": {"FunctionName": "approve", "Payload": {"token": "{% $states.context.Task.Token %}"}},
+                  "Output": "{% $merge([$states.input, {'approval': $states.result}]) %}", "Next": "Check"}
+    response = call(sfn, definition, input='{"orderId": "o-1"}', inspectionLevel="DEBUG",
+                    context='{"Task": {"Token": "token-1"}}', mock={"result": '{"approved": true}'})
+    assert response["status"] == "SUCCEEDED"
+    assert response["inspectionData"]["afterArguments"] == '{"FunctionName":"approve","Payload":{"token":"token-1"}}'
+    assert (response["output"], response["nextState"]) == ('{"orderId":"o-1","approval":{"approved":true}}', "Check")
 
 
 def test_a_state_of_a_whole_definition_by_state_name(sfn):
@@ -202,26 +240,41 @@ def test_a_parallel_mock_needs_one_result_per_branch(sfn):
         call(sfn, definition, mock={"result": '["a"]'})
     assert info.value.response["Error"] == {
         "Code": "ValidationException",
-        "Message": "The mocked result of a Parallel state must be a JSON array with one element per branch (2)"}
+        "Message": "Mocked result must contain the same number of items as number of Parallel branches."}
 
 
+MAP = {"Type": "Map", "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, "End": True}
+
+
+# messages AWS answers with (recorded), unless marked ours
 @pytest.mark.parametrize("definition, kwargs, message", [
-    ({"Type": "Pass", "End": True}, {}, "roleArn is required when no mock is given"),
-    ({"Type": "Map", "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
-      "End": True}, {"roleArn": ROLE}, "Testing a Map state needs a mock"),
+    (task(End=True), {}, "RoleArn must be specified when testing a Task state"),
     ({"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "End": True},
-     {"roleArn": ROLE}, "Testing an activity, .sync or .waitForTaskToken Task needs a mock: "
+     {"roleArn": ROLE}, "Testing an activity, .sync or .waitForTaskToken Task needs a mock: "  # ours
                         "arn:aws:states:::sqs:sendMessage.waitForTaskToken"),
-    ({"Type": "Pass", "End": True}, {"mock": {"result": "1", "errorOutput": {"error": "E"}}},
-     "A mock takes either 'result' or 'errorOutput', not both"),
-    ({"Type": "Pass", "End": True}, {"mock": {"result": "1"}, "revealSecrets": True},
-     "revealSecrets cannot be used with a mock"),
-    ({"Type": "Pass", "End": True}, {"roleArn": ROLE, "inspectionLevel": "TRACE"},
-     "The TRACE inspection level is only supported for HTTP Task states"),
+    (task(End=True), {"mock": {"result": "1", "errorOutput": {"error": "E"}}},
+     "A test mock should have only one of the following fields: [result, errorOutput]."),
+    (task(End=True), {"mock": {"result": "{}"}, "revealSecrets": True},
+     "TestState does not support RevealSecrets when a mock is specified."),
+    ({"Type": "Pass", "End": True}, {"mock": {"result": "{}"}},
+     "State type 'Pass' is not supported when a mock is specified"),
+    ({"Type": "Fail", "Error": "E"}, {"mock": {"errorOutput": {"error": "E", "cause": "C"}}},
+     "State type 'Fail' is not supported when a mock is specified"),
+    (MAP, {"mock": {"result": "{}"}}, "Mocked result must be an array."),
+    ({"Type": "Parallel", "End": True, "Branches": [{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}]},
+     {"mock": {"result": "{}"}}, "Mocked result must be an array."),
+    (task(End=True), {"mock": {"result": "not JSON string", "fieldValidationMode": "NONE"}},
+     "Mocked result must be valid JSON"),
+    ({"Type": "Pass", "End": True}, {"context": "{}"},  # ours: the API reference's rule
+     "The field 'context' may only be specified if a mock is specified in the same request"),
     ({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}, {"roleArn": ROLE},
-     "stateName is required when the definition is a whole state machine"),
-    ({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}, {"roleArn": ROLE, "stateName": "B"},
-     "The state 'B' is not in the definition"),
+     "stateName is required when the definition is a whole state machine"),  # ours
+    ({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}, {"stateName": "dne"},
+     "State not found in definition"),
+    ({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}, {"stateName": '"invalid"'},
+     "State not found in definition"),
+    (MAP, {"mock": {"errorOutput": {"error": "E"}}, "stateConfiguration": {"errorCausedByState": "Nope"}},
+     "stateConfiguration.errorCausedByState: the state 'Nope' is not in the state's item processor"),  # ours
     ({"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem", "End": True},
      {"mock": {"result": '{"Item": "not a map"}'}},
      "The mocked result does not match the API's response: $.Item must be an object"),
@@ -260,7 +313,7 @@ def test_an_invalid_state_definition_is_invalid_definition(sfn):
     assert info.value.response["Error"] == {
         "Code": "InvalidDefinition",
         "Message": "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The value for the field 'InputPath' "
-                   "must be a valid JSONPath at /States/TestState/InputPath'"}
+                   "must be a valid JSONPath at /States/StateName/InputPath'"}
 
 
 def test_invalid_input_json_is_invalid_execution_input(sfn):
@@ -280,3 +333,132 @@ def test_a_jsonata_state_runs_through_its_own_logic(sfn):
     definition = {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $states.input.n * 2 %}", "Next": "After"}
     assert call(sfn, definition, roleArn=ROLE, input='{"n": 21}') == {
         "output": "42", "nextState": "After", "status": "SUCCEEDED"}
+
+
+def test_map_and_parallel_states_need_a_mock(sfn):
+    # AWS-recorded: InvalidDefinition with this text for a Map or a Parallel state tested without a mock
+    for definition in (MAP, {"Type": "Parallel", "End": True, "Branches": [
+            {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}]}):
+        with pytest.raises(ClientError) as info:
+            call(sfn, definition, roleArn=ROLE)
+        assert info.value.response["Error"] == {
+            "Code": "InvalidDefinition",
+            "Message": "TestState API does not support Map or Parallel states. Supported state types include: "
+                       "[Task, Wait, Pass, Succeed, Fail, Choice]"}
+
+
+def test_states_that_call_nothing_need_no_role_and_trace_shows_the_debug_data(sfn):
+    # AWS-recorded: a Pass state machine tested by stateName without roleArn, at INFO and at TRACE
+    machine = {"StartAt": "State0", "States": {"State0": {"Type": "Pass", "End": True}}}
+    assert call(sfn, machine, stateName="State0", input='{"Value": "HelloWorld"}') == {
+        "output": '{"Value":"HelloWorld"}', "status": "SUCCEEDED"}
+    hello = '{"Value":"HelloWorld"}'
+    assert call(sfn, machine, stateName="State0", input='{"Value": "HelloWorld"}', inspectionLevel="TRACE") == {
+        "output": hello, "status": "SUCCEEDED",
+        "inspectionData": {"input": '{"Value": "HelloWorld"}', "afterInputPath": hello, "afterParameters": hello,
+                           "afterResultSelector": hello, "afterResultPath": hello}}
+
+
+def test_a_jsonata_state_shows_only_its_input(sfn):
+    # AWS-recorded: a JSONata Pass state at DEBUG has only the input in its inspection data
+    machine = {"QueryLanguage": "JSONata", "StartAt": "State0", "States": {
+        "State0": {"Type": "Pass", "Next": "State1"}, "State1": {"Type": "Fail", "Error": "SomeFailure"}}}
+    assert call(sfn, machine, stateName="State0", input='{"Value": "HelloWorld"}', inspectionLevel="DEBUG") == {
+        "output": '{"Value":"HelloWorld"}', "nextState": "State1", "status": "SUCCEEDED",
+        "inspectionData": {"input": '{"Value": "HelloWorld"}'}}
+
+
+def test_a_jsonata_map_with_a_mock_applies_output_and_the_failure_threshold(sfn):
+    # AWS-recorded: a JSONata Map (Items, ToleratedFailureCount 1, Catch of the threshold at index 1): within the
+    # threshold the mock is the result; mapIterationFailureCount 2 of 3 is caught, with the catcher's Output
+    definition = {"Type": "Map", "QueryLanguage": "JSONata", "Items": "{% $states.input.Values %}",
+                  "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                                    "StartAt": "TestState", "States": {"TestState": {"Type": "Pass", "End": True}}},
+                  "ToleratedFailureCount": 1,
+                  "Catch": [{"ErrorEquals": ["Other"], "Next": "Other"},
+                            {"ErrorEquals": ["States.ExceedToleratedFailureThreshold"], "Next": "HandleThreshold",
+                             "Output": "{% $states.errorOutput %}"}], "End": True}
+    source = '{"Values": ["first", "second", "third"]}'
+    below = call(sfn, definition, input=source, mock={"result": "[1, 1, 1]"}, inspectionLevel="DEBUG",
+                 stateConfiguration={"mapIterationFailureCount": 0})
+    assert below == {"output": "[1,1,1]", "status": "SUCCEEDED",
+                     "inspectionData": {"input": source, "maxConcurrency": 0, "toleratedFailureCount": 1}}
+    exceeded = call(sfn, definition, input=source, mock={"result": "[0, 0, 1]"}, inspectionLevel="DEBUG",
+                    stateConfiguration={"mapIterationFailureCount": 2})
+    threshold = "The specified tolerated failure threshold was exceeded"
+    assert exceeded == {
+        "status": "CAUGHT_ERROR", "error": "States.ExceedToleratedFailureThreshold", "cause": threshold,
+        "nextState": "HandleThreshold",
+        "output": json.dumps({"Error": "States.ExceedToleratedFailureThreshold", "Cause": threshold},
+                             separators=(",", ":")),
+        "inspectionData": {"input": source, "maxConcurrency": 0, "toleratedFailureCount": 1,
+                           "errorDetails": {"catchIndex": 1}}}
+
+
+def test_a_mocked_error_of_a_map_goes_to_its_catcher(sfn):
+    # the developer guide: the error a mock gives a Map state (raised by errorCausedByState) is handled by the
+    # Map state's own Retry and Catch
+    machine = {"StartAt": "Each", "States": {
+        "Each": {"Type": "Map", "ItemsPath": "$.items", "ToleratedFailureCount": 2,
+                 "ItemProcessor": {"StartAt": "ProcessItem", "States": {
+                     "ProcessItem": {"Type": "Task", "Resource": INVOKE, "End": True}}},
+                 "Retry": [{"ErrorEquals": ["States.ItemReaderFailed"]}],
+                 "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}],
+                 "Next": "Done"},
+        "Done": {"Type": "Succeed"}, "Failed": {"Type": "Fail"}}}
+    response = call(sfn, machine, stateName="Each", input='{"items": [1, 2, 3]}', inspectionLevel="DEBUG",
+                    stateConfiguration={"errorCausedByState": "ProcessItem", "mapIterationFailureCount": 3},
+                    mock={"errorOutput": {"error": "States.TaskFailed", "cause": "Task execution failed"}})
+    assert (response["status"], response["nextState"], response["error"]) == (
+        "CAUGHT_ERROR", "Failed", "States.TaskFailed")
+    assert json.loads(response["output"]) == {"items": [1, 2, 3], "error": {
+        "Error": "States.TaskFailed", "Cause": "Task execution failed"}}
+    inspection = response["inspectionData"]
+    assert (inspection["afterItemsPath"], inspection["toleratedFailureCount"], inspection["errorDetails"]) == (
+        "[1,2,3]", 2, {"catchIndex": 0})
+
+
+def test_a_state_inside_a_map_processor_of_a_jsonata_machine(sfn):
+    machine = {"QueryLanguage": "JSONata", "StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "Items": "{% $states.input.items %}", "End": True,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "ProcessItem", "States": {
+                              "ProcessItem": {"Type": "Task", "Resource": INVOKE, "End": True,
+                                              "Arguments": {"FunctionName": "f", "Payload": "{% $states.input %}"},
+                                              "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "ItemFailed"}]},
+                              "ItemFailed": {"Type": "Fail", "Error": "ItemError"}}}}}}
+    done = call(sfn, machine, stateName="ProcessItem", input='{"id": 1}', mock={"result": '{"ok": true}'})
+    assert done == {"output": '{"ok":true}', "status": "SUCCEEDED"}
+    caught = call(sfn, machine, stateName="ProcessItem", input='{"id": 1}',
+                  mock={"errorOutput": {"error": "Bad", "cause": "bad item"}})
+    assert caught == {"status": "CAUGHT_ERROR", "error": "Bad", "cause": "bad item", "nextState": "ItemFailed",
+                      "output": '{"Error":"Bad","Cause":"bad item"}'}
+
+
+def test_variables_are_read_and_assigned(sfn):
+    definition = {"Type": "Pass", "Parameters": {"total.$": "$price"}, "Assign": {"seen": True}, "End": True}
+    response = call(sfn, definition, variables='{"price": 42}', inspectionLevel="DEBUG")
+    assert response["output"] == '{"total":42}'
+    assert json.loads(response["inspectionData"]["variables"]) == {"price": 42, "seen": True}
+
+
+def test_a_map_over_its_failure_threshold_is_retriable_by_its_second_retrier(sfn):
+    # AWS-recorded: the item processor's Lambda ARN is a placeholder (AWS accepts it); 2 of 3 iterations failed
+    # with ToleratedFailureCount 1 is the threshold error, retried by the second retrier after 1 s (defaults)
+    definition = {"Type": "Map", "QueryLanguage": "JSONata", "Items": "{% $states.input.Values %}",
+                  "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                                    "StartAt": "TestState", "States": {"TestState": {
+                                        "Type": "Task", "End": True, "Resource":
+                                            "arn:aws:lambda:your-region:your-account-id:function:yourHelloWorldFunction"}}},
+                  "Retry": [{"ErrorEquals": ["MockException"], "MaxAttempts": 3},
+                            {"ErrorEquals": ["States.ExceedToleratedFailureThreshold"], "MaxAttempts": 2}],
+                  "ToleratedFailureCount": 1, "End": True}
+    response = call(sfn, definition, roleArn=ROLE, input='{"Values": ["first", "second", "third"]}',
+                    inspectionLevel="DEBUG", mock={"result": "[0, 0, 1]"},
+                    stateConfiguration={"mapIterationFailureCount": 2})
+    assert response == {
+        "status": "RETRIABLE", "error": "States.ExceedToleratedFailureThreshold",
+        "cause": "The specified tolerated failure threshold was exceeded",
+        "inspectionData": {"input": '{"Values": ["first", "second", "third"]}', "maxConcurrency": 0,
+                           "toleratedFailureCount": 1,
+                           "errorDetails": {"retryIndex": 1, "retryBackoffIntervalSeconds": 1}}}

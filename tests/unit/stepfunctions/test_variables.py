@@ -263,3 +263,13 @@ def test_a_variable_is_not_a_result_path():
         make_engine().compile(definition)
     assert "The value for the field 'ResultPath' must be a valid Reference Path at /States/A/ResultPath" \
         in str(caught.value)
+
+
+def test_fail_error_and_cause_paths_read_variables_inside_a_map():
+    # an ErrorPath/CausePath naming a variable crashed the state with a Python AttributeError (issue 14)
+    definition = {"StartAt": "M", "States": {"M": {
+        "Type": "Map", "ItemsPath": "$.items", "End": True, "ItemProcessor": {"StartAt": "A", "States": {
+            "A": {"Type": "Pass", "Assign": {"code.$": "$.code", "why": "bad item"}, "Next": "F"},
+            "F": {"Type": "Fail", "ErrorPath": "$code", "CausePath": "$why"}}}}}}
+    execution = run(definition, {"items": [{"code": "ItemError"}]})
+    assert (execution.status, execution.error, execution.cause) == ("FAILED", "ItemError", "bad item")
