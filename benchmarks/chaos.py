@@ -81,6 +81,7 @@ class ChaosConfig:
     max_receive_count: int = 3  # the template's default MaxReceiveCount
     kill_every: float = 5.0  # seconds between two worker kills; 0: none
     kill_api: bool = False
+    rate: float = 0.0  # orders/s the clients keep to (open loop, at most `concurrency` in flight); 0: as fast as answered
     stall_seconds: float = 180.0
     drain_seconds: float = 3600.0
     seed: int | None = None
@@ -304,7 +305,9 @@ def table(report: Report, prediction: Prediction, snapshot: Snapshot, config: Ch
         ("worker kills (SIGKILL)", ", ".join(f"{k}: {v}" for k, v in sorted(snapshot.kills.items())) or "none"),
         ("faults injected", "; ".join(f"{kind} {sum(v.values())}" for kind, v in sorted(snapshot.injected.items()))
          or "none"),
-        ("run", f"{seconds:.0f} s, concurrency {config.concurrency}, TIME_SCALE {config.time_scale}"),
+        ("run", f"{seconds:.0f} s, concurrency {config.concurrency}"
+                + (f", paced at {config.rate:g} orders/s" if config.rate > 0 else "")
+                + f", TIME_SCALE {config.time_scale}"),
     ]
     width = max(len(label) for label, _ in rows)
     lines = [f"{label:<{width}}  {value}" for label, value in rows]
@@ -447,7 +450,8 @@ def run(config: ChaosConfig, log=print) -> tuple[Report, Prediction, Snapshot, f
     started = time.monotonic()
     stack = LocalStack({"MaxReceiveCount": str(config.max_receive_count)}, time_scale=config.time_scale,
                        extra_env=env)
-    log(f"chaos: stack ready ({stack.api_server}); {config.orders} orders at concurrency {config.concurrency}, "
+    log(f"chaos: stack ready ({stack.api_server}); {config.orders} orders at concurrency {config.concurrency}"
+        + (f" paced at {config.rate:g}/s" if config.rate > 0 else "") + ", "
         f"TIME_SCALE {config.time_scale}, FAULTS={config.faults}, a worker killed every {config.kill_every:g} s")
     killer = None
     try:
@@ -459,7 +463,13 @@ def run(config: ChaosConfig, log=print) -> tuple[Report, Prediction, Snapshot, f
         local = threading.local()
         accepted: dict[int, str] = {}
 
+        posting_started = time.monotonic()
+
         def post(index: int) -> None:
+            if config.rate > 0:
+                delay = posting_started + index / config.rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
             if not hasattr(local, "session"):
                 local.session = requests.Session()
             headers = {"Idempotency-Key": f"chaos-{run_id}-{index:06d}"}
@@ -551,6 +561,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kill-every", type=float, default=ChaosConfig.kill_every,
                         help="seconds between two SIGKILLs of a random Lambda worker (0: none)")
     parser.add_argument("--kill-api", action="store_true", help="also kill the API function's workers")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="orders per second the clients keep to (0: each client POSTs as soon as answered)")
     parser.add_argument("--stall-seconds", type=float, default=ChaosConfig.stall_seconds)
     parser.add_argument("--drain-seconds", type=float, default=ChaosConfig.drain_seconds)
     parser.add_argument("--seed", type=int)
@@ -558,8 +570,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = ChaosConfig(orders=args.orders, concurrency=args.concurrency, time_scale=args.time_scale,
                          faults=args.faults, faults_seed=args.faults_seed, kill_every=args.kill_every,
-                         kill_api=args.kill_api, stall_seconds=args.stall_seconds, drain_seconds=args.drain_seconds,
-                         seed=args.seed)
+                         kill_api=args.kill_api, rate=args.rate, stall_seconds=args.stall_seconds,
+                         drain_seconds=args.drain_seconds, seed=args.seed)
     report, prediction, snapshot, seconds = run(config, log=lambda line: print(line, flush=True))
     print()
     print(table(report, prediction, snapshot, config, seconds))
