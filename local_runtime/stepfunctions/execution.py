@@ -115,11 +115,11 @@ class Execution:
     def run(self) -> None:
         """Run to completion in the calling thread."""
         history = self.history
-        started = history.add("ExecutionStarted", 0, {
+        history.add("ExecutionStarted", 0, {
             "input": Payload(self.input_value, self.input), "inputDetails": {"truncated": False},
             "roleArn": self.role_arn,
         })
-        branch = Branch(self, self.cancel, started)
+        branch = Branch(self, self.cancel, 0)  # AWS: the first StateEntered has previousEventId 0
         watchdog = None
         if self.program.timeout_seconds:
             watchdog = threading.Thread(target=self._watchdog, args=(self.program.timeout_seconds,), daemon=True,
@@ -450,7 +450,8 @@ class Branch:
             _, exc = errors[0]
             raise StatesError(exc.error, exc.cause)
         self.prev = self.history.last_id()
-        self.record("ParallelStateSucceeded")
+        # AWS: ParallelStateExited has the same previousEventId as ParallelStateSucceeded (the branches' last event)
+        self.history.add("ParallelStateSucceeded", self.prev)
         return results
 
     def run_map(self, state: Map, effective: Any, items: list, concurrency: int) -> list:
@@ -477,12 +478,19 @@ class Branch:
                 return child.run_program(processor, item)
             return job
 
+        # AWS runs the iterations on MaxConcurrency workers (one per item when 0): a worker's first iteration follows
+        # MapStateStarted, its next one follows the last state event of its previous iteration
+        workers = concurrency if concurrency and concurrency > 0 else len(items)
+        last_events: dict[int, int] = {}
+
         def on_start(index: int, child: Branch) -> int:
-            return self.history.add("MapIterationStarted", started, {"name": name, "index": index})
+            previous = last_events.get(index - workers, started) if index >= workers else started
+            return self.history.add("MapIterationStarted", previous, {"name": name, "index": index})
 
         succeeded: list[int] = []
 
         def on_success(index: int, child: Branch) -> None:
+            last_events[index] = child.prev
             child.record("MapIterationSucceeded", {"name": name, "index": index})
             succeeded.append(index)
 
@@ -515,7 +523,8 @@ class Branch:
                                   "The specified tolerated failure threshold was exceeded")
             for index, exc in errors:
                 results[index] = {"Error": exc.error, "Cause": exc.cause}
-        self.record("MapStateSucceeded")
+        # AWS: MapStateExited has the same previousEventId as MapStateSucceeded
+        self.history.add("MapStateSucceeded", self.prev)
         return results
 
 

@@ -211,9 +211,13 @@ def evaluation_error(branch, field: str, cause: str) -> StatesError:
     state = branch.state_name
     decorated = (f"An error occurred while executing the state '{state}' (entered at the event id "
                  f"#{getattr(branch, 'entered_event', 0)}). {cause}")
-    # AWS records this event with previousEventId 0; the execution's closing event follows it
-    branch.prev = branch.history.add("EvaluationFailed", 0, {"error": QUERY_EVALUATION_ERROR, "cause": decorated,
-                                                             "location": field, "state": state})
+    # AWS records this event with the previousEventId of the state's StateEntered event (0 for the first state);
+    # the execution's closing event follows it
+    entered = getattr(branch, "entered_event", 0)
+    previous = branch.history.previous_of(entered) if entered else 0
+    branch.prev = branch.history.add("EvaluationFailed", previous, {"error": QUERY_EVALUATION_ERROR,
+                                                                    "cause": decorated, "location": field,
+                                                                    "state": state})
     return StatesError(QUERY_EVALUATION_ERROR, decorated)
 
 
