@@ -330,10 +330,18 @@ class Branch:
             raise ExecutionCancelled()
         result_payload = Payload(result)
         if _over_limit(result_payload.text):
-            # AWS: a task result over 256 KiB fails the state even when ResultSelector/ResultPath would drop it
-            raise StatesError(failures.DATA_LIMIT_EXCEEDED,
-                              f"The state/task '{resource.arn}' returned a result with a size exceeding the maximum "
-                              f"number of bytes service limit.")
+            # AWS: a task result over 256 KiB fails the task (TaskFailed / LambdaFunctionFailed) even when
+            # ResultSelector/ResultPath would drop it, naming the function ARN or the service ('lambda'); Retry and
+            # Catch handle it like any task failure (States.ALL included)
+            name = resource.arn if lambda_style else resource.resource_type
+            cause = (f"The state/task '{name}' returned a result with a size exceeding the maximum number of bytes "
+                     f"service limit.")
+            if lambda_style:
+                self.record("LambdaFunctionFailed", {"error": failures.DATA_LIMIT_EXCEEDED, "cause": cause})
+            else:
+                self.record("TaskFailed", {"resourceType": resource.resource_type, "resource": resource.resource_name,
+                                           "error": failures.DATA_LIMIT_EXCEEDED, "cause": cause})
+            raise StatesError(failures.DATA_LIMIT_EXCEEDED, cause, terminal=False)
         if lambda_style:
             self.record("LambdaFunctionSucceeded", {"output": result_payload, "outputDetails": {"truncated": False}})
         else:

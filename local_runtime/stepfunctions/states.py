@@ -277,15 +277,15 @@ class _Recoverable(State):
                 result = self.attempt(branch, effective)
                 return self.succeed(branch, data, result), self.next
             except StatesError as exc:
-                if exc.error in failures.TERMINAL:
+                if exc.terminal:
                     raise
                 if retry is not None:
-                    delay = retry.next_delay(self.retriers, exc.error)
+                    delay = retry.next_delay(self.retriers, exc.error, exc.terminal)
                     if delay is not None:
                         branch.sleep(delay)
                         branch.retry_count = retry.total
                         continue
-                catcher = find_catcher(self.catchers, exc.error)
+                catcher = find_catcher(self.catchers, exc.error, exc.terminal)
                 if catcher is None:
                     raise
                 return self.caught(branch, data, catcher, exc), catcher.next
