@@ -177,7 +177,7 @@ class Branch:
     """One thread of control: the current state, its context object, the last history event id."""
 
     __slots__ = ("execution", "engine", "clock", "cancel", "prev", "state_name", "entered_time", "retry_count",
-                 "task_token", "map_item", "history", "variables", "assigned", "entered_event")
+                 "task_token", "map_item", "history", "variables", "assigned", "entered_event", "failed_event")
 
     def __init__(self, execution: Execution, cancel: CancelScope, prev: int, map_item: dict | None = None) -> None:
         self.execution = execution
@@ -194,6 +194,9 @@ class Branch:
         self.variables = Scope()  # workflow variables (variables.py); a child branch gets a read-only copy
         self.assigned: dict | None = None  # what the running state assigns, committed when it exits
         self.entered_event = 0  # id of the running state's StateEntered event
+        # MapStateFailed / ParallelStateFailed owed by the running state: AWS records it once Retry has given up
+        # (states.py records it before Catch), never between attempts
+        self.failed_event: str | None = None
 
     def record(self, event_type: str, details: dict | None = None) -> int:
         self.prev = self.history.add(event_type, self.prev, details)
@@ -454,9 +457,9 @@ class Branch:
         )
         if errors:
             self.prev = self.history.last_id()
-            self.record("ParallelStateFailed")
+            self.failed_event = "ParallelStateFailed"
             _, exc = errors[0]
-            raise StatesError(exc.error, exc.cause)
+            raise StatesError(exc.error, exc.cause, exc.terminal)
         self.prev = self.history.last_id()
         # AWS: ParallelStateExited has the same previousEventId as ParallelStateSucceeded (the branches' last event)
         self.history.add("ParallelStateSucceeded", self.prev)
@@ -497,15 +500,20 @@ class Branch:
 
         succeeded: list[int] = []
 
+        # what the Map's next event follows: the highest MapIterationSucceeded, or a failed iteration's last state
+        # event (AWS records MapIterationFailed without making it the source of MapStateFailed)
+        sources: list[int] = []
+
         def on_success(index: int, child: Branch) -> None:
             last_events[index] = child.prev
-            child.record("MapIterationSucceeded", {"name": name, "index": index})
+            sources.append(child.record("MapIterationSucceeded", {"name": name, "index": index}))
             succeeded.append(index)
 
         failed: list[int] = []
 
         def on_failure(index: int, child: Branch, exc: StatesError) -> bool:
-            child.record("MapIterationFailed", {"name": name, "index": index})
+            sources.append(child.prev)
+            self.history.add("MapIterationFailed", child.prev, {"name": name, "index": index})
             failed.append(index)
             return state.tolerated(len(failed), len(items)) if (
                 state.tolerated_failure_count is not None or state.tolerated_failure_percentage is not None) else False
@@ -518,15 +526,15 @@ class Branch:
         finished = getattr(state, "map_run_finished", None)
         if finished is not None:  # a distributed Map run (distributed_map.py) exports every iteration's outcome
             finished(results, list(errors), list(succeeded))
-        self.prev = self.history.last_id()
+        self.prev = max(sources, default=started)
         if errors:
             tolerant = state.tolerated_failure_count is not None or state.tolerated_failure_percentage is not None
             if not tolerant:
-                self.record("MapStateFailed")
+                self.failed_event = "MapStateFailed"
                 _, exc = errors[0]
-                raise StatesError(exc.error, exc.cause)
+                raise StatesError(exc.error, exc.cause, exc.terminal)
             if not state.tolerated(len(errors), len(items)):
-                self.record("MapStateFailed")
+                self.failed_event = "MapStateFailed"
                 raise StatesError(failures.EXCEED_TOLERATED_FAILURE_THRESHOLD,
                                   "The specified tolerated failure threshold was exceeded")
             for index, exc in errors:

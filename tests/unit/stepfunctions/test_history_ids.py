@@ -68,3 +68,36 @@ def test_evaluation_failed_has_the_previous_event_of_the_failing_state_entered()
     assert execution.cause == ("An error occurred while executing the state 'S2' (entered at the event id #6). The "
                                "JSONata expression '$doesNotExist' specified for the field 'Output/result' returned "
                                "nothing (undefined).")
+
+
+FAIL_MAP = {"Type": "Map", "MaxConcurrency": 1, "ItemProcessor": {
+    "ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "F",
+    "States": {"F": {"Type": "Fail", "Error": "ItemError", "Cause": "ItemCause"}}}}
+
+
+def test_a_failed_map_is_retried_without_map_state_failed_between_attempts():
+    # AWS, a Map whose only iteration fails, Retry MaxAttempts 2: three attempts, each MapStateStarted following the
+    # previous attempt's FailStateEntered; one MapStateFailed at the end, following the last FailStateEntered
+    definition = {"StartAt": "M", "States": {"M": dict(FAIL_MAP, End=True, Retry=[
+        {"ErrorEquals": ["ItemError"], "MaxAttempts": 2}])}}
+    execution = run(definition, [1])
+    assert ids(execution) == [
+        ("ExecutionStarted", 1, 0), ("MapStateEntered", 2, 0),
+        ("MapStateStarted", 3, 2), ("MapIterationStarted", 4, 3), ("FailStateEntered", 5, 4),
+        ("MapIterationFailed", 6, 5),
+        ("MapStateStarted", 7, 5), ("MapIterationStarted", 8, 7), ("FailStateEntered", 9, 8),
+        ("MapIterationFailed", 10, 9),
+        ("MapStateStarted", 11, 9), ("MapIterationStarted", 12, 11), ("FailStateEntered", 13, 12),
+        ("MapIterationFailed", 14, 13),
+        ("MapStateFailed", 15, 13), ("ExecutionFailed", 16, 15)]
+    assert (execution.error, execution.cause) == ("ItemError", "ItemCause")
+
+
+def test_a_caught_map_failure_records_map_state_failed_then_exits():
+    # AWS: FailStateEntered (5), MapIterationFailed (6, 5), MapStateFailed (7, 5), MapStateExited (8, 7)
+    definition = {"StartAt": "M", "States": {
+        "M": dict(FAIL_MAP, Next="Done", Catch=[{"ErrorEquals": ["ItemError"], "Next": "Caught"}]),
+        "Caught": PASS, "Done": PASS}}
+    execution = run(definition, [1])
+    assert ids(execution)[4:9] == [("FailStateEntered", 5, 4), ("MapIterationFailed", 6, 5),
+                                   ("MapStateFailed", 7, 5), ("MapStateExited", 8, 7), ("PassStateEntered", 9, 8)]
