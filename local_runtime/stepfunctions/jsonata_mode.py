@@ -206,15 +206,16 @@ class Env:
         return self._bindings
 
 
-def evaluation_error(branch, field: str, cause: str) -> StatesError:
+def evaluation_error(branch, field: str, cause: str, follows_entered: bool = False) -> StatesError:
     """Record ``EvaluationFailed`` and return the ``States.QueryEvaluationError`` to raise."""
     state = branch.state_name
     decorated = (f"An error occurred while executing the state '{state}' (entered at the event id "
                  f"#{getattr(branch, 'entered_event', 0)}). {cause}")
-    # AWS records this event with the previousEventId of the state's StateEntered event (0 for the first state);
-    # the execution's closing event follows it
+    # AWS records this event with the previousEventId of the state's StateEntered event (0 for the first state) for
+    # an expression that fails (Output, Assign, Arguments), with the StateEntered event itself as previous for a
+    # Wait Timestamp that is no timestamp (``follows_entered``); the execution's closing event follows it
     entered = getattr(branch, "entered_event", 0)
-    previous = branch.history.previous_of(entered) if entered else 0
+    previous = (entered if follows_entered else branch.history.previous_of(entered)) if entered else 0
     branch.prev = branch.history.add("EvaluationFailed", previous, {"error": QUERY_EVALUATION_ERROR,
                                                                     "cause": decorated, "location": field,
                                                                     "state": state})
@@ -433,10 +434,10 @@ class JsonataWait(Wait):
             if self.timestamp_expr is not None:
                 text = self.timestamp_expr.expect(env, "Timestamp", "string", lambda v: isinstance(v, str))
                 when = parse_timestamp(text)
-                if when is None:
-                    raise evaluation_error(branch, "Timestamp", f"The JSONata expression '{self.timestamp_expr.text}' "
-                                                                f"specified for the field 'Timestamp' returned "
-                                                                f"'{text}', which is not an ISO-8601 timestamp")
+                if when is None:  # AWS's words (AWS-recorded)
+                    raise evaluation_error(branch, "Timestamp", f"The Timestamp field cannot be parsed as an ISO-8601 "
+                                                                f"extended offset date-time format string: {text}",
+                                           follows_entered=True)
             seconds = (when - branch.clock.now()).total_seconds()
         if seconds > 0:
             branch.sleep(seconds)

@@ -489,3 +489,18 @@ def test_dollar_suffixed_keys_are_plain_keys_in_jsonata():
                                 "ItemSelector": {"a.$": "$.x", "v": "{% $states.context.Map.Item.Value %}"},
                                 "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}})
     assert output(run(definition, {"x": 9})) == [{"a.$": "$.x", "v": 1}]
+
+
+def test_wait_timestamp_that_is_no_timestamp_fails_in_aws_words():
+    # AWS-recorded: a JSONata Wait whose Timestamp evaluates to "2016-12-05 21:29:29Z" records EvaluationFailed
+    # (id 3, previousEventId 2: the WaitStateEntered event) at location Timestamp with this cause
+    definition = jsonata({"WaitState": {"Type": "Wait", "Timestamp": "{% $states.input.TimestampValue %}",
+                                        "End": True}})
+    execution = run(definition, {"TimestampValue": "2016-12-05 21:29:29Z"})
+    cause = ("An error occurred while executing the state 'WaitState' (entered at the event id #2). The Timestamp "
+             "field cannot be parsed as an ISO-8601 extended offset date-time format string: 2016-12-05 21:29:29Z")
+    assert (execution.status, execution.error, execution.cause) == ("FAILED", "States.QueryEvaluationError", cause)
+    failed = events(execution, "EvaluationFailed")[0]
+    assert (failed["id"], failed["previousEventId"]) == (3, 2)
+    assert details(failed) == {"error": "States.QueryEvaluationError", "cause": cause, "location": "Timestamp",
+                               "state": "WaitState"}
