@@ -229,3 +229,8 @@ def test_definitions_aws_accepts_run():
                                                        "CausePath": "$$.StateMachine.Name"}}}
     execution = run(context_paths, {})
     assert (execution.status, execution.error, execution.cause) == ("FAILED", "F", "machine")
+    # AWS-recorded: a Map's ItemsPath given as a context path iterates the items it selects
+    items_context = {"StartAt": "M", "States": {"M": {
+        "Type": "Map", "ItemsPath": "$$.Execution.Input.input-values", "MaxConcurrency": 1, "End": True,
+        "ItemProcessor": {"StartAt": "H", "States": {"H": {"Type": "Pass", "End": True}}}}}}
+    assert output(run(items_context, {"input-values": ["item-0"]})) == ["item-0"]
