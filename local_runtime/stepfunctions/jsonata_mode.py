@@ -206,8 +206,9 @@ class Env:
         return self._bindings
 
 
-def evaluation_error(branch, field: str, cause: str, follows_entered: bool = False) -> StatesError:
-    """Record ``EvaluationFailed`` and return the ``States.QueryEvaluationError`` to raise."""
+def evaluation_error(branch, field: str | None, cause: str, follows_entered: bool = False) -> StatesError:
+    """Record ``EvaluationFailed`` and return the ``States.QueryEvaluationError`` to raise (``field`` None: an
+    event without ``location``, as AWS records a Map whose input is no array)."""
     state = branch.state_name
     decorated = (f"An error occurred while executing the state '{state}' (entered at the event id "
                  f"#{getattr(branch, 'entered_event', 0)}). {cause}")
@@ -216,9 +217,10 @@ def evaluation_error(branch, field: str, cause: str, follows_entered: bool = Fal
     # Wait Timestamp that is no timestamp (``follows_entered``); the execution's closing event follows it
     entered = getattr(branch, "entered_event", 0)
     previous = (entered if follows_entered else branch.history.previous_of(entered)) if entered else 0
-    branch.prev = branch.history.add("EvaluationFailed", previous, {"error": QUERY_EVALUATION_ERROR,
-                                                                    "cause": decorated, "location": field,
-                                                                    "state": state})
+    details = {"error": QUERY_EVALUATION_ERROR, "cause": decorated, "location": field, "state": state}
+    if field is None:
+        del details["location"]
+    branch.prev = branch.history.add("EvaluationFailed", previous, details)
     return StatesError(QUERY_EVALUATION_ERROR, decorated)
 
 
@@ -589,13 +591,19 @@ class JsonataMap(_JsonataRecoverable, Map):
         self.percentage_expr = _int_or_expression(spec, "ToleratedFailurePercentage")
 
     def attempt(self, branch, effective):
-        items, concurrency, count, percentage = self.settings(branch, effective)
+        try:
+            items, concurrency, count, percentage = self.settings(branch, effective)
+        except StatesError:
+            branch.failed_event = "MapStateFailed"  # AWS records it after the EvaluationFailed event
+            raise
         return branch.run_map(_MapRun(self, count, percentage), effective, items, concurrency)
 
     def settings(self, branch, effective) -> tuple[list, int, Any, Any]:
         """(items, MaxConcurrency, ToleratedFailureCount, ToleratedFailurePercentage), expressions evaluated."""
         env = Env(branch, effective)
         items = effective if self.items is None else self.items.evaluate(env, "Items")
+        if not isinstance(items, list) and self.items is None:  # AWS's words (AWS-recorded)
+            raise evaluation_error(branch, None, f"Map state input must be an array but was: {dumps(items)}")
         if not isinstance(items, list):
             source = self.items.text if isinstance(self.items, Expression) else dumps(self.items)
             raise evaluation_error(branch, "Items", f"The JSONata expression '{source}' specified for the field "

@@ -119,6 +119,26 @@ def test_map_items_that_are_not_an_array_fail_with_query_evaluation_error():
     assert execution.cause == ("An error occurred while executing the state 'M' (entered at the event id #2). The "
                                "JSONata expression '$states.input' specified for the field 'Items' returned an "
                                "unexpected result type. Expected 'array', but was 'object' for value: {\"a\":1}")
+    # AWS-recorded: EvaluationFailed (location Items) then MapStateFailed, then ExecutionFailed
+    assert execution.history.types() == ["ExecutionStarted", "MapStateEntered", "EvaluationFailed", "MapStateFailed",
+                                         "ExecutionFailed"]
+
+
+def test_map_input_that_is_not_an_array_fails_in_aws_words():
+    # AWS-recorded: a JSONata Map without Items whose input is {"foo": "bar"} records EvaluationFailed with no
+    # location, "Map state input must be an array but was: {"foo":"bar"}", then MapStateFailed
+    definition = jsonata({"M": {"Type": "Map", "End": True,
+                                "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}})
+    for value, shown in [({"foo": "bar"}, '{"foo":"bar"}'), ("string", '"string"'), (True, "true"), (7, "7")]:
+        execution = run(definition, value)
+        cause = ("An error occurred while executing the state 'M' (entered at the event id #2). Map state input must "
+                 f"be an array but was: {shown}")
+        assert (execution.status, execution.error, execution.cause) == ("FAILED", "States.QueryEvaluationError",
+                                                                        cause)
+        assert execution.history.types() == ["ExecutionStarted", "MapStateEntered", "EvaluationFailed",
+                                             "MapStateFailed", "ExecutionFailed"]
+        assert details(events(execution, "EvaluationFailed")[0]) == {
+            "error": "States.QueryEvaluationError", "cause": cause, "state": "M"}
 
 
 def test_map_tolerated_failure_count_expression():
