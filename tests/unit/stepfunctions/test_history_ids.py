@@ -101,3 +101,19 @@ def test_a_caught_map_failure_records_map_state_failed_then_exits():
     execution = run(definition, [1])
     assert ids(execution)[4:9] == [("FailStateEntered", 5, 4), ("MapIterationFailed", 6, 5),
                                    ("MapStateFailed", 7, 5), ("MapStateExited", 8, 7), ("PassStateEntered", 9, 8)]
+
+
+def test_a_failed_parallel_is_retried_without_parallel_state_failed_between_attempts():
+    # AWS, a Parallel whose one branch fails, Retry MaxAttempts 2: ParallelStateStarted (3, 2), FailStateEntered
+    # (4, 3), ParallelStateStarted (5, 4), ... one ParallelStateFailed (9, 8) at the end, ExecutionFailed (10, 9)
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "B", "States": {"B": {"Type": "Fail", "Error": "FailureType", "Cause": "Cause description"}}}],
+        "Retry": [{"ErrorEquals": ["FailureType"], "MaxAttempts": 2}]}}}
+    execution = run(definition, {})
+    assert ids(execution) == [
+        ("ExecutionStarted", 1, 0), ("ParallelStateEntered", 2, 0),
+        ("ParallelStateStarted", 3, 2), ("FailStateEntered", 4, 3),
+        ("ParallelStateStarted", 5, 4), ("FailStateEntered", 6, 5),
+        ("ParallelStateStarted", 7, 6), ("FailStateEntered", 8, 7),
+        ("ParallelStateFailed", 9, 8), ("ExecutionFailed", 10, 9)]
+    assert (execution.error, execution.cause) == ("FailureType", "Cause description")
