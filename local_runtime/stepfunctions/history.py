@@ -58,6 +58,11 @@ class History:
     def last_id(self) -> int:
         return len(self._events)
 
+    def previous_of(self, event_id: int) -> int:
+        """The previousEventId of event ``event_id`` (0 when there is no such event)."""
+        with self._lock:
+            return self._events[event_id - 1][1] if 0 < event_id <= len(self._events) else 0
+
     def types(self) -> list[str]:
         with self._lock:
             return [event[3] for event in self._events]
