@@ -14,8 +14,9 @@ is one JSON log event::
 event's own timestamp is the wall-clock time it was shipped.
 
 Shipping costs the execution nothing: the engine only tells :class:`ExecutionLogShipper` that an execution ended
-(a queue append); one background thread renders the events of ended executions, and of running ones about once a
-second (a long wait for an approval still shows its events), and hands them to logs.CloudWatchShipper. Local
+(a queue append); one background thread, about once a second, renders the events of the executions that ended and
+of those still running (a long wait for an approval still shows its events), only the types the level logs, and
+hands them to logs.CloudWatchShipper. Local
 difference: events reach the group within about a second instead of as they happen; each execution has its own
 log stream, ``states/<state machine name>/<YYYY-MM-DD-HH-MM>/<execution name>`` (AWS does not document its stream
 names).
@@ -142,9 +143,10 @@ class ExecutionLogShipper:
         self.ship()
 
     def _on_end(self, execution: Any) -> None:
-        """Engine listener (the execution's own thread): a queue append, nothing more."""
+        """Engine listener (the execution's own thread): a queue append, nothing more (the next pass, within a
+        second, ships it: waking the thread at every end would scan the running executions hundreds of times a
+        second under load)."""
         self._ended.append(execution)
-        self._wake.set()
 
     def _run(self) -> None:
         while not self._stopped.is_set():

@@ -7,7 +7,9 @@ worker adds Lambda's platform lines (``START``, ``END``, ``REPORT``: lambda_runt
 
 :class:`CloudWatchShipper` keeps the hot path cheap: a record is appended to a deque; one background thread sends
 what gathered, about once a second, with one PutLogEvents per log stream (in batches of at most 10,000 events and
-1 MiB, in time order) through the runtime's in-process client. :class:`Console` writes one readable, coloured line
+1 MiB, in time order). In the runtime it writes to moto's logs backend of the same process (:class:`MotoLogs`), the
+one the endpoint serves: a PutLogEvents through botocore and moto's HTTP layer, even in process, cost about 2.5 ms
+of CPU, directly about 20 us (measured), and the runtime writes one per log stream each second. :class:`Console` writes one readable, coloured line
 per record (``LOG_FORMAT=text``, the default; no colour unless the stream is a terminal, none with ``NO_COLOR``)
 or each event as FilterLogEvents returns it (``LOG_FORMAT=json``).
 """
@@ -340,6 +342,34 @@ def _chunks(events: list[dict]) -> Iterable[list[dict]]:
         size += event_size
     if chunk:
         yield chunk
+
+
+class MotoLogs:
+    """The calls CloudWatchShipper makes, answered by moto's CloudWatch Logs backend of this process: the store the
+    endpoint serves (FilterLogEvents, GetLogEvents see the events), with its own checks (an unknown group or stream,
+    events more than 14 days old or 2 hours ahead), without serialising a request and parsing it back."""
+
+    def __init__(self, account_id: str, region: str) -> None:
+        from moto.logs import exceptions
+        from moto.logs.models import logs_backends
+
+        self._backend = logs_backends[account_id][region]
+
+        class _Exceptions:
+            ResourceNotFoundException = exceptions.ResourceNotFoundException
+            ResourceAlreadyExistsException = exceptions.ResourceAlreadyExistsException
+
+        self.exceptions = _Exceptions
+
+    def create_log_group(self, logGroupName: str) -> None:  # noqa: N803 - boto3's parameter names
+        self._backend.create_log_group(logGroupName, {})
+
+    def create_log_stream(self, logGroupName: str, logStreamName: str) -> None:  # noqa: N803
+        self._backend.create_log_stream(logGroupName, logStreamName)
+
+    def put_log_events(self, logGroupName: str, logStreamName: str, logEvents: list[dict]) -> dict:  # noqa: N803
+        _, rejected = self._backend.put_log_events(logGroupName, logStreamName, logEvents)
+        return {"rejectedLogEventsInfo": rejected} if rejected else {}
 
 
 class LogRouter:

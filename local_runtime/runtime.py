@@ -138,12 +138,12 @@ class LocalRuntime:
 
     def _start_logs(self) -> None:
         """Function and execution logs: the terminal, and CloudWatch Logs at the endpoint (logs.py)."""
-        from local_runtime.logs import CloudWatchShipper, Console
+        from local_runtime.logs import CloudWatchShipper, Console, MotoLogs
 
         functions = self.stack.of_type("AWS::Lambda::Function")
         self.console = Console(self.settings.log_format,
                                label_width=max((len(r.logical_id) for r in functions), default=0))
-        self.log_shipper = CloudWatchShipper(lambda: self.client("logs")).start()
+        self.log_shipper = CloudWatchShipper(lambda: MotoLogs(ACCOUNT_ID, REGION)).start()
 
     def _start_lambda(self) -> None:
         from local_runtime.lambda_runtime import LambdaService

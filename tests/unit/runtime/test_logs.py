@@ -3,6 +3,7 @@ execution logs by level as AWS writes them."""
 import io
 import json
 import re
+import time
 
 import boto3
 import pytest
@@ -14,7 +15,7 @@ from local_runtime.stepfunctions import Engine, Integrations, StepFunctionsServi
 
 GROUP = "/aws/lambda/dofs-ValidateOrderFunction"
 STREAM = "2026/12/04/[$LATEST]0123456789abcdef0123456789abcdef"
-T0 = 1_796_418_000_000
+T0 = int(time.time()) * 1000  # CloudWatch (and moto) refuse events more than 14 days old
 
 
 def record(message: str, timestamp: int = T0, label: str = "ValidateOrderFunction") -> LogRecord:
@@ -247,3 +248,17 @@ def test_the_error_level_is_the_documented_table():
     assert log_event("arn:x", event, False) == {
         "id": "3", "type": "TaskFailed", "details": {"error": "E", "cause": "C"}, "previous_event_id": "2",
         "event_timestamp": "1796418000000", "execution_arn": "arn:x", "redrive_count": "0"}
+
+
+def test_the_runtime_writes_to_the_backend_the_endpoint_serves(logs):
+    """MotoLogs (what the runtime ships with) stores in moto's backend: the API then reads the events, and moto's
+    own checks apply (a stream of a group that does not exist yet is created with it, too old events refused)."""
+    from local_runtime.logs import MotoLogs
+
+    shipper = CloudWatchShipper(lambda: MotoLogs("123456789012", "us-east-1"))
+    shipper.add(GROUP, STREAM, T0 + 1, "hello\n")
+    assert shipper.flush() == 1
+    assert [e["message"] for e in logs.filter_log_events(logGroupName=GROUP)["events"]] == ["hello\n"]
+    shipper.add(GROUP, STREAM, 1_000, "from 1970\n")  # older than 14 days: refused, as CloudWatch does
+    shipper.flush()
+    assert [e["message"] for e in logs.filter_log_events(logGroupName=GROUP)["events"]] == ["hello\n"]
