@@ -34,6 +34,10 @@ def _banner(runtime) -> str:
         f"  health / outputs          {runtime.endpoint_url}/_local/health   {runtime.endpoint_url}/_local/outputs",
         f"  parameters                {' '.join(f'{k}={v}' for k, v in runtime.stack.parameters.items())}",
         f"  TIME_SCALE                {runtime.settings.time_scale}",
+        "  hot reload                " + ("on: saved functions, layers, state machine definitions, template.yaml "
+                                         "(WATCH=0 turns it off)" if runtime.reloader is not None else "off (WATCH=0)"),
+        "  function logs             aws logs filter-log-events --log-group-name /aws/lambda/<function name> "
+        f"(LOG_FORMAT={runtime.settings.log_format})",
         "  outputs:",
         *[f"    {key:<{width}}  {value}" for key, value in outputs.items()],
         *([f"  API keys (x-api-key)      {runtime.endpoint_url}/_local/api-keys"]

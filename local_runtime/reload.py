@@ -79,7 +79,8 @@ class Reloader:
     def __init__(self, runtime: Any) -> None:
         self.runtime = runtime
         self.preloaded = preloaded_roots()
-        self.restart_needed: dict[str, str] = {}  # logical id -> what changed, until the runtime restarts
+        self.restart_needed: dict[str, str] = {}  # logical id -> what changed since start that only a restart applies
+        self.started_with = runtime.stack  # what was provisioned: what a restart would change
         self.history: list[str] = []  # every message, oldest first
         self._lock = threading.Lock()
         self._stopped = threading.Event()
@@ -290,12 +291,15 @@ class Reloader:
         messages = []
         if applied:
             messages.append(f"{name} changed: applied live: {'; '.join(applied)}")
-        if restart:
-            self.restart_needed.update(restart)
+        if restart and restart != self.restart_needed:
             messages.append(f"{name} changed: restart make run to apply: "
                             + ", ".join(f"{k} ({v})" for k, v in sorted(restart.items())))
-        if not applied and not restart:
-            messages.append(f"{name} changed: nothing the local runtime runs differs")
+        elif self.restart_needed and not restart:
+            messages.append(f"{name} changed: it matches the running stack again, no restart needed")
+        elif not applied:
+            messages.append(f"{name} changed: nothing the local runtime runs differs"
+                            + (f" (still to restart for: {', '.join(sorted(restart))})" if restart else ""))
+        self.restart_needed = restart
         if self.watched() != old_paths and not self._stopped.is_set() and self._threads:
             self._version += 1  # the watch loops stop and start again on the new paths
             self._threads = []
@@ -303,28 +307,17 @@ class Reloader:
         return messages
 
     def apply_stack(self, old: Any, new: Any) -> tuple[list[str], dict[str, str]]:
-        """Apply what can change live from ``old`` to ``new``; return (what was applied, {logical id: what needs
-        a restart})."""
+        """Apply what can change live from ``old`` to ``new``; return (what was applied, {logical id: what needs a
+        restart, compared with the stack the runtime started with}): a change undone needs no restart any more."""
         from local_runtime.runtime import function_spec
 
         applied: list[str] = []
-        restart: dict[str, str] = {}
-        for logical_id in sorted(set(old.resources) | set(new.resources)):
-            before, after = old.resources.get(logical_id), new.resources.get(logical_id)
-            kind = (after or before).type
-            if kind in IGNORED_TYPES:
-                continue
-            if before is None or after is None:
-                restart[logical_id] = "added" if before is None else "removed"
-                continue
-            if before.type != after.type:
-                restart[logical_id] = "changed type"
-                continue
-            if kind == "AWS::Lambda::Function":
-                fixed = {k: v for k, v in after.properties.items() if k not in LIVE_FUNCTION_PROPERTIES}
-                if fixed != {k: v for k, v in before.properties.items() if k not in LIVE_FUNCTION_PROPERTIES}:
-                    restart[logical_id] = "changed"
-                    continue
+        problems: dict[str, str] = {}
+        for logical_id in sorted(set(old.resources) & set(new.resources)):
+            before, after = old.resources[logical_id], new.resources[logical_id]
+            if before.type != after.type or _fixed(before) != _fixed(after):
+                continue  # not live: named by fixed_changes
+            if after.type == "AWS::Lambda::Function":
                 spec = function_spec(new, after)
                 if spec != function_spec(old, before):
                     count = self.runtime.lambda_service.update_function(spec)
@@ -334,18 +327,16 @@ class Reloader:
                         changed.append("CodeUri")
                     applied.append(f"{logical_id} ({', '.join(changed) or 'configuration'}; {count} warm "
                                    f"worker{'s' if count != 1 else ''} recycled)")
-                continue
-            if kind == "AWS::StepFunctions::StateMachine":
-                fixed = {k: v for k, v in after.properties.items() if k not in LIVE_STATE_MACHINE_PROPERTIES}
-                if fixed != {k: v for k, v in before.properties.items() if k not in LIVE_STATE_MACHINE_PROPERTIES}:
-                    restart[logical_id] = "changed"
-                    continue
-                message = self._update_state_machine(after, Path(new.root, "template.yaml").name)
-                if "UpdateStateMachine" in message or "invalid" in message:
+            elif after.type == "AWS::StepFunctions::StateMachine":
+                if before.properties == after.properties and before.local_path == after.local_path:
+                    continue  # its definition file is the watcher's business, not the template's
+                message = self._update_state_machine(after, "its template properties")
+                if "UpdateStateMachine" in message:
                     applied.append(message)
-                continue
-            if before.properties != after.properties or before.local_path != after.local_path:
-                restart[logical_id] = "changed"
+                elif "unchanged" not in message:
+                    problems[logical_id] = message
+        restart = fixed_changes(self.started_with, new)
+        restart.update(problems)
         return applied, restart
 
     def _publish_status(self) -> None:
@@ -353,10 +344,34 @@ class Reloader:
         if gateway is None:
             return
         status = dict(gateway.status)
+        status.pop("restartNeeded", None)
         if self.restart_needed:
             status["restartNeeded"] = sorted(self.restart_needed)
         status["reloads"] = len(self.history)
         gateway.status = status
+
+
+def _fixed(resource: Any) -> dict:
+    """The properties of a resource that only a restart can change."""
+    live = {"AWS::Lambda::Function": LIVE_FUNCTION_PROPERTIES,
+            "AWS::StepFunctions::StateMachine": LIVE_STATE_MACHINE_PROPERTIES}.get(resource.type)
+    if live is None:
+        return {"properties": resource.properties, "path": resource.local_path}
+    return {k: v for k, v in resource.properties.items() if k not in live}
+
+
+def fixed_changes(base: Any, new: Any) -> dict[str, str]:
+    """{logical id: added / removed / changed} for what differs between two stacks beyond what applies live."""
+    changes: dict[str, str] = {}
+    for logical_id in sorted(set(base.resources) | set(new.resources)):
+        before, after = base.resources.get(logical_id), new.resources.get(logical_id)
+        if (after or before).type in IGNORED_TYPES:
+            continue
+        if before is None or after is None:
+            changes[logical_id] = "added" if before is None else "removed"
+        elif before.type != after.type or _fixed(before) != _fixed(after):
+            changes[logical_id] = "changed"
+    return changes
 
 
 def _scratch(path: Path) -> bool:

@@ -185,6 +185,12 @@ def test_a_template_change_that_cannot_run_live_says_restart(runtime, template_d
     assert messages == ["template.yaml changed: restart make run to apply: Extra (added), Queue (changed)"]
     assert runtime.gateway.status["restartNeeded"] == ["Extra", "Queue"]
     assert runtime.lambda_service.updated == []
+    # undone: nothing to restart for any more
+    template.write_text(template.read_text().replace("  Extra:\n    Type: AWS::SQS::Queue\n", "")
+                        .replace("VisibilityTimeout: 90", "VisibilityTimeout: 60"))
+    assert reloader.reload([str(template)]) == [
+        "template.yaml changed: it matches the running stack again, no restart needed"]
+    assert "restartNeeded" not in runtime.gateway.status
 
 
 def test_a_template_state_machine_change_is_an_update(runtime, template_dir):
@@ -196,8 +202,8 @@ def test_a_template_state_machine_change_is_an_update(runtime, template_dir):
         "123456789012:log-group:g:*}\n"
         "      Policies:\n        - LambdaInvokePolicy: {FunctionName: !Ref Fn}\n", 1))
     messages = Reloader(runtime).reload([str(template)])
-    assert messages == ["template.yaml changed: applied live: Machine: template.yaml -> UpdateStateMachine "
-                        "(logging); new executions use it, running ones finish on theirs"]
+    assert messages == ["template.yaml changed: applied live: Machine: its template properties -> "
+                        "UpdateStateMachine (logging); new executions use it, running ones finish on theirs"]
     machine = runtime.stepfunctions.machines[MACHINE_ARN]
     assert machine.logging == api_casing({"Level": "ALL", "IncludeExecutionData": True, "Destinations": [
         {"CloudWatchLogsLogGroup": {"LogGroupArn": "arn:aws:logs:us-east-1:123456789012:log-group:g:*"}}]})
@@ -211,3 +217,17 @@ def test_an_unreadable_template_keeps_the_running_one(runtime, template_dir):
     assert message.startswith("template.yaml changed but cannot be loaded (")
     assert message.endswith("); the runtime keeps the previous one")
     assert runtime.stack is stack
+
+
+def test_a_template_change_leaves_a_broken_definition_file_to_its_own_report(runtime, template_dir):
+    """An invalid ASL file was reported when it was saved; a later template save does not apply it or report it
+    again as the template's."""
+    asl = template_dir / "sm" / "a.asl.json"
+    asl.write_text("{ not json")
+    reloader = Reloader(runtime)
+    assert reloader.reload([str(asl)])[0].startswith("sm/a.asl.json is invalid")
+    template = template_dir / "template.yaml"
+    template.write_text(template.read_text().replace("POWERTOOLS_SERVICE_NAME: orders",
+                                                     "POWERTOOLS_SERVICE_NAME: shipping"))
+    assert reloader.reload([str(template)]) == [
+        "template.yaml changed: applied live: Fn (Environment; 1 warm worker recycled)"]
