@@ -81,15 +81,24 @@ def serve(args: argparse.Namespace) -> int:
             "outputs": runtime.outputs,
             "apiKeys": {k.logical_id: k.value for k in runtime.api_keys},
         }))
-    print(_banner(runtime), flush=True)
+    _say(_banner(runtime), sys.stdout)
     try:
         while not stop.wait(0.5):
             pass
     finally:
-        print("stopping: event sources, API, executions, workers ...", file=sys.stderr, flush=True)
+        _say("stopping: event sources, API, executions, workers ...")
         runtime.stop()
-        print("stopped", file=sys.stderr, flush=True)
+        _say("stopped")
     return 0
+
+
+def _say(text: str, stream=None) -> None:
+    """Print, unless the output is gone (``make run | tee`` whose tee died with the same Ctrl-C, ``| head``): a
+    BrokenPipeError here skipped runtime.stop() and left the runtime serving after Ctrl-C."""
+    try:
+        print(text, file=stream or sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
 
 
 def _running_endpoint(url: str) -> bool:
@@ -196,10 +205,23 @@ def _exit(code: int) -> None:
     """Exit without the interpreter's teardown: once the runtime has stopped (workers gone, servers closed), freeing
     moto's objects one by one only delays the exit by about a second."""
     logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
     os._exit(code)
 
 
 if __name__ == "__main__":
-    _exit(main())
+    exit_code = 1
+    try:
+        exit_code = main()
+    except SystemExit as exc:  # argparse: --help, a usage error
+        exit_code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    except BaseException:  # noqa: BLE001 - reported, then the same hard exit: no thread may keep the process up
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        _exit(exit_code)
