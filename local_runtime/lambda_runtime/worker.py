@@ -139,6 +139,7 @@ class Worker:
         self._current: Invocation | None = None
         self._closed = False  # no more invocations: long polls answer 410
         self._dead = False  # process gone, killed or failed to initialise
+        self._init_error: tuple[bytes, str | None] | None = None  # (body, errorType) the runtime posted at init
         self._server = RuntimeApiServer(self)
         self._proc: subprocess.Popen[bytes] | ForkedProcess | None = None
         self._pump: threading.Thread | None = None
@@ -232,11 +233,20 @@ class Worker:
     def run(self, invocation: Invocation) -> None:
         """Hand invocation to the runtime and wait until it has an outcome."""
         with self._cond:
-            if self._closed or self._dead:
+            gone = self._closed or self._dead
+            init_error = self._init_error
+            if not gone:
+                self._pending = invocation
+                self._cond.notify_all()
+        if gone:
+            # the runtime may report its init error before the first invocation is handed to it: that invocation
+            # fails with the init error, as Lambda reports it, not as a crash
+            if init_error is not None:
+                self._report(invocation, status="error", error_type=init_error[1] or "Runtime.Unknown")
+                invocation.finish(init_error[0] or error_envelope(init_error[1] or "Runtime.Unknown", ""), "Unhandled")
+            else:
                 invocation.finish(exit_envelope(invocation.request_id, self._returncode()), "Unhandled")
-                return
-            self._pending = invocation
-            self._cond.notify_all()
+            return
         queued_at = time.monotonic()
         while True:
             deadline = invocation.deadline
@@ -439,6 +449,7 @@ class Worker:
         with self._cond:
             self._dead = True
             self._closed = True
+            self._init_error = (body, error_type)
             unfinished = [i for i in (self._pending, self._current) if i is not None and not i.done.is_set()]
             self._pending = self._current = None
             self._cond.notify_all()

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import signal
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -202,6 +203,25 @@ def test_import_error_is_an_init_error(lambdas):
         error = body(result)
         assert error["errorType"] == "Runtime.ImportModuleError"
         assert error["errorMessage"] == "Unable to import module 'app': No module named 'module_that_does_not_exist'"
+
+
+def test_an_init_error_reported_before_the_first_invocation_is_that_invocations_error():
+    """awslambdaric posts its init error as soon as the import fails, which can be before the pool hands the worker
+    its first invocation: that invocation still fails with the init error, not as a crashed runtime."""
+    from local_runtime.lambda_runtime.worker import Invocation, Worker
+
+    worker = Worker(spec("test-BrokenImport", "app.lambda_handler", code_dir=str(FIXTURES / "broken_import")),
+                    {}, python=sys.executable)
+    worker.start()
+    try:
+        assert worker.wait(10)   # the init error was posted and the process has exited: nothing was handed to it
+        invocation = Invocation(request_id="r-1", payload=b"{}", timeout=3.0)
+        worker.run(invocation)
+        error = json.loads(invocation.result)
+        assert (invocation.function_error, error["errorType"]) == ("Unhandled", "Runtime.ImportModuleError")
+    finally:
+        worker.kill()
+        worker.join()
 
 
 def test_missing_handler_is_an_init_error(lambdas):
