@@ -5,6 +5,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from local_runtime.logs import parse_log_format
 from local_runtime.template import TemplateError, parse_overrides
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,8 @@ class Settings:
     api_keys: dict[str, str] = field(default_factory=dict)
     # warm workers per function at most (LAMBDA_CONCURRENCY); a function's ReservedConcurrentExecutions lowers it
     lambda_concurrency: int = field(default_factory=lambda: default_lambda_concurrency())
+    watch: bool = True  # WATCH: hot reload of functions/, layers/, statemachine/ and template.yaml
+    log_format: str = "text"  # LOG_FORMAT: text (one readable line per record) or json (the CloudWatch events)
     # injected faults of chaos runs (local_runtime/faults.py): FAULTS and FAULTS_SEED; off when empty
     faults: str = ""
     faults_seed: int | None = None
@@ -60,7 +63,46 @@ class Settings:
                 raise TemplateError(f"FAULTS_SEED must be a whole number, not {env['FAULTS_SEED']!r}") from None
         if env.get("API_KEYS"):
             settings.api_keys = {f"key{i}": k for i, k in enumerate(env["API_KEYS"].split(","), 1) if k}
+        settings.watch = parse_switch("WATCH", env.get("WATCH"), default=True)
+        try:
+            settings.log_format = parse_log_format(env.get("LOG_FORMAT"))
+        except ValueError as exc:
+            raise TemplateError(str(exc)) from None
         return settings
+
+
+# Every environment setting of ``make run`` / ``python -m local_runtime``: (name, default, meaning). ``--help`` prints
+# them; the README's settings table lists the same names (tests/unit/runtime/test_config.py).
+SETTINGS = (
+    ("PARAMETER_OVERRIDES", "", "template parameters, as sam deploy takes them: \"FulfillmentSuccessRate=1 "
+                                "MaxReceiveCount=2\""),
+    ("TIME_SCALE", "1", "scales Wait states, retries, execution and callback timeouts, SQS visibility "
+                        "(0.01: a hundred times faster); Lambda timeouts stay real"),
+    ("SAMPLE_DATA", "data/sample_data.json", "items loaded into the tables at start (empty: none)"),
+    ("TEMPLATE", "template.yaml", "the SAM template to run"),
+    ("STACK_NAME", "dofs", "prefix of the local physical names (dofs-OrdersTable)"),
+    ("API_PORT", "3000", "port of the API Gateway emulator on 127.0.0.1"),
+    ("ENDPOINT_PORT", "4566", "port of the AWS-compatible endpoint on 127.0.0.1"),
+    ("LAMBDA_CONCURRENCY", "cores, at least 2", "most warm workers of one function at once"),
+    ("LAMBDA_FORKSERVER", "1", "0: start every worker as a fresh python -m awslambdaric"),
+    ("API_KEYS", "", "extra x-api-key values accepted on every key-protected method (comma separated)"),
+    ("SFN_MOCK_CONFIG", "", "Step Functions Local mock config file (executions started as <ARN>#<test case>)"),
+    ("WATCH", "1", "0: no hot reload of functions/, layers/, statemachine/*.asl.json and template.yaml"),
+    ("LOG_FORMAT", "text", "json: print each log event as CloudWatch stores it, not one readable line"),
+    ("NO_COLOR", "", "set: no colours (there are none either when stderr is not a terminal)"),
+)
+
+
+def parse_switch(name: str, text: str | None, default: bool) -> bool:
+    """An on/off setting: 1/true/yes/on or 0/false/no/off."""
+    if text is None or text.strip() == "":
+        return default
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise TemplateError(f"{name} must be 1 or 0, not {text!r}")
 
 
 def parse_time_scale(text: str | None) -> float:

@@ -1,8 +1,9 @@
 """Create a resolved stack's data-plane resources in moto, through the AWS-compatible endpoint, with boto3.
 
 CloudFormation property names are mapped to the service APIs' parameters here; nothing else knows about them.
-Resource types that have no local data plane (IAM roles, API deployments, permissions, log groups) need no
-creation: their physical ids exist in the resolved stack for ``Ref``/``GetAtt`` and that is all AWS would give.
+Resource types that have no local data plane (IAM roles, API deployments, permissions) need no creation: their
+physical ids exist in the resolved stack for ``Ref``/``GetAtt`` and that is all AWS would give. Log groups are
+created with their retention: the functions' and state machines' logs go there (logs.py, execution_logs.py).
 """
 from __future__ import annotations
 
@@ -155,6 +156,13 @@ def create_alarm(cloudwatch, resource: Resource) -> None:
     cloudwatch.put_metric_alarm(**args)
 
 
+def create_log_group(logs, resource: Resource) -> None:
+    props = resource.properties
+    logs.create_log_group(logGroupName=resource.physical_id)
+    if props.get("RetentionInDays") is not None:
+        logs.put_retention_policy(logGroupName=resource.physical_id, retentionInDays=int(props["RetentionInDays"]))
+
+
 def provision(stack: Stack, client: Callable[[str], Any]) -> list[str]:
     """Create every data-plane resource of ``stack``; return the logical ids created, in order.
 
@@ -184,6 +192,9 @@ def provision(stack: Stack, client: Callable[[str], Any]) -> list[str]:
         created.append(resource.logical_id)
     for resource in stack.of_type("AWS::CloudWatch::Alarm"):
         create_alarm(client("cloudwatch"), resource)
+        created.append(resource.logical_id)
+    for resource in stack.of_type("AWS::Logs::LogGroup"):
+        create_log_group(client("logs"), resource)
         created.append(resource.logical_id)
     return created
 

@@ -46,6 +46,10 @@ class LocalRuntime:
         self.api_keys: list = []
         self.faults = None  # faults.Faults when FAULTS is set (chaos runs)
         self.outputs: dict[str, Any] = {}
+        self.console = None  # logs.Console: function logs on the terminal
+        self.log_shipper = None  # logs.CloudWatchShipper: function and execution logs to CloudWatch Logs
+        self.execution_logs = None  # execution_logs.ExecutionLogShipper
+        self.reloader = None  # reload.Reloader (WATCH=1)
         self._stopped = threading.Event()
 
     # -- clients --------------------------------------------------------------------------------------
@@ -79,12 +83,17 @@ class LocalRuntime:
             from local_runtime.faults import Faults
 
             self.faults = Faults.from_text(settings.faults, settings.faults_seed)
+        self._start_logs()
         self._start_lambda()
         self._start_stepfunctions()
         self._start_console()
         self._start_messaging()
         self._start_api()
         self._start_event_sources()
+        if settings.watch:
+            from local_runtime.reload import Reloader
+
+            self.reloader = Reloader(self).start()
         self.outputs = self._local_outputs()
         self.gateway.outputs = self.outputs
         self.gateway.status = {
@@ -102,6 +111,8 @@ class LocalRuntime:
         if self._stopped.is_set():
             return
         self._stopped.set()
+        if self.reloader is not None:
+            self.reloader.stop()
         for source in self.event_sources:
             source.stop()
         if self.eventbridge is not None:
@@ -113,6 +124,10 @@ class LocalRuntime:
         if self.lambda_service is not None:
             self.lambda_service.stop()
         self.gateway.sqs_moves.stop()
+        if self.execution_logs is not None:
+            self.execution_logs.stop()
+        if self.log_shipper is not None:
+            self.log_shipper.stop()
         if self.endpoint:
             self.endpoint.stop()
 
@@ -129,37 +144,24 @@ class LocalRuntime:
             "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
         }
 
-    def _start_lambda(self) -> None:
-        from local_runtime.lambda_runtime import FunctionSpec, LambdaService
+    def _start_logs(self) -> None:
+        """Function and execution logs: the terminal, and CloudWatch Logs at the endpoint (logs.py)."""
+        from local_runtime.logs import CloudWatchShipper, Console, MotoLogs
 
-        layers = {r.physical_id: r.local_path for r in self.stack.of_type("AWS::Lambda::LayerVersion")}
-        specs = []
-        for resource in self.stack.of_type("AWS::Lambda::Function"):
-            props = resource.properties
-            if not resource.local_path:
-                raise TemplateError(f"{resource.logical_id}: only local CodeUri functions can run locally")
-            layer_dirs = []
-            for arn in props.get("Layers") or []:
-                if arn not in layers or not layers[arn]:
-                    raise TemplateError(f"{resource.logical_id}: layer {arn} is not a local layer of this template")
-                layer_dirs.append(layers[arn])
-            specs.append(
-                FunctionSpec(
-                    name=resource.physical_id,
-                    arn=resource.attributes["Arn"],
-                    handler=props["Handler"],
-                    code_dir=resource.local_path,
-                    layer_dirs=layer_dirs,
-                    timeout=float(props.get("Timeout", 3)),
-                    memory_mb=int(props.get("MemorySize", 128)),
-                    environment={k: str(v) for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()},
-                    runtime=props.get("Runtime", "python3.13"),
-                    reserved_concurrency=_reserved_concurrency(resource.logical_id, props),
-                )
-            )
+        functions = self.stack.of_type("AWS::Lambda::Function")
+        self.console = Console(self.settings.log_format,
+                               label_width=max((len(r.logical_id) for r in functions), default=0))
+        self.log_shipper = CloudWatchShipper(lambda: MotoLogs(ACCOUNT_ID, REGION)).start()
+
+    def _start_lambda(self) -> None:
+        from local_runtime.lambda_runtime import LambdaService
+        from local_runtime.logs import LogRouter
+
+        specs = [function_spec(self.stack, resource) for resource in self.stack.of_type("AWS::Lambda::Function")]
         self.lambda_service = LambdaService(specs, self._base_env(), python=sys.executable,
                                             time_scale=self.settings.time_scale,
                                             max_concurrency_per_function=self.settings.lambda_concurrency,
+                                            log_sink=LogRouter(self.console, self.log_shipper),
                                             faults=self.faults)
         self.lambda_service.start()
         self.gateway.lambda_service = self.lambda_service
@@ -199,11 +201,17 @@ class LocalRuntime:
                     "definition": render_definition(resource),
                     "roleArn": props.get("RoleArn", f"arn:aws:iam::{ACCOUNT_ID}:role/{resource.logical_id}Role"),
                     "type": props.get("StateMachineType", "STANDARD"),
-                    **({"loggingConfiguration": props["LoggingConfiguration"]} if "LoggingConfiguration" in props else {}),
-                    **({"tracingConfiguration": props["TracingConfiguration"]} if "TracingConfiguration" in props else {}),
+                    **({"loggingConfiguration": api_casing(props["LoggingConfiguration"])}
+                       if "LoggingConfiguration" in props else {}),
+                    **({"tracingConfiguration": api_casing(props["TracingConfiguration"])}
+                       if "TracingConfiguration" in props else {}),
                 },
             )
         self.gateway.stepfunctions = self.stepfunctions
+        if self.log_shipper is not None:
+            from local_runtime.execution_logs import ExecutionLogShipper
+
+            self.execution_logs = ExecutionLogShipper(self.stepfunctions, self.log_shipper).start()
 
     def _start_console(self) -> None:
         """The console at /_local/console/ (local_runtime/console/): it reads the runtime through this endpoint."""
@@ -343,6 +351,44 @@ def _resource(service: str, endpoint_url: str):
             aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
             aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
         )
+
+
+def function_spec(stack: Stack, resource) -> "FunctionSpec":
+    """The FunctionSpec of an AWS::Lambda::Function of a resolved stack (code and layers as local directories)."""
+    from local_runtime.lambda_runtime import FunctionSpec
+
+    props = resource.properties
+    if not resource.local_path:
+        raise TemplateError(f"{resource.logical_id}: only local CodeUri functions can run locally")
+    layers = {r.physical_id: r.local_path for r in stack.of_type("AWS::Lambda::LayerVersion")}
+    layer_dirs = []
+    for arn in props.get("Layers") or []:
+        if arn not in layers or not layers[arn]:
+            raise TemplateError(f"{resource.logical_id}: layer {arn} is not a local layer of this template")
+        layer_dirs.append(layers[arn])
+    return FunctionSpec(
+        name=resource.physical_id,
+        arn=resource.attributes["Arn"],
+        handler=props["Handler"],
+        code_dir=resource.local_path,
+        layer_dirs=layer_dirs,
+        timeout=float(props.get("Timeout", 3)),
+        memory_mb=int(props.get("MemorySize", 128)),
+        environment={k: str(v) for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()},
+        runtime=props.get("Runtime", "python3.13"),
+        reserved_concurrency=_reserved_concurrency(resource.logical_id, props),
+        label=resource.logical_id,
+    )
+
+
+def api_casing(value: Any) -> Any:
+    """A CloudFormation property (LoggingConfiguration: Level, Destinations, CloudWatchLogsLogGroup, LogGroupArn)
+    in the Step Functions API's casing (level, destinations, cloudWatchLogsLogGroup, logGroupArn)."""
+    if isinstance(value, dict):
+        return {key[:1].lower() + key[1:]: api_casing(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [api_casing(item) for item in value]
+    return value
 
 
 def _reserved_concurrency(logical_id: str, props: dict) -> int | None:

@@ -220,8 +220,9 @@ class _Resolver:
         self._conditions: dict[str, bool] = {}
         self.physical: dict[str, str] = {}
         self.attributes: dict[str, dict[str, Any]] = {}
+        self._naming: set[str] = set()
         for logical_id, resource in self.resources_raw.items():
-            if self.condition_holds(resource.get("Condition")):
+            if logical_id not in self.physical and self.condition_holds(resource.get("Condition")):
                 self._name_resource(logical_id, resource)
 
     # -- conditions ---------------------------------------------------------------------------------
@@ -370,15 +371,28 @@ class _Resolver:
             return self.pseudo[name]
         if name in self.params:
             return self.params[name]
-        if name in self.physical:
+        if name in self.physical or self._name_on_demand(name):
             return self.physical[name]
         raise TemplateError(f"Ref to unknown parameter or resource {name!r}")
+
+    def _name_on_demand(self, logical_id: str) -> bool:
+        """A resource whose name uses another's (``LogGroupName: !Sub /aws/lambda/${Function}``) may come first in
+        the translated template: name the one it refers to now. False when there is no such resource."""
+        raw = self.resources_raw.get(logical_id)
+        if raw is None or logical_id in self._naming or not self.condition_holds(raw.get("Condition")):
+            return False
+        self._naming.add(logical_id)
+        try:
+            self._name_resource(logical_id, raw)
+        finally:
+            self._naming.discard(logical_id)
+        return True
 
     def _get_att(self, arg: Any) -> Any:
         if isinstance(arg, str):
             arg = arg.split(".", 1)
         logical_id, attribute = arg[0], self.resolve(arg[1])
-        if logical_id not in self.attributes:
+        if logical_id not in self.attributes and not self._name_on_demand(logical_id):
             raise TemplateError(f"Fn::GetAtt on unknown resource {logical_id!r}")
         attrs = self.attributes[logical_id]
         if attribute not in attrs:

@@ -45,6 +45,7 @@ LONGEST_FIRST = (
     "tests/local/test_e2e.py",
     "tests/local/test_patterns_e2e.py",
     "tests/local/test_lambda_runtime.py",
+    "tests/local/test_events.py",
     "tests/unit/test_benchmarks.py",
     "tests/local/differential/test_corpus.py",
     "tests/local/test_request_path.py",

@@ -12,19 +12,23 @@ for callers that later want scaled timeouts; it changes nothing today.
 from __future__ import annotations
 
 import atexit
-import functools
 import json
+import logging
 import signal
 import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from local_runtime import errors
 from local_runtime.lambda_runtime import forkserver
 from local_runtime.lambda_runtime.pool import FunctionPool
 from local_runtime.lambda_runtime.worker import Invocation, Worker, worker_environment
+from local_runtime.logs import LogRecord
+
+log = logging.getLogger("local_runtime.lambda")
 
 __all__ = ["FunctionSpec", "InvokeResult", "LambdaService"]
 
@@ -46,6 +50,7 @@ class FunctionSpec:
     environment: dict[str, str] = field(default_factory=dict)  # resolved template env vars
     runtime: str = "python3.13"
     reserved_concurrency: int | None = None  # ReservedConcurrentExecutions; None when the template sets none
+    label: str = ""  # the template's logical id: what the terminal calls the function's log lines
 
 
 def _forkserver(functions: list[FunctionSpec], base_env: dict[str, str], python: str) -> forkserver.ForkServer:
@@ -80,17 +85,22 @@ class LambdaService:
         python: str = sys.executable,
         time_scale: float = 1.0,
         max_concurrency_per_function: int = 8,
+        log_sink: Callable[[LogRecord], None] | None = None,
         faults=None,  # local_runtime.faults.Faults: injected faults of chaos runs (FAULTS), None otherwise
     ) -> None:
         self.time_scale = time_scale  # not applied: timeouts are real function time (see module docstring)
         self._specs = {spec.name: spec for spec in functions}
+        self._base_env = dict(base_env)
+        self._python = python
+        self._max_concurrency = max_concurrency_per_function
+        self._log_sink = log_sink  # None: workers write to the terminal (logs.Console)
         self._forkserver = _forkserver(functions, base_env, python) if forkserver.enabled() else None
-        factory = functools.partial(Worker, forkserver=self._forkserver)
         self._pools = {
             spec.name: FunctionPool(spec, dict(base_env), python, _concurrency(spec, max_concurrency_per_function),
-                                    worker_factory=factory, faults=faults)
+                                    worker_factory=self._new_worker, faults=faults)
             for spec in functions
         }
+        self._retired: list[forkserver.ForkServer] = []  # replaced by restart_forkserver, stopping
         self._lock = threading.Lock()
         self._invocations: dict[str, int] = {}  # function name -> invocations handed to its workers
         self._background: set[threading.Thread] = set()
@@ -136,8 +146,43 @@ class LambdaService:
             background = list(self._background)
         for thread in background:
             thread.join(timeout=5.0)
-        if self._forkserver is not None:
-            self._forkserver.stop()
+        for server in [*self._retired, self._forkserver]:
+            if server is not None:
+                server.stop()
+
+    def _new_worker(self, spec: FunctionSpec, base_env, python: str) -> Worker:
+        """A worker forked by the current fork server (it may have been replaced since the pool was built)."""
+        return Worker(spec, base_env, python, forkserver=self._forkserver, log_sink=self._log_sink)
+
+    # -- reloading (reload.py) -------------------------------------------------------------------------------------
+
+    def recycle(self, names: list[str]) -> dict[str, int]:
+        """The next invocation of each named function gets a new worker (new code): idle workers are stopped now,
+        busy ones once their invocation ends. Returns the warm workers recycled, by function."""
+        return {name: self._pools[name].recycle() for name in names if name in self._pools}
+
+    def update_function(self, spec: FunctionSpec) -> int:
+        """New configuration (environment, handler, timeout, memory, code or layer directories) for an existing
+        function; its workers are recycled. Returns how many."""
+        if spec.name not in self._pools:
+            raise KeyError(spec.name)
+        self._specs[spec.name] = spec
+        return self._pools[spec.name].recycle(spec, _concurrency(spec, self._max_concurrency))
+
+    def restart_forkserver(self) -> bool:
+        """Replace the fork server (after a change to a library it preloaded) and recycle every worker. The old
+        server stops once its last worker has ended, so invocations in progress finish. False without one."""
+        old = self._forkserver
+        if old is None:
+            return False
+        new = _forkserver(list(self._specs.values()), self._base_env, self._python)
+        new.start()
+        self._forkserver = new
+        self._retired.append(old)
+        for pool in self._pools.values():
+            pool.recycle()
+        old.retire()
+        return True
 
     # -- API -------------------------------------------------------------------------------------------------------
 
@@ -196,10 +241,8 @@ class LambdaService:
             try:
                 pool.run(invocation)
                 if invocation.function_error and not self._stopped:
-                    sys.stderr.write(
-                        f"[{pool.spec.name}] async invoke {invocation.request_id} failed: "
-                        f"{invocation.result.decode('utf-8', errors='replace')}\n"
-                    )
+                    log.warning("%s: asynchronous invoke %s failed: %s", pool.spec.label or pool.spec.name,
+                                invocation.request_id, invocation.result.decode("utf-8", errors="replace"))
             except errors.ServiceError:
                 pass
             finally:

@@ -29,6 +29,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Mapping
 
 # Imported once by the server (not awslambdaric: see the module docstring; it is cheap to import anyway).
@@ -267,6 +268,21 @@ class ForkServer:
         """Start the server now (it preloads while the runtime finishes starting); spawn() would otherwise."""
         with self._lock:
             self._start()
+
+    def retire(self) -> None:
+        """Fork nothing more; stop once every worker forked so far has ended (a restart: LambdaService)."""
+        with self._lock:
+            self._broken = True
+
+        def stop_when_idle() -> None:
+            while True:
+                with self._lock:
+                    if not self._processes or self._proc is None or self._proc.poll() is not None:
+                        break
+                time.sleep(0.1)
+            self.stop()
+
+        threading.Thread(target=stop_when_idle, name="lambda-forkserver-retire", daemon=True).start()
 
     def stop(self) -> None:
         with self._lock:

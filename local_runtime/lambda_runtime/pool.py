@@ -1,4 +1,8 @@
-"""Warm workers of one function: reuse an idle one, start another up to the concurrency limit, else queue."""
+"""Warm workers of one function: reuse an idle one, start another up to the concurrency limit, else queue.
+
+``recycle()`` (hot reload) starts a new generation: idle workers of an older one are stopped at once, busy ones
+when their invocation ends, and every later invocation gets a worker started after the call (new code, new
+configuration)."""
 from __future__ import annotations
 
 import threading
@@ -37,6 +41,8 @@ class FunctionPool:
         self._dying: set[Worker] = set()  # discarded, being reaped
         self._starting = 0
         self._closed = False
+        self._generation = 0
+        self._born: dict[Worker, int] = {}  # worker -> the generation it was started in
 
     def run(self, invocation: Invocation) -> None:
         worker = self._acquire()
@@ -50,6 +56,21 @@ class FunctionPool:
     def workers(self) -> list[Worker]:
         with self._cond:
             return list(self._workers)
+
+    def recycle(self, spec: FunctionSpec | None = None, max_concurrency: int | None = None) -> int:
+        """A new generation (with ``spec``, if given): returns how many warm workers it retires."""
+        with self._cond:
+            if spec is not None:
+                self.spec = spec
+            if max_concurrency is not None:
+                self._max = max(1, max_concurrency)
+            self._generation += 1
+            retired = len(self._workers)
+            idle, self._idle = self._idle, []
+            for worker in idle:
+                self._discard(worker)
+            self._cond.notify_all()
+            return retired
 
     def close(self) -> list[Worker]:
         """Refuse new invocations; return every worker for the caller to stop."""
@@ -65,14 +86,15 @@ class FunctionPool:
                 self._check_open()
                 while self._idle:
                     worker = self._idle.pop()
-                    if worker.alive:
+                    if worker.alive and self._born.get(worker) == self._generation:
                         return worker
                     self._discard(worker)
                 if len(self._workers) + self._starting < self._max:
                     self._starting += 1
+                    spec, generation = self.spec, self._generation
                     break
                 self._cond.wait()
-        worker = self._factory(self.spec, self._base_env, self._python)
+        worker = self._factory(spec, self._base_env, self._python)
         try:
             worker.start()
         finally:
@@ -80,6 +102,7 @@ class FunctionPool:
                 self._starting -= 1
                 if worker.pid is not None:
                     self._workers.add(worker)
+                    self._born[worker] = generation
                 self._cond.notify()
         with self._cond:
             if not self._closed:
@@ -91,7 +114,7 @@ class FunctionPool:
 
     def _release(self, worker: Worker) -> None:
         with self._cond:
-            if worker.alive and not self._closed:
+            if worker.alive and not self._closed and self._born.get(worker) == self._generation:
                 self._idle.append(worker)
             else:
                 self._discard(worker)
@@ -101,6 +124,7 @@ class FunctionPool:
         """Forget a dead worker (called with the lock held); reap it off the lock's critical path."""
         if worker in self._workers:
             self._workers.discard(worker)
+            self._born.pop(worker, None)
             self._dying.add(worker)
             worker.kill()
             threading.Thread(target=self._reap, args=(worker,), daemon=True).start()

@@ -3,24 +3,35 @@
 A worker runs one invocation at a time. It ends an invocation with the function's response, the error the runtime
 posted, its init error, a crash (``Runtime.ExitError``) or a timeout (``Sandbox.Timedout``, the process group is
 killed). A worker that crashed, failed to initialise or timed out is dead and never reused.
+
+Logs: each line the process writes is one log event of the worker's log stream (``log_sink``, see logs.py), and
+the worker adds Lambda's platform lines around each invocation: ``START RequestId: <id> Version: $LATEST``,
+``END RequestId: <id>`` and ``REPORT RequestId: <id>  Duration: x ms  Billed Duration: y ms  Memory Size: m MB
+Max Memory Used: z MB`` (tab separated; ``Init Duration`` on a cold start, ``Status: timeout`` / ``error`` when the
+invocation timed out or the process died). Order is kept without a hand-off between threads: whoever emits a line
+(the pump thread, or the Runtime API thread at ``/next`` and at the response) first reads what the process has
+written so far, under the worker's log lock; by the time the runtime posts a response it has written all of that
+invocation's output, and before ``/next`` returns the process has not seen the new event yet.
 """
 from __future__ import annotations
 
 import json
+import math
 import os
 import secrets
+import select
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from local_runtime.lambda_runtime.runtime_api import NextEvent, RuntimeApiServer
+from local_runtime.logs import Console, LogRecord, LogRouter
 
 if TYPE_CHECKING:
     from local_runtime.lambda_runtime import FunctionSpec
@@ -31,7 +42,7 @@ MAX_RESPONSE_BYTES = 6_291_556
 # On-demand init may take this long before the invocation itself starts; Lambda's Init phase limit.
 INIT_TIMEOUT_SECONDS = 10.0
 _POLL_SECONDS = 0.1
-_LOG_LOCK = threading.Lock()
+_READ_BYTES = 65536
 
 
 @dataclass(eq=False)
@@ -45,6 +56,9 @@ class Invocation:
     result: bytes = b""
     function_error: str | None = None
     deadline: float | None = None  # monotonic, set when the runtime picks the invocation up
+    started: float | None = None  # monotonic, when the runtime picked it up (the start of Duration)
+    init_ms: float | None = None  # the worker's Init Duration when this invocation was its first
+    reported: bool = False  # END and REPORT written
 
     def finish(self, result: bytes, function_error: str | None) -> bool:
         if self.done.is_set():
@@ -64,23 +78,8 @@ def timeout_envelope(request_id: str, timeout: float) -> bytes:
 
 
 def exit_envelope(request_id: str, returncode: int) -> bytes:
-    if returncode >= 0:
-        reason = f"exit status {returncode}"
-    else:
-        reason = f"signal: {(signal.strsignal(-returncode) or str(-returncode)).lower()}"
-    return error_envelope("Runtime.ExitError", f"RequestId: {request_id} Error: Runtime exited with error: {reason}")
-
-
-def _forward_log(prefix: str, line: bytes) -> None:
-    # awslambdaric joins a record's lines with \r (one CloudWatch event); show them as indented lines.
-    text = line.decode("utf-8", errors="replace").rstrip("\r\n").replace("\r", "\n    ") + "\n"
-    stream = sys.stderr
-    with _LOG_LOCK:
-        try:
-            stream.write(prefix + text)
-            stream.flush()
-        except (OSError, ValueError):
-            pass
+    return error_envelope("Runtime.ExitError", f"RequestId: {request_id} Error: Runtime exited with error: "
+                                               f"{_exit_reason(returncode)}")
 
 
 def worker_environment(spec: FunctionSpec, base_env: Mapping[str, str], runtime_api: str) -> dict[str, str]:
@@ -130,7 +129,7 @@ class Worker:
     """An awslambdaric process for one function, started with start(), ended with kill() or stop()."""
 
     def __init__(self, spec: FunctionSpec, base_env: Mapping[str, str], python: str,
-                 forkserver: ForkServer | None = None) -> None:
+                 forkserver: ForkServer | None = None, log_sink: Callable[[LogRecord], None] | None = None) -> None:
         self.spec = spec
         self._forkserver = forkserver
         self._base_env = base_env
@@ -140,15 +139,29 @@ class Worker:
         self._current: Invocation | None = None
         self._closed = False  # no more invocations: long polls answer 410
         self._dead = False  # process gone, killed or failed to initialise
+        self._init_error: tuple[bytes, str | None] | None = None  # (body, errorType) the runtime posted at init
         self._server = RuntimeApiServer(self)
         self._proc: subprocess.Popen[bytes] | ForkedProcess | None = None
         self._pump: threading.Thread | None = None
+        self._log_sink = log_sink or _default_sink()
+        self._log_lock = threading.RLock()
+        self._log_fd = -1
+        self._log_partial = b""
+        self._log_eof = False
+        self.log_group = f"/aws/lambda/{spec.name}"
+        self.log_stream = ""
+        self._started_at = 0.0
+        self._init_ms: float | None = None  # Init Duration, known at the first /next
+        self._cold = True  # the next invocation is this worker's first: its REPORT has Init Duration
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
 
     def start(self) -> None:
         self._server.start(self.spec.name)
         env = worker_environment(self.spec, self._base_env, self._server.address)
+        self.log_group = env["AWS_LAMBDA_LOG_GROUP_NAME"]
+        self.log_stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
+        self._started_at = time.monotonic()
         if self._forkserver is not None:
             self._proc = self._forkserver.spawn(self.spec.handler, env, self.spec.code_dir)
         if self._proc is None:
@@ -165,6 +178,9 @@ class Worker:
             except OSError:
                 self._server.stop()
                 raise
+        assert self._proc.stdout is not None
+        self._log_fd = self._proc.stdout.fileno()
+        os.set_blocking(self._log_fd, False)
         self._pump = threading.Thread(target=self._pump_logs, name=f"lambda-log-{self.spec.name}", daemon=True)
         self._pump.start()
 
@@ -217,11 +233,20 @@ class Worker:
     def run(self, invocation: Invocation) -> None:
         """Hand invocation to the runtime and wait until it has an outcome."""
         with self._cond:
-            if self._closed or self._dead:
+            gone = self._closed or self._dead
+            init_error = self._init_error
+            if not gone:
+                self._pending = invocation
+                self._cond.notify_all()
+        if gone:
+            # the runtime may report its init error before the first invocation is handed to it: that invocation
+            # fails with the init error, as Lambda reports it, not as a crash
+            if init_error is not None:
+                self._report(invocation, status="error", error_type=init_error[1] or "Runtime.Unknown")
+                invocation.finish(init_error[0] or error_envelope(init_error[1] or "Runtime.Unknown", ""), "Unhandled")
+            else:
                 invocation.finish(exit_envelope(invocation.request_id, self._returncode()), "Unhandled")
-                return
-            self._pending = invocation
-            self._cond.notify_all()
+            return
         queued_at = time.monotonic()
         while True:
             deadline = invocation.deadline
@@ -238,6 +263,10 @@ class Worker:
                 self._time_out(invocation)
 
     def _time_out(self, invocation: Invocation) -> None:
+        if invocation.started is not None:
+            self._platform(f"{_iso_now()} {invocation.request_id} Task timed out after {invocation.timeout:.2f} "
+                           "seconds")
+        self._report(invocation, status="timeout")
         with self._cond:
             invocation.finish(timeout_envelope(invocation.request_id, invocation.timeout), "Unhandled")
             self._dead = True
@@ -252,23 +281,124 @@ class Worker:
         with self._cond:
             self._dead = True
             self._closed = True
-            for invocation in (self._pending, self._current):
-                if invocation is not None:
-                    invocation.finish(exit_envelope(invocation.request_id, returncode), "Unhandled")
+            unfinished = [i for i in (self._pending, self._current) if i is not None and not i.done.is_set()]
             self._pending = self._current = None
             self._cond.notify_all()
+        for invocation in unfinished:
+            if invocation.started is not None:
+                self._platform(f"RequestId: {invocation.request_id} Error: Runtime exited with error: "
+                               f"{_exit_reason(returncode)}\nRuntime.ExitError")
+            self._report(invocation, status="error", error_type="Runtime.ExitError")
+            invocation.finish(exit_envelope(invocation.request_id, returncode), "Unhandled")
+
+    # -- logs ------------------------------------------------------------------------------------------------------
 
     def _pump_logs(self) -> None:
+        poller = select.poll()
+        poller.register(self._log_fd, select.POLLIN | select.POLLPRI)
+        while True:
+            poller.poll()  # readable, or the process closed its end (POLLHUP is always reported)
+            with self._log_lock:
+                self._drain()
+                if self._log_eof:
+                    break
         assert self._proc is not None and self._proc.stdout is not None
-        prefix = f"[{self.spec.name}] "
-        for line in self._proc.stdout:
-            _forward_log(prefix, line)
-        self._proc.stdout.close()
+        with self._log_lock:
+            self._log_fd = -1
+            self._proc.stdout.close()
         self._on_exit(self._proc.wait())
+
+    def _drain(self) -> None:
+        """Turn what the process has written so far into log records (called with the log lock held)."""
+        if self._log_fd < 0 or self._log_eof:
+            return
+        while True:
+            try:
+                data = os.read(self._log_fd, _READ_BYTES)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                self._log_eof = True
+                if self._log_partial:
+                    self._emit(self._log_partial.decode("utf-8", errors="replace"))
+                    self._log_partial = b""
+                return
+            *lines, self._log_partial = (self._log_partial + data).split(b"\n")
+            for line in lines:
+                self._emit(line.decode("utf-8", errors="replace"))
+
+    def _emit(self, text: str) -> None:
+        """One log event (called with the log lock held). A failing sink loses the line, never the invocation."""
+        try:
+            self._log_sink(LogRecord(self.spec.label or self.spec.name, self.log_group, self.log_stream,
+                                     int(time.time() * 1000), text + "\n"))
+        except Exception:  # noqa: BLE001
+            pass
+
+    def _platform(self, text: str) -> None:
+        """A line of Lambda's own, after everything the process wrote before it."""
+        with self._log_lock:
+            self._drain()
+            self._emit(text)
+
+    def _report(self, invocation: Invocation, status: str | None = None, error_type: str | None = None) -> None:
+        """END and REPORT of an invocation, once."""
+        with self._cond:
+            if invocation.reported:
+                return
+            invocation.reported = True
+        if invocation.started is None:  # never reached the function (init failed, process died before /next)
+            self._start_line(invocation)
+        duration_ms = (time.monotonic() - invocation.started) * 1000 if invocation.started is not None else 0.0
+        fields = [f"Duration: {duration_ms:.2f} ms"]
+        billed = duration_ms
+        init_ms = invocation.init_ms
+        if init_ms is not None:
+            billed += init_ms  # Lambda bills the INIT phase of on-demand functions too (since August 2025)
+        fields.append(f"Billed Duration: {max(1, math.ceil(billed))} ms")
+        fields.append(f"Memory Size: {self.spec.memory_mb} MB")
+        fields.append(f"Max Memory Used: {self._max_memory_mb()} MB")
+        if init_ms is not None:
+            fields.append(f"Init Duration: {init_ms:.2f} ms")
+        if status is not None:
+            fields.append(f"Status: {status}")
+        if error_type is not None:
+            fields.append(f"Error Type: {error_type}")
+        with self._log_lock:
+            self._drain()
+            self._emit(f"END RequestId: {invocation.request_id}")
+            self._emit(f"REPORT RequestId: {invocation.request_id}\t" + "\t".join(fields) + "\t")
+
+    def _start_line(self, invocation: Invocation) -> None:
+        if invocation.started is None:
+            invocation.started = time.monotonic()
+        with self._cond:
+            cold, self._cold = self._cold, False
+        if cold:
+            if self._init_ms is None:
+                self._init_ms = (time.monotonic() - self._started_at) * 1000
+            invocation.init_ms = self._init_ms
+        self._platform(f"START RequestId: {invocation.request_id} Version: $LATEST")
+
+    def _max_memory_mb(self) -> int:
+        """Peak resident set of the worker process (VmHWM), in MB as Lambda reports it."""
+        pid = self.pid
+        try:
+            with open(f"/proc/{pid}/status", "rb") as status:
+                for line in status:
+                    if line.startswith(b"VmHWM:"):
+                        return math.ceil(int(line.split()[1]) / 1024)
+        except (OSError, ValueError, IndexError):
+            pass
+        return 0
 
     # -- RuntimeEndpoint (called from the Runtime API server's threads) ---------------------------------------------
 
     def next_invocation(self) -> NextEvent | None:
+        if self._init_ms is None:
+            self._init_ms = (time.monotonic() - self._started_at) * 1000  # init ends with the first /next
         with self._cond:
             self._current = None
             while self._pending is None and not self._closed:
@@ -278,6 +408,7 @@ class Worker:
             invocation, self._pending = self._pending, None
             self._current = invocation
             invocation.deadline = time.monotonic() + invocation.timeout
+        self._start_line(invocation)
         return NextEvent(
             request_id=invocation.request_id,
             payload=invocation.payload,
@@ -290,6 +421,7 @@ class Worker:
         invocation = self._take_current(request_id)
         if invocation is None:
             return False
+        self._report(invocation)
         if len(body) > MAX_RESPONSE_BYTES:
             invocation.finish(
                 error_envelope(
@@ -306,18 +438,24 @@ class Worker:
         invocation = self._take_current(request_id)
         if invocation is None:
             return False
+        self._report(invocation)
         invocation.finish(body or error_envelope(error_type or "Runtime.Unknown", ""), "Unhandled")
         return True
 
     def post_init_error(self, body: bytes, error_type: str | None) -> None:
+        init_ms = (time.monotonic() - self._started_at) * 1000
+        self._platform(f"INIT_REPORT Init Duration: {init_ms:.2f} ms\tPhase: init\tStatus: error\t"
+                       f"Error Type: {error_type or 'Runtime.Unknown'}")
         with self._cond:
             self._dead = True
             self._closed = True
-            for invocation in (self._pending, self._current):
-                if invocation is not None:
-                    invocation.finish(body or error_envelope(error_type or "Runtime.Unknown", ""), "Unhandled")
+            self._init_error = (body, error_type)
+            unfinished = [i for i in (self._pending, self._current) if i is not None and not i.done.is_set()]
             self._pending = self._current = None
             self._cond.notify_all()
+        for invocation in unfinished:
+            self._report(invocation, status="error", error_type=error_type or "Runtime.Unknown")
+            invocation.finish(body or error_envelope(error_type or "Runtime.Unknown", ""), "Unhandled")
 
     def _take_current(self, request_id: str) -> Invocation | None:
         with self._cond:
@@ -326,3 +464,24 @@ class Worker:
                 return None
             self._current = None
             return invocation
+
+
+def _exit_reason(returncode: int) -> str:
+    if returncode >= 0:
+        return f"exit status {returncode}"
+    return f"signal: {(signal.strsignal(-returncode) or str(-returncode)).lower()}"
+
+
+def _iso_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+_DEFAULT_SINK: LogRouter | None = None
+
+
+def _default_sink() -> LogRouter:
+    """Workers of a LambdaService built without a sink write to the terminal (stderr)."""
+    global _DEFAULT_SINK
+    if _DEFAULT_SINK is None:
+        _DEFAULT_SINK = LogRouter(Console())
+    return _DEFAULT_SINK

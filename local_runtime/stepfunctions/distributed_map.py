@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import uuid
 from typing import Any
 
@@ -181,6 +182,19 @@ def _positive_int(branch, effective: Any, path, field: str, minimum: int) -> int
     return value
 
 
+def _max_items(branch, effective: Any, path) -> int | None:
+    """MaxItemsPath as AWS reads it (AWS-recorded): an integer, or text that is one ("2"); 0 means no limit; a
+    negative one fails the read; anything else (1.5, "x") is a States.Runtime failure naming the value."""
+    value = select(path, effective, "MaxItemsPath", branch.context)
+    text = value if isinstance(value, str) else dumps(value)
+    if not re.fullmatch(r"-?\d+", text):
+        raise StatesError(failures.RUNTIME, f'The MaxItemsPath field refers to value "{text}" which is not a valid '
+                                            f"integer: {path.text}")
+    if int(text) < 0:
+        raise StatesError(failures.ITEM_READER_FAILED, "field MaxItems must be positive")
+    return int(text) or None
+
+
 class ItemReader:
     __slots__ = ("resource", "parameters", "input_type", "header_location", "headers", "delimiter", "max_items",
                  "max_items_path")
@@ -200,7 +214,7 @@ class ItemReader:
         params = self.parameters.resolve(effective, branch.context)
         limit = self.max_items
         if self.max_items_path is not None:
-            limit = _positive_int(branch, effective, self.max_items_path, "MaxItemsPath", 0) or None
+            limit = _max_items(branch, effective, self.max_items_path)
         integrations = branch.engine.integrations
         try:
             if self.resource == LIST_OBJECTS:

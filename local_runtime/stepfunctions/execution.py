@@ -115,11 +115,11 @@ class Execution:
     def run(self) -> None:
         """Run to completion in the calling thread."""
         history = self.history
-        started = history.add("ExecutionStarted", 0, {
+        history.add("ExecutionStarted", 0, {
             "input": Payload(self.input_value, self.input), "inputDetails": {"truncated": False},
             "roleArn": self.role_arn,
         })
-        branch = Branch(self, self.cancel, started)
+        branch = Branch(self, self.cancel, 0)  # AWS: the first StateEntered has previousEventId 0
         watchdog = None
         if self.program.timeout_seconds:
             watchdog = threading.Thread(target=self._watchdog, args=(self.program.timeout_seconds,), daemon=True,
@@ -177,7 +177,7 @@ class Branch:
     """One thread of control: the current state, its context object, the last history event id."""
 
     __slots__ = ("execution", "engine", "clock", "cancel", "prev", "state_name", "entered_time", "retry_count",
-                 "task_token", "map_item", "history", "variables", "assigned", "entered_event")
+                 "task_token", "map_item", "history", "variables", "assigned", "entered_event", "failed_event")
 
     def __init__(self, execution: Execution, cancel: CancelScope, prev: int, map_item: dict | None = None) -> None:
         self.execution = execution
@@ -194,6 +194,9 @@ class Branch:
         self.variables = Scope()  # workflow variables (variables.py); a child branch gets a read-only copy
         self.assigned: dict | None = None  # what the running state assigns, committed when it exits
         self.entered_event = 0  # id of the running state's StateEntered event
+        # MapStateFailed / ParallelStateFailed owed by the running state: AWS records it once Retry has given up
+        # (states.py records it before Catch), never between attempts
+        self.failed_event: str | None = None
 
     def record(self, event_type: str, details: dict | None = None) -> int:
         self.prev = self.history.add(event_type, self.prev, details)
@@ -330,10 +333,18 @@ class Branch:
             raise ExecutionCancelled()
         result_payload = Payload(result)
         if _over_limit(result_payload.text):
-            # AWS: a task result over 256 KiB fails the state even when ResultSelector/ResultPath would drop it
-            raise StatesError(failures.DATA_LIMIT_EXCEEDED,
-                              f"The state/task '{resource.arn}' returned a result with a size exceeding the maximum "
-                              f"number of bytes service limit.")
+            # AWS: a task result over 256 KiB fails the task (TaskFailed / LambdaFunctionFailed) even when
+            # ResultSelector/ResultPath would drop it, naming the function ARN or the service ('lambda'); Retry and
+            # Catch handle it like any task failure (States.ALL included)
+            name = resource.arn if lambda_style else resource.resource_type
+            cause = (f"The state/task '{name}' returned a result with a size exceeding the maximum number of bytes "
+                     f"service limit.")
+            if lambda_style:
+                self.record("LambdaFunctionFailed", {"error": failures.DATA_LIMIT_EXCEEDED, "cause": cause})
+            else:
+                self.record("TaskFailed", {"resourceType": resource.resource_type, "resource": resource.resource_name,
+                                           "error": failures.DATA_LIMIT_EXCEEDED, "cause": cause})
+            raise StatesError(failures.DATA_LIMIT_EXCEEDED, cause, terminal=False)
         if lambda_style:
             self.record("LambdaFunctionSucceeded", {"output": result_payload, "outputDetails": {"truncated": False}})
         else:
@@ -446,11 +457,12 @@ class Branch:
         )
         if errors:
             self.prev = self.history.last_id()
-            self.record("ParallelStateFailed")
+            self.failed_event = "ParallelStateFailed"
             _, exc = errors[0]
-            raise StatesError(exc.error, exc.cause)
+            raise StatesError(exc.error, exc.cause, exc.terminal)
         self.prev = self.history.last_id()
-        self.record("ParallelStateSucceeded")
+        # AWS: ParallelStateExited has the same previousEventId as ParallelStateSucceeded (the branches' last event)
+        self.history.add("ParallelStateSucceeded", self.prev)
         return results
 
     def run_map(self, state: Map, effective: Any, items: list, concurrency: int) -> list:
@@ -477,19 +489,31 @@ class Branch:
                 return child.run_program(processor, item)
             return job
 
+        # AWS runs the iterations on MaxConcurrency workers (one per item when 0): a worker's first iteration follows
+        # MapStateStarted, its next one follows the last state event of its previous iteration
+        workers = concurrency if concurrency and concurrency > 0 else len(items)
+        last_events: dict[int, int] = {}
+
         def on_start(index: int, child: Branch) -> int:
-            return self.history.add("MapIterationStarted", started, {"name": name, "index": index})
+            previous = last_events.get(index - workers, started) if index >= workers else started
+            return self.history.add("MapIterationStarted", previous, {"name": name, "index": index})
 
         succeeded: list[int] = []
 
+        # what the Map's next event follows: the highest MapIterationSucceeded, or a failed iteration's last state
+        # event (AWS records MapIterationFailed without making it the source of MapStateFailed)
+        sources: list[int] = []
+
         def on_success(index: int, child: Branch) -> None:
-            child.record("MapIterationSucceeded", {"name": name, "index": index})
+            last_events[index] = child.prev
+            sources.append(child.record("MapIterationSucceeded", {"name": name, "index": index}))
             succeeded.append(index)
 
         failed: list[int] = []
 
         def on_failure(index: int, child: Branch, exc: StatesError) -> bool:
-            child.record("MapIterationFailed", {"name": name, "index": index})
+            sources.append(child.prev)
+            self.history.add("MapIterationFailed", child.prev, {"name": name, "index": index})
             failed.append(index)
             return state.tolerated(len(failed), len(items)) if (
                 state.tolerated_failure_count is not None or state.tolerated_failure_percentage is not None) else False
@@ -502,20 +526,21 @@ class Branch:
         finished = getattr(state, "map_run_finished", None)
         if finished is not None:  # a distributed Map run (distributed_map.py) exports every iteration's outcome
             finished(results, list(errors), list(succeeded))
-        self.prev = self.history.last_id()
+        self.prev = max(sources, default=started)
         if errors:
             tolerant = state.tolerated_failure_count is not None or state.tolerated_failure_percentage is not None
             if not tolerant:
-                self.record("MapStateFailed")
+                self.failed_event = "MapStateFailed"
                 _, exc = errors[0]
-                raise StatesError(exc.error, exc.cause)
+                raise StatesError(exc.error, exc.cause, exc.terminal)
             if not state.tolerated(len(errors), len(items)):
-                self.record("MapStateFailed")
+                self.failed_event = "MapStateFailed"
                 raise StatesError(failures.EXCEED_TOLERATED_FAILURE_THRESHOLD,
                                   "The specified tolerated failure threshold was exceeded")
             for index, exc in errors:
                 results[index] = {"Error": exc.error, "Cause": exc.cause}
-        self.record("MapStateSucceeded")
+        # AWS: MapStateExited has the same previousEventId as MapStateSucceeded
+        self.history.add("MapStateSucceeded", self.prev)
         return results
 
 

@@ -29,10 +29,13 @@ TERMINAL = frozenset({RUNTIME, DATA_LIMIT_EXCEEDED})
 class StatesError(Exception):
     """A failure with an ASL error name, raised while a state runs."""
 
-    def __init__(self, error: str, cause: str = "") -> None:
+    def __init__(self, error: str, cause: str = "", terminal: bool | None = None) -> None:
         super().__init__(f"{error}: {cause}")
         self.error = error
         self.cause = cause
+        # terminal: no Retry or Catch handles it (the TERMINAL names by default; AWS catches a task result over the
+        # size limit, States.DataLimitExceeded, like any task failure, States.ALL included)
+        self.terminal = error in TERMINAL if terminal is None else terminal
 
 
 class ExecutionCancelled(Exception):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
+from collections.abc import Container
 from typing import Any
 
 from .paths import dumps
@@ -58,14 +59,22 @@ class History:
     def last_id(self) -> int:
         return len(self._events)
 
+    def previous_of(self, event_id: int) -> int:
+        """The previousEventId of event ``event_id`` (0 when there is no such event)."""
+        with self._lock:
+            return self._events[event_id - 1][1] if 0 < event_id <= len(self._events) else 0
+
     def types(self) -> list[str]:
         with self._lock:
             return [event[3] for event in self._events]
 
-    def events(self, include_data: bool = True) -> list[dict]:
-        """Events in the AWS API shape (timestamps as datetimes; the service converts them)."""
+    def events(self, include_data: bool = True, start: int = 0, types: Container[str] | None = None) -> list[dict]:
+        """Events in the AWS API shape (timestamps as datetimes; the service converts them), from the ``start``-th
+        on, only those of ``types`` when given (execution logs: execution_logs.py)."""
         with self._lock:
-            snapshot = list(self._events)
+            snapshot = self._events[start:] if start else list(self._events)
+        if types is not None:
+            snapshot = [event for event in snapshot if event[3] in types]
         return [_render(event, include_data) for event in snapshot]
 
 

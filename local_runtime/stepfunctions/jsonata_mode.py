@@ -206,14 +206,21 @@ class Env:
         return self._bindings
 
 
-def evaluation_error(branch, field: str, cause: str) -> StatesError:
-    """Record ``EvaluationFailed`` and return the ``States.QueryEvaluationError`` to raise."""
+def evaluation_error(branch, field: str | None, cause: str, follows_entered: bool = False) -> StatesError:
+    """Record ``EvaluationFailed`` and return the ``States.QueryEvaluationError`` to raise (``field`` None: an
+    event without ``location``, as AWS records a Map whose input is no array)."""
     state = branch.state_name
     decorated = (f"An error occurred while executing the state '{state}' (entered at the event id "
                  f"#{getattr(branch, 'entered_event', 0)}). {cause}")
-    # AWS records this event with previousEventId 0; the execution's closing event follows it
-    branch.prev = branch.history.add("EvaluationFailed", 0, {"error": QUERY_EVALUATION_ERROR, "cause": decorated,
-                                                             "location": field, "state": state})
+    # AWS records this event with the previousEventId of the state's StateEntered event (0 for the first state) for
+    # an expression that fails (Output, Assign, Arguments), with the StateEntered event itself as previous for a
+    # Wait Timestamp that is no timestamp (``follows_entered``); the execution's closing event follows it
+    entered = getattr(branch, "entered_event", 0)
+    previous = (entered if follows_entered else branch.history.previous_of(entered)) if entered else 0
+    details = {"error": QUERY_EVALUATION_ERROR, "cause": decorated, "location": field, "state": state}
+    if field is None:
+        del details["location"]
+    branch.prev = branch.history.add("EvaluationFailed", previous, details)
     return StatesError(QUERY_EVALUATION_ERROR, decorated)
 
 
@@ -429,10 +436,10 @@ class JsonataWait(Wait):
             if self.timestamp_expr is not None:
                 text = self.timestamp_expr.expect(env, "Timestamp", "string", lambda v: isinstance(v, str))
                 when = parse_timestamp(text)
-                if when is None:
-                    raise evaluation_error(branch, "Timestamp", f"The JSONata expression '{self.timestamp_expr.text}' "
-                                                                f"specified for the field 'Timestamp' returned "
-                                                                f"'{text}', which is not an ISO-8601 timestamp")
+                if when is None:  # AWS's words (AWS-recorded)
+                    raise evaluation_error(branch, "Timestamp", f"The Timestamp field cannot be parsed as an ISO-8601 "
+                                                                f"extended offset date-time format string: {text}",
+                                           follows_entered=True)
             seconds = (when - branch.clock.now()).total_seconds()
         if seconds > 0:
             branch.sleep(seconds)
@@ -584,13 +591,19 @@ class JsonataMap(_JsonataRecoverable, Map):
         self.percentage_expr = _int_or_expression(spec, "ToleratedFailurePercentage")
 
     def attempt(self, branch, effective):
-        items, concurrency, count, percentage = self.settings(branch, effective)
+        try:
+            items, concurrency, count, percentage = self.settings(branch, effective)
+        except StatesError:
+            branch.failed_event = "MapStateFailed"  # AWS records it after the EvaluationFailed event
+            raise
         return branch.run_map(_MapRun(self, count, percentage), effective, items, concurrency)
 
     def settings(self, branch, effective) -> tuple[list, int, Any, Any]:
         """(items, MaxConcurrency, ToleratedFailureCount, ToleratedFailurePercentage), expressions evaluated."""
         env = Env(branch, effective)
         items = effective if self.items is None else self.items.evaluate(env, "Items")
+        if not isinstance(items, list) and self.items is None:  # AWS's words (AWS-recorded)
+            raise evaluation_error(branch, None, f"Map state input must be an array but was: {dumps(items)}")
         if not isinstance(items, list):
             source = self.items.text if isinstance(self.items, Expression) else dumps(self.items)
             raise evaluation_error(branch, "Items", f"The JSONata expression '{source}' specified for the field "

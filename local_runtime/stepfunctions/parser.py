@@ -215,10 +215,10 @@ def _parse_state(name: str, spec: Any, where: str, problems: _Problems, states_d
                 problems.add("SCHEMA_VALIDATION_FAILED", "Exactly one of these fields is required: [Seconds, "
                              "SecondsPath, Timestamp, TimestampPath]", where)
                 return None
-            if "Timestamp" in spec and not is_expression(spec["Timestamp"]) and \
-                    parse_timestamp(spec["Timestamp"]) is None:
-                problems.add("SCHEMA_VALIDATION_FAILED", "The value for the field 'Timestamp' must be a valid "
-                             "ISO-8601 timestamp", f"{where}/Timestamp")
+            if "Timestamp" in spec and language != JSONATA and parse_timestamp(spec["Timestamp"]) is None:
+                # AWS's wording (AWS-recorded); a "{% %}" expression is no timestamp in a JSONPath state either
+                problems.add("SCHEMA_VALIDATION_FAILED", "String does not match RFC3339 timestamp",
+                             f"{where}/Timestamp")
                 return None
             return build_state("Wait", name, spec) if language == JSONATA else Wait(name, spec)
         if state_type == "Choice":

@@ -9,10 +9,11 @@ from .failures import ALL, TASK_FAILED, TERMINAL, TIMEOUT
 from .paths import ReferencePath
 
 
-def error_matches(error_equals: tuple[str, ...], error: str) -> bool:
+def error_matches(error_equals: tuple[str, ...], error: str, terminal: bool | None = None) -> bool:
     """ErrorEquals semantics: exact, case-sensitive names; ``States.ALL`` matches every error except the terminal
-    ones; ``States.TaskFailed`` matches every error except ``States.Timeout`` (and the terminal ones)."""
-    if error in TERMINAL:
+    ones; ``States.TaskFailed`` matches every error except ``States.Timeout`` (and the terminal ones).
+    ``terminal``: whether this failure is terminal (default: its name is one of the terminal names)."""
+    if error in TERMINAL if terminal is None else terminal:
         return error in error_equals
     for name in error_equals:
         if name == error or name == ALL:
@@ -59,10 +60,10 @@ class RetryState:
         self.counts = [0] * n
         self.total = 0
 
-    def next_delay(self, retriers: tuple[Retrier, ...], error: str) -> float | None:
+    def next_delay(self, retriers: tuple[Retrier, ...], error: str, terminal: bool | None = None) -> float | None:
         """Delay before the next attempt, or None when the error is not retried (no match / exhausted)."""
         for i, retrier in enumerate(retriers):
-            if error_matches(retrier.error_equals, error):
+            if error_matches(retrier.error_equals, error, terminal):
                 if self.counts[i] >= retrier.max_attempts:
                     return None
                 delay = retrier.delay(self.counts[i])
@@ -72,9 +73,9 @@ class RetryState:
         return None
 
 
-def find_catcher(catchers: tuple[Catcher, ...], error: str) -> Catcher | None:
+def find_catcher(catchers: tuple[Catcher, ...], error: str, terminal: bool | None = None) -> Catcher | None:
     for catcher in catchers:
-        if error_matches(catcher.error_equals, error):
+        if error_matches(catcher.error_equals, error, terminal):
             return catcher
     return None
 

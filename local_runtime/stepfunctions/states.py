@@ -277,15 +277,19 @@ class _Recoverable(State):
                 result = self.attempt(branch, effective)
                 return self.succeed(branch, data, result), self.next
             except StatesError as exc:
-                if exc.error in failures.TERMINAL:
-                    raise
-                if retry is not None:
-                    delay = retry.next_delay(self.retriers, exc.error)
+                if not exc.terminal and retry is not None:
+                    delay = retry.next_delay(self.retriers, exc.error, exc.terminal)
                     if delay is not None:
+                        branch.failed_event = None  # AWS: no Map/ParallelStateFailed between attempts
                         branch.sleep(delay)
                         branch.retry_count = retry.total
                         continue
-                catcher = find_catcher(self.catchers, exc.error)
+                if branch.failed_event is not None:
+                    branch.record(branch.failed_event)
+                    branch.failed_event = None
+                if exc.terminal:
+                    raise
+                catcher = find_catcher(self.catchers, exc.error, exc.terminal)
                 if catcher is None:
                     raise
                 return self.caught(branch, data, catcher, exc), catcher.next

@@ -428,9 +428,9 @@ class TestStateRunner:
         CAUGHT_ERROR when a catcher matches; else FAILED. Terminal errors are never retried or caught."""
         outcome.error, outcome.cause = exc.error, exc.cause
         details: dict[str, Any] = {}
-        if exc.error not in failures.TERMINAL:
+        if not exc.terminal:
             for index, retrier in enumerate(getattr(state, "retriers", ())):
-                if error_matches(retrier.error_equals, exc.error):
+                if error_matches(retrier.error_equals, exc.error, exc.terminal):
                     details["retryIndex"] = index
                     count = config.get("retrierRetryCount") or 0
                     if count < retrier.max_attempts:
@@ -442,7 +442,7 @@ class TestStateRunner:
                         return
                     break  # the first matching retrier is exhausted: Catch decides
             catchers = getattr(state, "catchers", ())
-            catcher = find_catcher(catchers, exc.error)
+            catcher = find_catcher(catchers, exc.error, exc.terminal)
             if catcher is not None:
                 details["catchIndex"] = catchers.index(catcher)
                 try:

@@ -45,8 +45,9 @@ _PATH_TWINS = {"Error", "Cause", "Seconds", "Timestamp", "TimeoutSeconds", "Hear
 _CACHE_SIZE = 1024
 _VARIABLE_OR_JSONATA = re.compile(r' is "(\$[^\W\d]|\{%)')
 _AWS_ACCEPTS = re.compile(r'^Field "ProcessorConfig" not allowed in State Machine\S*\.Iterator$'
-                          r'|^State Machine\S*\.(ErrorPath|CausePath) is "\$\$'
-                          r"|^State Machine\S*\.Condition is (true|false) but should be a String$")
+                          r'|^State Machine\S*\.(ErrorPath|CausePath|ItemsPath) is "\$\$'
+                          r"|^State Machine\S*\.Condition is (true|false) but should be a String$"
+                          r"|^State Machine\S*\.ReaderConfig\.MaxItems is 0 but allowed floor is 0$")
 _READER_CONFIG_FIELD = re.compile(r'^Field "(InputType|CSVHeaderLocation|CSVHeaders|CSVDelimiter)" not allowed in '
                                   r'State Machine\S*\.ItemReader\.ReaderConfig$')
 

@@ -67,7 +67,12 @@ def test_sqs_events_are_shaped_like_lambda_sqs_events(load_event):
 
 def test_sample_data_matches_tables(template):
     data = json.loads((ROOT / "data" / "sample_data.json").read_text())
-    assert set(data) == {"customers", "inventory"}
+    assert set(data) == {"_comment", "customers", "inventory", "orders", "payments", "batches"}
+    keys = {"orders": "order_id", "payments": "order_id", "batches": "batch_id"}
+    for name, key in keys.items():
+        table = template["Resources"][f"{name.capitalize()}Table"]["Properties"]
+        assert table["KeySchema"] == [{"AttributeName": key, "KeyType": "HASH"}]
+        assert all(isinstance(item[key], str) for item in data[name])
     statuses = {customer["status"] for customer in data["customers"]}
     assert {"ACTIVE", "SUSPENDED"} <= statuses
     assert all(isinstance(customer["customer_id"], str) for customer in data["customers"])
@@ -83,3 +88,23 @@ def test_env_names_the_code_reads_are_set_in_the_template(template):
         if resource["Type"] == "AWS::Serverless::Function":
             set_somewhere |= set(resource["Properties"].get("Environment", {}).get("Variables", {}))
     assert names <= set_somewhere
+
+
+def test_the_sample_order_is_the_one_the_events_name_as_store_order_leaves_it(load_event):
+    """ORDER-EVENT-0001 in the sample data is the order of store_order.json, stored: a replay finds it equal."""
+    data = json.loads((ROOT / "data" / "sample_data.json").read_text())
+    [order] = [o for o in data["orders"] if o["order_id"] == "ORDER-EVENT-0001"]
+    stored = load_event("store_order.json")["order"]
+    assert {k: order[k] for k in ("order_id", "customer_id", "items", "total_cents", "received_at")} == stored
+    [payment] = [p for p in data["payments"] if p["order_id"] == "ORDER-EVENT-0001"]
+    assert (order["status"], order["reservation_status"], payment["status"], payment["amount_cents"]) == (
+        "PROCESSING", "RESERVED", "CHARGED", stored["total_cents"])
+
+
+def test_env_json_is_generated_from_the_template():
+    """env.json (sam local invoke --env-vars) is what `python -m local_runtime env-json` writes for template.yaml."""
+    from local_runtime.config import Settings
+    from local_runtime.samlocal import env_vars
+
+    assert json.loads((ROOT / "env.json").read_text()) == env_vars(Settings(template=ROOT / "template.yaml")), (
+        "env.json is out of date: python -m local_runtime env-json > env.json")

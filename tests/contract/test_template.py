@@ -117,9 +117,8 @@ def test_code_paths_exist(template):
         assert (ROOT / props["CodeUri"] / "__init__.py").is_file(), logical_id
     layer = template["Resources"]["SharedLayer"]
     assert (ROOT / layer["Properties"]["ContentUri"] / "fulfillment" / "__init__.py").is_file()
-    assert layer["Metadata"]["BuildMethod"] == "python3.13"
-    requirements = (ROOT / layer["Properties"]["ContentUri"] / "requirements.txt").read_text()
-    assert "aws-lambda-powertools[tracer]==3.37.0" in requirements.splitlines()
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    assert "build-SharedLayer:" in (ROOT / layer["Properties"]["ContentUri"] / "Makefile").read_text()
     for resource in resources_of_type(template, "AWS::Serverless::StateMachine").values():
         assert (ROOT / resource["Properties"]["DefinitionUri"]).is_file()
 
@@ -303,3 +302,46 @@ def test_events_wiring(template):
     assert rule["Type"] == "EventBridgeRule"
     assert rule["Properties"]["EventBusName"] == {"Ref": "OrderEventBus"}
     assert rule["Properties"]["Pattern"] == {"source": ["dofs.customers"], "detail-type": ["CustomerCreated"]}
+
+
+def test_every_function_has_a_log_group_with_retention(template):
+    """The group Lambda would create (/aws/lambda/<function name>), with a retention; SAM's LoggingConfig unused."""
+    functions = resources_of_type(template, "AWS::Serverless::Function")
+    groups = {lid: r["Properties"] for lid, r in resources_of_type(template, "AWS::Logs::LogGroup").items()}
+    for logical_id in functions:
+        assert groups[f"{logical_id}LogGroup"] == {"LogGroupName": {"Fn::Sub": f"/aws/lambda/${{{logical_id}}}"},
+                                                   "RetentionInDays": 30}, logical_id
+        assert "LoggingConfig" not in functions[logical_id]["Properties"]
+
+
+def test_the_endpoint_variables_are_declared_for_sam_local_only(template):
+    """Absent on AWS (AWS::NoValue), declared so that sam local invoke --env-vars may set them (events/README.md)."""
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert {k: variables[k] for k in ("AWS_ENDPOINT_URL", "AWS_DISABLE_HOST_PREFIX_INJECTION")} == {
+        "AWS_ENDPOINT_URL": {"Ref": "AWS::NoValue"}, "AWS_DISABLE_HOST_PREFIX_INJECTION": {"Ref": "AWS::NoValue"}}
+
+
+# What Lambda's python3.13 runtime ships (the AWS SDK for Python and its dependencies): the layer leaves them out.
+RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"}
+
+
+def _name(requirement: str) -> str:
+    import re
+
+    return re.split(r"[ <>=!~;\[(]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_the_layer_carries_every_dependency_the_runtime_lacks_and_no_other():
+    """layers/shared/Makefile installs requirements.txt with pip --no-deps: each requirement of a listed package
+    (per the installed package's metadata) must be listed too, or shipped by the runtime; versions as in .venv."""
+    from importlib.metadata import requires, version
+
+    lines = (ROOT / "layers" / "shared" / "requirements.txt").read_text().splitlines()
+    pinned = dict(line.split("==") for line in lines if line and not line.startswith("#"))
+    assert not {_name(p) for p in pinned} & RUNTIME_PROVIDED
+    for package, pinned_version in pinned.items():
+        assert version(package) == pinned_version, package  # the local runtime runs the same versions
+        needed = {_name(r) for r in requires(package) or [] if "extra ==" not in r}
+        missing = needed - {_name(p) for p in pinned} - RUNTIME_PROVIDED
+        assert not missing, f"{package} needs {missing}"
+    assert {_name(p) for p in pinned} >= {"aws-lambda-powertools", "aws-xray-sdk"}  # Tracer: Tracing is Active

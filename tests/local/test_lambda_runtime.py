@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -203,6 +205,25 @@ def test_import_error_is_an_init_error(lambdas):
         assert error["errorMessage"] == "Unable to import module 'app': No module named 'module_that_does_not_exist'"
 
 
+def test_an_init_error_reported_before_the_first_invocation_is_that_invocations_error():
+    """awslambdaric posts its init error as soon as the import fails, which can be before the pool hands the worker
+    its first invocation: that invocation still fails with the init error, not as a crashed runtime."""
+    from local_runtime.lambda_runtime.worker import Invocation, Worker
+
+    worker = Worker(spec("test-BrokenImport", "app.lambda_handler", code_dir=str(FIXTURES / "broken_import")),
+                    {}, python=sys.executable)
+    worker.start()
+    try:
+        assert worker.wait(10)   # the init error was posted and the process has exited: nothing was handed to it
+        invocation = Invocation(request_id="r-1", payload=b"{}", timeout=3.0)
+        worker.run(invocation)
+        error = json.loads(invocation.result)
+        assert (invocation.function_error, error["errorType"]) == ("Unhandled", "Runtime.ImportModuleError")
+    finally:
+        worker.kill()
+        worker.join()
+
+
 def test_missing_handler_is_an_init_error(lambdas):
     result = invoke(lambdas, "test-MissingHandler", {})
 
@@ -345,6 +366,59 @@ def test_workers_outlive_nothing_when_the_fork_server_dies(monkeypatch):
         service.stop()
 
 
+def test_recycled_workers_run_new_code_and_busy_ones_finish_first(tmp_path):
+    # GIVEN a function whose code lives in a directory of the test, its warm worker busy with an invocation
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "app.py").write_text("import os, pathlib, time\nVERSION = 1\n\n\ndef handler(event, context):\n"
+                                 "    if 'started' in event:\n"
+                                 "        pathlib.Path(event['started']).write_text('')\n"
+                                 "        time.sleep(1)\n"
+                                 "    return {'version': VERSION, 'pid': os.getpid()}\n")
+    started = tmp_path / "started"
+    service = LambdaService([spec("test-Versioned", "app.handler", code_dir=str(code), timeout=10)], BASE_ENV)
+    service.start()
+    try:
+        warm = body(invoke(service, "test-Versioned", {}))
+        with ThreadPoolExecutor(1) as pool:
+            busy = pool.submit(invoke, service, "test-Versioned", {"started": str(started)})
+            wait_until(started.exists, 5, "the busy invocation never started", 0.02)
+            # WHEN the code changes and the function is recycled
+            (code / "app.py").write_text((code / "app.py").read_text().replace("VERSION = 1", "VERSION = 2"))
+            for cached in (code / "__pycache__").glob("*.pyc"):
+                cached.unlink()
+            assert service.recycle(["test-Versioned"]) == {"test-Versioned": 1}
+            # THEN the next invocation gets a new worker with the new code, and the busy one finishes on the old
+            fresh = body(invoke(service, "test-Versioned", {}))
+            assert (fresh["version"], fresh["pid"] != warm["pid"]) == (2, True)
+            finished = busy.result(timeout=10)
+        assert (finished.function_error, body(finished)) == (None, {"version": 1, "pid": warm["pid"]})
+        wait_until(lambda: not alive(warm["pid"]), 5, "the recycled worker was not stopped after its invoke")
+        assert body(invoke(service, "test-Versioned", {}))["pid"] == fresh["pid"]  # the new one stays warm
+    finally:
+        service.stop()
+
+
+def test_a_new_fork_server_takes_over_and_the_old_one_stops_after_its_last_worker(monkeypatch):
+    monkeypatch.setenv("LAMBDA_FORKSERVER", "1")
+    service = LambdaService([spec("test-Sleep", "app.sleep", timeout=5)], BASE_ENV)
+    service.start()
+    try:
+        old = service.forkserver_pid
+        with ThreadPoolExecutor(1) as pool:
+            busy = pool.submit(invoke, service, "test-Sleep", {"seconds": 1})
+            wait_until(lambda: len(descendants_of(old)) == 1, 5, "no worker started", 0.02)
+            assert service.restart_forkserver()
+            new = service.forkserver_pid
+            assert new != old and alive(old)  # the old server waits for its busy worker
+            second = body(invoke(service, "test-Sleep", {"seconds": 0}))
+            assert second["pid"] in descendants_of(new)
+            assert busy.result(timeout=10).function_error is None
+        wait_until(lambda: not alive(old), 5, "the old fork server did not stop after its last worker")
+    finally:
+        service.stop()
+
+
 def test_event_invocation_returns_202_and_runs_in_background(lambdas, tmp_path):
     marker = tmp_path / "ran"
 
@@ -406,10 +480,87 @@ def test_worker_output_is_forwarded_with_function_name(lambdas, capsys):
 
     def forwarded() -> bool:
         seen.append(capsys.readouterr().err)
-        return "order o-9 accepted" in "".join(seen)
+        return "REPORT" in "".join(seen)
 
+    # the REPORT line is written before the invocation returns, after everything the function printed
     wait_until(forwarded, 2, lambda _: f"not forwarded: {''.join(seen)!r}", 0.02)
-    assert "[test-Say] order o-9 accepted\n" in "".join(seen)
+    lines = "".join(seen).splitlines()
+    said = [line for line in lines if "order o-9 accepted" in line]
+    assert len(said) == 1 and said[0].split()[1:] == ["test-Say", "order", "o-9", "accepted"]
+    assert lines.index(said[0]) < next(i for i, line in enumerate(lines) if " REPORT " in line)
+
+
+def invocation_log(functions: list, name: str, event: dict) -> tuple[InvokeResult, list]:
+    """Invoke ``name`` on a service of its own that keeps every log record; returns the result and the records."""
+    records = []
+    service = LambdaService(functions, BASE_ENV, log_sink=records.append)
+    service.start()
+    try:
+        result = invoke(service, name, event)
+    finally:
+        service.stop()
+    return result, records
+
+
+REPORT = (r"REPORT RequestId: {id}\tDuration: \d+\.\d\d ms\tBilled Duration: (?P<billed>\d+) ms\t"
+          r"Memory Size: 256 MB\tMax Memory Used: (?P<max>\d+) MB\t")
+
+
+def test_lambda_log_lines_frame_the_function_output_as_lambda_prints_them():
+    # GIVEN a function that prints a line
+    functions = [spec("test-Say", "app.say", memory_mb=256, label="SayFunction")]
+
+    # WHEN it is invoked twice on one warm worker (cold, then warm)
+    records = []
+    service = LambdaService(functions, BASE_ENV, log_sink=records.append)
+    service.start()
+    try:
+        first = invoke(service, "test-Say", {"line": "hello"})
+        second = invoke(service, "test-Say", {"line": "again"})
+    finally:
+        service.stop()
+
+    # THEN one log stream holds START, the output, END, REPORT for each, in that order, as Lambda writes them
+    assert {(r.label, r.group) for r in records} == {("SayFunction", "/aws/lambda/test-Say")}
+    assert len({r.stream for r in records}) == 1
+    assert re.fullmatch(r"\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32}", records[0].stream)
+    messages = [r.message for r in records]
+    ids = [first.request_id, second.request_id]
+    assert messages[:3] == [f"START RequestId: {ids[0]} Version: $LATEST\n", "hello\n", f"END RequestId: {ids[0]}\n"]
+    cold = re.fullmatch(REPORT.format(id=ids[0]) + r"Init Duration: (?P<init>\d+\.\d\d) ms\t\n", messages[3])
+    assert cold, messages[3]
+    assert int(cold["max"]) > 0
+    assert messages[4:7] == [f"START RequestId: {ids[1]} Version: $LATEST\n", "again\n", f"END RequestId: {ids[1]}\n"]
+    assert re.fullmatch(REPORT.format(id=ids[1]) + r"\n", messages[7]), messages[7]
+    assert len(messages) == 8
+    timestamps = [r.timestamp for r in records]
+    assert timestamps == sorted(timestamps)
+
+
+def test_a_timed_out_invocation_is_reported_with_status_timeout():
+    result, records = invocation_log([spec("test-Sleep", "app.sleep", timeout=1, memory_mb=256)], "test-Sleep",
+                                     {"seconds": 5})
+    assert result.function_error == "Unhandled"
+    messages = [r.message for r in records]
+    assert messages[0] == f"START RequestId: {result.request_id} Version: $LATEST\n"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z " + result.request_id
+                        + r" Task timed out after 1\.00 seconds\n", messages[1])
+    assert messages[2] == f"END RequestId: {result.request_id}\n"
+    assert re.fullmatch(REPORT.format(id=result.request_id) + r"Init Duration: \d+\.\d\d ms\tStatus: timeout\t\n",
+                        messages[3]), messages[3]
+
+
+def test_an_init_error_is_reported_before_the_invocation():
+    result, records = invocation_log(
+        [spec("test-BrokenImport", "app.lambda_handler", code_dir=str(FIXTURES / "broken_import"), memory_mb=256)],
+        "test-BrokenImport", {})
+    messages = [r.message for r in records]
+    init = next(i for i, m in enumerate(messages) if m.startswith("INIT_REPORT Init Duration: "))
+    assert "\tPhase: init\tStatus: error\tError Type: Runtime.ImportModuleError\n" in messages[init]
+    assert any("Runtime.ImportModuleError" in m for m in messages[:init])  # awslambdaric's own error line first
+    assert messages[init + 1:init + 3] == [f"START RequestId: {result.request_id} Version: $LATEST\n",
+                                           f"END RequestId: {result.request_id}\n"]
+    assert messages[init + 3].endswith("\tStatus: error\tError Type: Runtime.ImportModuleError\t\n")
 
 
 def test_stop_leaves_no_worker_processes(tmp_path):

@@ -87,6 +87,9 @@ export function interpret(events) {
       run = ownerOfCompletion(open, kind, run) || run;
     } else if (/^MapIteration(Succeeded|Failed|Aborted)$/.test(type)) {
       run = [...open].reverse().find((r) => r.type === "Map" && r.name === d.name) || run;
+    } else if (type.endsWith("StateExited") && d.name && run?.name !== d.name) {
+      // AWS gives Parallel/MapStateExited the previous event of its *StateSucceeded: the last event of a branch
+      run = exitedOwner(runs, run, d.name) || run;
     }
     if (!run) continue;
     runOf.set(event.id, run);
@@ -168,6 +171,13 @@ function ownerOfCompletion(open, kind, prevRun) {
     if (run.type === kind && open.includes(run)) return run;
   }
   return [...open].reverse().find((r) => r.type === kind) || null;
+}
+
+function exitedOwner(runs, inner, name) {
+  // the run named `name` that an exit belongs to: an enclosing one of the previous event's run, else the latest
+  // visit of that name still open
+  for (let run = inner; run; run = run.parent) if (run.name === name && !run.exited) return run;
+  return [...runs].reverse().find((r) => r.name === name && !r.exited) || null;
 }
 
 function childArn(output) {

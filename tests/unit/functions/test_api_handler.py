@@ -291,7 +291,7 @@ def test_a_reviewers_key_cannot_place_orders(aws, state_machine_arn, lambda_cont
 
 def test_unknown_batch_is_404(aws, lambda_context, load_event):
     assert call(load_event("get_batch.json"), lambda_context) == (404, {
-        "error": "NotFound", "errorType": "BatchNotFoundError", "message": "batch BATCH-EVENT-0001 not found"})
+        "error": "NotFound", "errorType": "BatchNotFoundError", "message": "batch BATCH-SAMPLE-0001 not found"})
 
 
 def test_post_customer_creates_an_active_customer_once(aws, lambda_context, load_event):

@@ -59,3 +59,39 @@ def test_cloudformation_booleans(value, default, expected):
     from local_runtime.cfn import cfn_bool
 
     assert cfn_bool(value, default) is expected
+
+
+def test_watch_and_log_format_are_read_from_the_environment():
+    default = Settings.from_env({})
+    assert (default.watch, default.log_format) == (True, "text")
+    chosen = Settings.from_env({"WATCH": "0", "LOG_FORMAT": "json"})
+    assert (chosen.watch, chosen.log_format) == (False, "json")
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"WATCH": "sometimes"}, "WATCH must be 1 or 0, not 'sometimes'"),
+    ({"LOG_FORMAT": "xml"}, "LOG_FORMAT must be one of text, json, not 'xml'"),
+])
+def test_bad_switches_are_named(env, message):
+    with pytest.raises(TemplateError) as raised:
+        Settings.from_env(env)
+    assert str(raised.value) == message
+
+
+def test_help_and_the_readme_list_every_setting():
+    """One list (config.SETTINGS) feeds --help; the README's settings table names the same variables."""
+    import re
+    import subprocess
+    import sys
+
+    from local_runtime.config import REPO_ROOT, SETTINGS
+
+    names = {name for name, _, _ in SETTINGS}
+    assert {"PARAMETER_OVERRIDES", "TIME_SCALE", "SAMPLE_DATA", "API_PORT", "ENDPOINT_PORT", "LAMBDA_CONCURRENCY",
+            "WATCH", "LOG_FORMAT"} <= names
+    helped = subprocess.run([sys.executable, "-m", "local_runtime", "--help"], cwd=REPO_ROOT, capture_output=True,
+                            text=True, timeout=60).stdout
+    assert {line.split()[0] for line in helped.split("environment settings")[1].splitlines()[1:] if line.strip()} == names
+    readme = (REPO_ROOT / "README.md").read_text()
+    table = readme.split("### Settings of `make run`")[1].split("\n\n")[1]
+    assert set(re.findall(r"`([A-Z_]+)`", "".join(line.split("|")[1] for line in table.splitlines()[2:]))) == names

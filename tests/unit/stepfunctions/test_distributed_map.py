@@ -67,6 +67,30 @@ def test_max_items_path(aws):
     assert output(run(dmap(ItemReader=reader), {"limit": 2}, aws_client=aws)) == [0, 1]
 
 
+def test_max_items_path_values_as_aws_reads_them(aws):
+    # AWS-recorded: MaxItemsPath to 0 or 100000001 reads every item, to "2" (text) two, to -1 fails the read
+    # (States.ItemReaderFailed "field MaxItems must be positive"), to 1.5 fails the state with States.Runtime
+    put(aws, "in/many.json", json.dumps(list(range(5))))
+    definition = dmap(ItemReader=get_object("in/many.json", "JSON", MaxItemsPath="$.limit"))
+    assert output(run(definition, {"limit": 0}, aws_client=aws)) == [0, 1, 2, 3, 4]
+    assert output(run(definition, {"limit": 100000001}, aws_client=aws)) == [0, 1, 2, 3, 4]
+    assert output(run(definition, {"limit": "2"}, aws_client=aws)) == [0, 1]
+    failed = run(definition, {"limit": -1}, aws_client=aws)
+    assert (failed.status, failed.error, failed.cause) == ("FAILED", "States.ItemReaderFailed",
+                                                          "field MaxItems must be positive")
+    failed = run(definition, {"limit": 1.5}, aws_client=aws)
+    assert (failed.status, failed.error, failed.cause) == (
+        "FAILED", "States.Runtime", "An error occurred while executing the state 'M' (entered at the event id #2). "
+        "The MaxItemsPath field refers to value \"1.5\" which is not a valid integer: $.limit")
+
+
+def test_max_items_zero_means_no_limit(aws):
+    # AWS accepts ReaderConfig.MaxItems 0 (AWS-recorded: every item is read)
+    put(aws, "in/many.json", json.dumps(list(range(3))))
+    definition = dmap(ItemReader=get_object("in/many.json", "JSON", MaxItems=0))
+    assert output(run(definition, {}, aws_client=aws)) == [0, 1, 2]
+
+
 def test_csv_first_row_headers_become_keys(aws):
     put(aws, "in/rows.csv", "id,name,qty\n1,apple,3\n2,\"pear, green\",5\n")
     definition = dmap(ItemReader=get_object("in/rows.csv", "CSV", CSVHeaderLocation="FIRST_ROW"))

@@ -119,6 +119,26 @@ def test_map_items_that_are_not_an_array_fail_with_query_evaluation_error():
     assert execution.cause == ("An error occurred while executing the state 'M' (entered at the event id #2). The "
                                "JSONata expression '$states.input' specified for the field 'Items' returned an "
                                "unexpected result type. Expected 'array', but was 'object' for value: {\"a\":1}")
+    # AWS-recorded: EvaluationFailed (location Items) then MapStateFailed, then ExecutionFailed
+    assert execution.history.types() == ["ExecutionStarted", "MapStateEntered", "EvaluationFailed", "MapStateFailed",
+                                         "ExecutionFailed"]
+
+
+def test_map_input_that_is_not_an_array_fails_in_aws_words():
+    # AWS-recorded: a JSONata Map without Items whose input is {"foo": "bar"} records EvaluationFailed with no
+    # location, "Map state input must be an array but was: {"foo":"bar"}", then MapStateFailed
+    definition = jsonata({"M": {"Type": "Map", "End": True,
+                                "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}})
+    for value, shown in [({"foo": "bar"}, '{"foo":"bar"}'), ("string", '"string"'), (True, "true"), (7, "7")]:
+        execution = run(definition, value)
+        cause = ("An error occurred while executing the state 'M' (entered at the event id #2). Map state input must "
+                 f"be an array but was: {shown}")
+        assert (execution.status, execution.error, execution.cause) == ("FAILED", "States.QueryEvaluationError",
+                                                                        cause)
+        assert execution.history.types() == ["ExecutionStarted", "MapStateEntered", "EvaluationFailed",
+                                             "MapStateFailed", "ExecutionFailed"]
+        assert details(events(execution, "EvaluationFailed")[0]) == {
+            "error": "States.QueryEvaluationError", "cause": cause, "state": "M"}
 
 
 def test_map_tolerated_failure_count_expression():
@@ -489,3 +509,18 @@ def test_dollar_suffixed_keys_are_plain_keys_in_jsonata():
                                 "ItemSelector": {"a.$": "$.x", "v": "{% $states.context.Map.Item.Value %}"},
                                 "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}})
     assert output(run(definition, {"x": 9})) == [{"a.$": "$.x", "v": 1}]
+
+
+def test_wait_timestamp_that_is_no_timestamp_fails_in_aws_words():
+    # AWS-recorded: a JSONata Wait whose Timestamp evaluates to "2016-12-05 21:29:29Z" records EvaluationFailed
+    # (id 3, previousEventId 2: the WaitStateEntered event) at location Timestamp with this cause
+    definition = jsonata({"WaitState": {"Type": "Wait", "Timestamp": "{% $states.input.TimestampValue %}",
+                                        "End": True}})
+    execution = run(definition, {"TimestampValue": "2016-12-05 21:29:29Z"})
+    cause = ("An error occurred while executing the state 'WaitState' (entered at the event id #2). The Timestamp "
+             "field cannot be parsed as an ISO-8601 extended offset date-time format string: 2016-12-05 21:29:29Z")
+    assert (execution.status, execution.error, execution.cause) == ("FAILED", "States.QueryEvaluationError", cause)
+    failed = events(execution, "EvaluationFailed")[0]
+    assert (failed["id"], failed["previousEventId"]) == (3, 2)
+    assert details(failed) == {"error": "States.QueryEvaluationError", "cause": cause, "location": "Timestamp",
+                               "state": "WaitState"}

@@ -68,3 +68,26 @@ def test_integer_backoff_and_valid_definition_parse():
         "Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem", "End": True,
         "Retry": [{"ErrorEquals": ["States.ALL"], "BackoffRate": 2}]}}})
     assert program.start_at == "T"
+
+
+@pytest.mark.parametrize("value", ["2016-12-05 21:29:29Z", "2016-12-05T21:29:29", "2016-13-05T21:29:29Z",
+                                   "2016-12-05T25:29:29Z", "05-12-2016T21:29:29Z", "{% $now() %}"])
+def test_wait_timestamp_that_is_no_rfc3339_timestamp_is_rejected_in_aws_words(value):
+    # AWS answers CreateStateMachine for these Wait Timestamp literals (a JSONata expression in a JSONPath state
+    # included): "SCHEMA_VALIDATION_FAILED: String does not match RFC3339 timestamp at /States/WaitUntil/Timestamp"
+    message = invalid({"StartAt": "WaitUntil", "States": {"WaitUntil": {"Type": "Wait", "Timestamp": value,
+                                                                          "End": True}}})
+    assert message == ("Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: String does not match RFC3339 "
+                       "timestamp at /States/WaitUntil/Timestamp'")
+
+
+def test_wait_timestamp_path_that_is_no_timestamp_fails_with_aws_cause():
+    # AWS-recorded: TimestampPath to "2016-12-05 21:29:29Z" -> States.Runtime with this cause
+    from .helpers import run
+    execution = run({"StartAt": "WaitUntil", "States": {"WaitUntil": {
+        "Type": "Wait", "TimestampPath": "$.TimestampValue", "End": True}}}, {"TimestampValue": "2016-12-05 21:29:29Z"})
+    assert (execution.status, execution.error, execution.cause) == (
+        "FAILED", "States.Runtime",
+        "An error occurred while executing the state 'WaitUntil' (entered at the event id #2). The TimestampPath "
+        "parameter does not reference a valid ISO-8601 extended offset date-time format string: $.TimestampValue == "
+        "2016-12-05 21:29:29Z")

@@ -13,16 +13,46 @@ LIMIT = 262144
 ROLE = "arn:aws:iam::123456789012:role/sfn"
 
 
-def test_a_task_result_over_the_limit_fails_even_if_result_path_drops_it():
+def test_a_task_result_over_the_limit_fails_the_task_even_if_result_path_drops_it():
+    # AWS-recorded: a Lambda returning 257 KiB fails its task with States.DataLimitExceeded (LambdaFunctionFailed,
+    # cause naming the function ARN); the failure is caught like any task failure, by States.ALL too
+    cause = (f"The state/task '{fn_arn('big')}' returned a result with a size exceeding the maximum number of bytes "
+             f"service limit.")
     definition = {"StartAt": "Big", "States": {"Big": {
         "Type": "Task", "Resource": fn_arn("big"), "ResultPath": None, "End": True,
-        "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}]}, "Caught": {"Type": "Succeed"}}}
+        "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}]}, "Caught": {"Type": "Pass", "End": True}}}
     execution = run(definition, {}, {"big": lambda event: "x" * LIMIT})
-    assert (execution.status, execution.error, execution.cause) == (
-        "FAILED", "States.DataLimitExceeded",
-        f"The state/task '{fn_arn('big')}' returned a result with a size exceeding the maximum number of bytes "
-        f"service limit.")
-    assert "LambdaFunctionSucceeded" not in execution.history.types()
+    assert execution.status == "SUCCEEDED"
+    assert json.loads(execution.output) == {"Error": "States.DataLimitExceeded", "Cause": cause}
+    assert execution.history.types() == ["ExecutionStarted", "TaskStateEntered", "LambdaFunctionScheduled",
+                                         "LambdaFunctionStarted", "LambdaFunctionFailed", "TaskStateExited",
+                                         "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
+    failed = [e for e in execution.history.events() if e["type"] == "LambdaFunctionFailed"][0]
+    assert failed["lambdaFunctionFailedEventDetails"] == {"error": "States.DataLimitExceeded", "cause": cause}
+
+    uncaught = {"StartAt": "Big", "States": {"Big": {"Type": "Task", "Resource": fn_arn("big"), "End": True}}}
+    execution = run(uncaught, {}, {"big": lambda event: "x" * LIMIT})
+    assert (execution.status, execution.error, execution.cause) == ("FAILED", "States.DataLimitExceeded", cause)
+
+
+def test_a_service_task_result_over_the_limit_names_the_service():
+    # AWS-recorded: arn:aws:states:::lambda:invoke returning 257 KiB -> TaskFailed (resourceType lambda, resource
+    # invoke), cause "The state/task 'lambda' returned a result ...", caught by a States.DataLimitExceeded catcher
+    cause = "The state/task 'lambda' returned a result with a size exceeding the maximum number of bytes service limit."
+    definition = {"StartAt": "Invoke", "States": {
+        "Invoke": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                   "Parameters": {"FunctionName.$": "$.FunctionName", "Payload.$": "$.Payload"}, "Next": "Done",
+                   "Catch": [{"ErrorEquals": ["States.DataLimitExceeded"], "Next": "Handle"},
+                             {"ErrorEquals": ["States.ALL"], "Next": "Other"}]},
+        "Done": {"Type": "Pass", "End": True}, "Handle": {"Type": "Pass", "End": True},
+        "Other": {"Type": "Pass", "End": True}}}
+    execution = run(definition, {"FunctionName": "big", "Payload": None}, {"big": lambda event: "a" * (257 * 1024)})
+    assert json.loads(execution.output) == {"Error": "States.DataLimitExceeded", "Cause": cause}
+    failed = [e for e in execution.history.events() if e["type"] == "TaskFailed"][0]
+    assert failed["taskFailedEventDetails"] == {"resourceType": "lambda", "resource": "invoke",
+                                                "error": "States.DataLimitExceeded", "cause": cause}
+    assert [e["stateEnteredEventDetails"]["name"] for e in execution.history.events()
+            if e["type"] == "PassStateEntered"] == ["Handle"]
 
 
 def test_a_result_at_the_limit_is_accepted():

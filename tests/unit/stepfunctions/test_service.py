@@ -64,8 +64,9 @@ def test_start_describe_and_history(svc):
     history = svc.handle("GetExecutionHistory", {"executionArn": started["executionArn"]})["events"]
     assert [e["type"] for e in history] == ["ExecutionStarted", "PassStateEntered", "PassStateExited",
                                             "ExecutionSucceeded"]
+    # AWS records the first state's StateEntered with previousEventId 0 (not the ExecutionStarted event's id)
     assert history[1] == {"timestamp": history[1]["timestamp"], "type": "PassStateEntered", "id": 2,
-                          "previousEventId": 1, "stateEnteredEventDetails": {
+                          "previousEventId": 0, "stateEnteredEventDetails": {
                               "name": "P", "input": '{"a":1}', "inputDetails": {"truncated": False}}}
     reverse = svc.handle("GetExecutionHistory", {"executionArn": started["executionArn"], "reverseOrder": True,
                                                  "maxResults": 2, "includeExecutionData": False})

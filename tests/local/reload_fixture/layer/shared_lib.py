@@ -1,0 +1,2 @@
+def punctuation():
+    return "!"

@@ -1,0 +1,5 @@
+import os
+
+
+def lambda_handler(event, context):
+    return {"pid": os.getpid()}
