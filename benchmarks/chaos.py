@@ -444,7 +444,7 @@ def run(config: ChaosConfig, log=print) -> tuple[Report, Prediction, Snapshot, f
     workdir = tempfile.TemporaryDirectory(prefix="dofs-chaos-")
     data_path = Path(workdir.name) / "sample_data.json"
     initial_stock = sample_data(data_path)
-    env = {"SAMPLE_DATA": str(data_path), "FAULTS": config.faults}
+    env = {"SAMPLE_DATA": str(data_path), "FAULTS": config.faults, "WATCH": "0"}
     if config.faults_seed is not None:
         env["FAULTS_SEED"] = str(config.faults_seed)
     started = time.monotonic()

@@ -90,6 +90,8 @@ SETTINGS = (
     ("WATCH", "1", "0: no hot reload of functions/, layers/, statemachine/*.asl.json and template.yaml"),
     ("LOG_FORMAT", "text", "json: print each log event as CloudWatch stores it, not one readable line"),
     ("NO_COLOR", "", "set: no colours (there are none either when stderr is not a terminal)"),
+    ("FAULTS", "", "injected faults for chaos runs: error|timeout|duplicate:<rate>[:<Function>+...],... (off)"),
+    ("FAULTS_SEED", "", "seed of the FAULTS draws"),
 )
 
 
