@@ -142,6 +142,8 @@ _API_NAMES = {
     "order_id": "orderId",
     "customer_id": "customerId",
     "status": "status",
+    "payment_status": "paymentStatus",
+    "reservation_status": "reservationStatus",
     "reason": "reason",
     "total_cents": "totalCents",
     "received_at": "receivedAt",

@@ -104,12 +104,15 @@ def test_post_base64_body_is_decoded(aws, state_machine_arn, lambda_context, loa
 def test_get_stored_order(aws, orders_table, state_machine_arn, lambda_context, load_event):
     order = load_event("store_order.json")["order"]
     orders_table.put_item(Item={**order, "status": "PROCESSING", "created_at": "2025-11-22T09:00:02.000Z",
-                                "updated_at": "2025-11-22T09:00:02.000Z"})
+                                "updated_at": "2025-11-22T09:00:02.000Z", "payment_status": "CHARGED",
+                                "reservation_status": "RESERVED", "charge_id": "ch_1", "task_token": "secret"})
     status, body = call(get(load_event, "ORDER-EVENT-0001"), lambda_context)
     assert (status, body) == (200, {
         "orderId": "ORDER-EVENT-0001",
         "customerId": "CUST-001",
         "status": "PROCESSING",
+        "paymentStatus": "CHARGED",
+        "reservationStatus": "RESERVED",
         "totalCents": 11597,
         "receivedAt": "2025-11-22T09:00:00.000Z",
         "createdAt": "2025-11-22T09:00:02.000Z",
