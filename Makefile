@@ -26,7 +26,7 @@ WAIT ?= 10
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help install run test validate bench invoke clean
+.PHONY: help install run test validate bench chaos invoke clean
 
 help:
 	@echo "make run        start the local runtime (API :3000, AWS endpoint :4566); settings: python -m local_runtime --help"
@@ -34,6 +34,7 @@ help:
 	@echo "make validate   cfn-lint, sam validate --lint, sam build, statelint, env.json, checkov"
 	@echo "make invoke FN=ValidateOrderFunction EVENT=events/validate_order.json   (events/README.md: every event)"
 	@echo "make bench      our Step Functions engine against moto's, then the whole local stack"
+	@echo "make chaos N=500 C=16   N orders at concurrency C with injected faults, then every order, cent and unit reconciled"
 
 $(STAMP): requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "no python3.13 found (pyenv install 3.13, or set PYTHON=...)"; exit 1; }
@@ -103,6 +104,13 @@ validate: $(STAMP) $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed
 bench: $(STAMP) $(NPM_STAMP)
 	@echo "== make bench: engines (ours against moto's), then the whole local stack"
 	$(PY) -m benchmarks
+
+# make chaos N=<orders> C=<concurrency>: a fresh local stack, injected faults and worker kills, then a reconciliation
+# table; exit code 1 when an invariant breaks (benchmarks/chaos.py). CHAOS_ARGS passes more options (--help).
+N ?= 500
+C ?= 16
+chaos: $(STAMP)
+	$(PY) -m benchmarks.chaos --orders $(N) --concurrency $(C) $(CHAOS_ARGS)
 
 clean:
 	rm -rf .aws-sam .pytest_cache

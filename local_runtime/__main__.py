@@ -35,6 +35,7 @@ def _banner(runtime) -> str:
         f"  health / outputs          {runtime.endpoint_url}/_local/health   {runtime.endpoint_url}/_local/outputs",
         f"  parameters                {' '.join(f'{k}={v}' for k, v in runtime.stack.parameters.items())}",
         f"  TIME_SCALE                {runtime.settings.time_scale}",
+        *([f"  FAULTS (injected)         {runtime.faults.describe()}"] if runtime.faults is not None else []),
         "  hot reload                " + ("on: saved functions, layers, state machine definitions, template.yaml "
                                          "(WATCH=0 turns it off)" if runtime.reloader is not None else "off (WATCH=0)"),
         "  function logs             aws logs filter-log-events --log-group-name /aws/lambda/<function name> "

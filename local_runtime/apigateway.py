@@ -33,6 +33,7 @@ from __future__ import annotations
 import base64
 import binascii
 import concurrent.futures
+import io
 import json
 import logging
 import re
@@ -48,6 +49,8 @@ import jsonschema
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from local_runtime.errors import RequestTooLargeException
+
 logger = logging.getLogger(__name__)
 
 Invoke = Callable[[str, dict], tuple[bytes, "str | None"]]
@@ -56,6 +59,16 @@ ANY_METHOD = "x-amazon-apigateway-any-method"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 DEFAULT_INTEGRATION_TIMEOUT = 29.0
 RAW_HEADERS_KEY = "dofs.raw_headers"
+# API Gateway's payload quota (10 MB). Above it the request is refused before anything else, with this text/plain body
+# (recorded from AWS: 413, "HTTP content length exceeded 10485760 bytes."); a gateway response cannot change it.
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+# A proxy event over Lambda's 6 MB invoke quota: AWS answers 413 {"message": "Request Too Long"}, x-amzn-ErrorType
+# BadRequestException (recorded from AWS).
+REQUEST_TOO_LONG = "Request Too Long"
+# Validation messages echo the offending value (jsonschema: "'xxx...' is too long"): each is cut to this many characters
+# and at most MAX_VALIDATION_ERRORS are listed, so an error body never echoes unbounded input.
+MAX_VALIDATION_MESSAGE = 256
+MAX_VALIDATION_ERRORS = 10
 
 # Gateway response types: default status and message (API Gateway's documented defaults).
 GATEWAY_RESPONSE_DEFAULTS: dict[str, tuple[int, str]] = {
@@ -128,7 +141,13 @@ def _json_escape(text: str) -> str:
 
 def _validation_message(error: jsonschema.ValidationError) -> str:
     path = error.json_path
-    return error.message if path == "$" else f"{path}: {error.message}"
+    return _cut(error.message if path == "$" else f"{path}: {error.message}")
+
+
+def _cut(message: str) -> str:
+    if len(message) <= MAX_VALIDATION_MESSAGE:
+        return message
+    return message[:MAX_VALIDATION_MESSAGE] + f"... ({len(message)} characters)"
 
 
 class RestApiEmulator:
@@ -284,6 +303,9 @@ class RestApiEmulator:
         return response(environ, start_response)
 
     def _handle(self, request: Request, request_id: str, extended_id: str) -> Response:
+        if _too_large(request):
+            return Response(f"HTTP content length exceeded {MAX_PAYLOAD_BYTES} bytes.", status=413,
+                            content_type="text; charset=utf-8")
         path, _ = self._split_stage(request.path)
         matched = self._match(path)
         if matched is None:
@@ -330,6 +352,11 @@ class RestApiEmulator:
         except concurrent.futures.TimeoutError:
             logger.error("%s %s: integration timed out after %.1f s", request.method, request.path, method.timeout)
             return self._gateway_response("INTEGRATION_TIMEOUT", request_id)
+        except RequestTooLargeException:   # the proxy event is over Lambda's invoke quota
+            response = Response(json.dumps({"message": REQUEST_TOO_LONG}), status=413,
+                                content_type="application/json")
+            response.headers["x-amzn-ErrorType"] = "BadRequestException"
+            return response
         except Exception as exc:    # the function could not be invoked (unknown function, worker down): AWS says 500
             logger.error("%s %s: invoking %s failed: %s: %s", request.method, request.path, method.function,
                          type(exc).__name__, exc)
@@ -360,10 +387,13 @@ class RestApiEmulator:
         try:
             document = json.loads(raw_body)
         except ValueError as exc:   # also UnicodeDecodeError
-            return [f"Request body is not valid JSON: {exc}"]
+            return [_cut(f"Request body is not valid JSON: {exc}")]
         validator = jsonschema.Draft4Validator(method.body_schema)
         errors = sorted(validator.iter_errors(document), key=lambda e: (list(e.absolute_path), e.message))
-        return [_validation_message(e) for e in errors]
+        shown = [_validation_message(e) for e in errors[:MAX_VALIDATION_ERRORS]]
+        if len(errors) > MAX_VALIDATION_ERRORS:
+            shown.append(f"and {len(errors) - MAX_VALIDATION_ERRORS} more")
+        return shown
 
     # ----- events and responses --------------------------------------------------------------------------------------
 
@@ -561,6 +591,27 @@ class RestApiEmulator:
                                   name=f"apigw-{self.rest_api_id}", daemon=True)
         thread.start()
         return ApiServer(server, thread, self._executor)
+
+
+def _too_large(request: Request) -> bool:
+    """Whether the body is over MAX_PAYLOAD_BYTES. A chunked body (no Content-Length) is read at most that far, then
+    handed on as a sized one."""
+    if request.content_length is not None:
+        return request.content_length > MAX_PAYLOAD_BYTES
+    if "wsgi.input_terminated" not in request.environ:
+        return False   # no Content-Length and no chunked encoding: no body
+    stream, chunks, size = request.environ["wsgi.input"], [], 0
+    while size <= MAX_PAYLOAD_BYTES:
+        chunk = stream.read(min(1 << 20, MAX_PAYLOAD_BYTES + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > MAX_PAYLOAD_BYTES:
+        return True
+    request.environ["wsgi.input"] = io.BytesIO(b"".join(chunks))
+    request.environ["CONTENT_LENGTH"] = str(size)
+    return False
 
 
 def _header_value(value: Any) -> str:

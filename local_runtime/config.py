@@ -35,6 +35,9 @@ class Settings:
     lambda_concurrency: int = field(default_factory=lambda: default_lambda_concurrency())
     watch: bool = True  # WATCH: hot reload of functions/, layers/, statemachine/ and template.yaml
     log_format: str = "text"  # LOG_FORMAT: text (one readable line per record) or json (the CloudWatch events)
+    # injected faults of chaos runs (local_runtime/faults.py): FAULTS and FAULTS_SEED; off when empty
+    faults: str = ""
+    faults_seed: int | None = None
 
     @classmethod
     def from_env(cls, environ: os._Environ | dict | None = None) -> "Settings":
@@ -51,6 +54,13 @@ class Settings:
         settings.time_scale = parse_time_scale(env.get("TIME_SCALE"))
         if env.get("LAMBDA_CONCURRENCY"):
             settings.lambda_concurrency = parse_lambda_concurrency(env["LAMBDA_CONCURRENCY"])
+        if env.get("FAULTS"):
+            settings.faults = parse_faults(env["FAULTS"])
+        if env.get("FAULTS_SEED"):
+            try:
+                settings.faults_seed = int(env["FAULTS_SEED"])
+            except ValueError:
+                raise TemplateError(f"FAULTS_SEED must be a whole number, not {env['FAULTS_SEED']!r}") from None
         if env.get("API_KEYS"):
             settings.api_keys = {f"key{i}": k for i, k in enumerate(env["API_KEYS"].split(","), 1) if k}
         settings.watch = parse_switch("WATCH", env.get("WATCH"), default=True)
@@ -80,6 +90,8 @@ SETTINGS = (
     ("WATCH", "1", "0: no hot reload of functions/, layers/, statemachine/*.asl.json and template.yaml"),
     ("LOG_FORMAT", "text", "json: print each log event as CloudWatch stores it, not one readable line"),
     ("NO_COLOR", "", "set: no colours (there are none either when stderr is not a terminal)"),
+    ("FAULTS", "", "injected faults for chaos runs: error|timeout|duplicate:<rate>[:<Function>+...],... (off)"),
+    ("FAULTS_SEED", "", "seed of the FAULTS draws"),
 )
 
 
@@ -106,6 +118,17 @@ def parse_time_scale(text: str | None) -> float:
     if value <= 0:
         raise TemplateError(f"TIME_SCALE must be greater than 0, not {value}")
     return value
+
+
+def parse_faults(text: str) -> str:
+    """``FAULTS``: checked against the grammar of local_runtime/faults.py; returned as given."""
+    from local_runtime.faults import FaultsError, parse
+
+    try:
+        parse(text)
+    except FaultsError as exc:
+        raise TemplateError(str(exc)) from None
+    return text
 
 
 def default_lambda_concurrency() -> int:

@@ -121,7 +121,7 @@ class SqsEventSource:
 
     def __init__(self, mapping: dict, sqs_client: Any, invoke: Invoke, clock_scale: float = 1.0,
                  region: str = "us-east-1", account_id: str = "123456789012", pollers: int = DEFAULT_POLLERS,
-                 wait_seconds: int = 1) -> None:
+                 wait_seconds: int = 1, faults=None) -> None:
         self.mapping = mapping
         self.queue_arn: str = mapping["EventSourceArn"]
         self.function: str = mapping["FunctionName"]
@@ -137,6 +137,7 @@ class SqsEventSource:
         self.region = region
         self.account_id = account_id
         self.wait_seconds = wait_seconds
+        self.faults = faults  # local_runtime.faults.Faults: duplicate deliveries of chaos runs (FAULTS), else None
         self._queue_url: str | None = None
         self._visibility_timeout: int | None = None
         self._stop = threading.Event()
@@ -184,6 +185,11 @@ class SqsEventSource:
             logger.exception("%r: invoke failed; the batch of %d stays in the queue", self, len(messages))
             self._after_failure(messages)
             return len(messages)
+        if self.faults is not None and self.faults.duplicate(self.function):
+            try:  # at-least-once: the same records once more; the first delivery's outcome decides
+                self.invoke(self.function, {"Records": records})
+            except Exception:
+                logger.exception("%r: duplicate delivery failed", self)
 
         if function_error:
             logger.warning("%r: function error (%s) on a batch of %d; it comes back after the visibility timeout: %s",

@@ -44,6 +44,7 @@ class LocalRuntime:
         self.delivery = None  # targets.TargetDelivery: EventBridge targets and stream on-failure destinations
         self.sns = None
         self.api_keys: list = []
+        self.faults = None  # faults.Faults when FAULTS is set (chaos runs)
         self.outputs: dict[str, Any] = {}
         self.console = None  # logs.Console: function logs on the terminal
         self.log_shipper = None  # logs.CloudWatchShipper: function and execution logs to CloudWatch Logs
@@ -78,6 +79,10 @@ class LocalRuntime:
         provision(self.stack, self.client)
         if settings.sample_data:
             load_sample_data(self.stack, settings.sample_data, _resource("dynamodb", self.endpoint_url))
+        if settings.faults:
+            from local_runtime.faults import Faults
+
+            self.faults = Faults.from_text(settings.faults, settings.faults_seed)
         self._start_logs()
         self._start_lambda()
         self._start_stepfunctions()
@@ -97,6 +102,7 @@ class LocalRuntime:
             "parameters": self.stack.parameters,
             "timeScale": settings.time_scale,
             "startupSeconds": round(time.perf_counter() - started, 3),
+            **({"faults": self.faults.describe()} if self.faults is not None else {}),
         }
         self.gateway.ready.set()
         return self
@@ -155,7 +161,8 @@ class LocalRuntime:
         self.lambda_service = LambdaService(specs, self._base_env(), python=sys.executable,
                                             time_scale=self.settings.time_scale,
                                             max_concurrency_per_function=self.settings.lambda_concurrency,
-                                            log_sink=LogRouter(self.console, self.log_shipper))
+                                            log_sink=LogRouter(self.console, self.log_shipper),
+                                            faults=self.faults)
         self.lambda_service.start()
         self.gateway.lambda_service = self.lambda_service
 
@@ -284,7 +291,7 @@ class LocalRuntime:
                 log.warning("%s: only SQS event sources run locally; skipped", mapping.logical_id)
                 continue
             source = SqsEventSource(props, self.client("sqs"), self.invoke, clock_scale=self.settings.time_scale,
-                                    region=REGION, account_id=ACCOUNT_ID)
+                                    region=REGION, account_id=ACCOUNT_ID, faults=self.faults)
             source.start()
             self.event_sources.append(source)
 

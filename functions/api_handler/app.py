@@ -8,6 +8,7 @@ Every route needs an API key (API Gateway); writes check which one (fulfillment/
 approvals, a client's places orders, batches, quotes and customers.
 """
 
+import binascii
 import json
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -15,7 +16,7 @@ from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fulfillment import access, idempotency, service
+from fulfillment import access, idempotency, models, service
 from fulfillment.errors import InvalidOrderError
 from fulfillment.http_errors import error_body
 from fulfillment.models import camel, order_view
@@ -29,10 +30,13 @@ def _require(role: str, action: str) -> None:
 
 
 def _body() -> dict:
+    """The request body as JSON; 400 for a body that is not UTF-8 JSON or holds text that is not valid Unicode."""
     try:
-        return json.loads(app.current_event.decoded_body or "")
-    except json.JSONDecodeError as exc:
+        body = json.loads(app.current_event.decoded_body or "")
+    except (json.JSONDecodeError, UnicodeDecodeError, binascii.Error) as exc:
         raise InvalidOrderError("request body is not valid JSON") from exc
+    models.check_unicode(body)
+    return body
 
 
 @app.post("/orders")
@@ -40,7 +44,8 @@ def _body() -> dict:
 def create_order() -> Response:
     _require(access.CLIENT, "placing an order")
     key = app.current_event.get_header_value("Idempotency-Key", case_sensitive=False)
-    accepted = service.submit_order(_body(), key)
+    caller = app.current_event.request_context.identity.api_key_id
+    accepted = service.submit_order(_body(), key, caller)
     metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
     return _json(202, {"orderId": accepted["order_id"], "executionArn": accepted["execution_arn"],
                        "status": "ACCEPTED"})

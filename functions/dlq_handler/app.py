@@ -1,5 +1,6 @@
 """SQS consumer of FulfillmentDlq: marks each order FAILED, writes its failed_orders row, refunds its charge and
-releases its stock.
+releases its stock. Its messages: fulfillment messages SQS dead-lettered ({"order"}), and orders the order workflow
+handed over when it could not finish its own failure path ({"order", "failure": {"error", "cause"}}).
 
 Any DynamoDB error propagates and becomes a batch item failure (the message stays in the DLQ), never swallowed.
 """
@@ -20,7 +21,8 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 @tracer.capture_method(capture_response=False)
 def record_handler(record: SQSRecord) -> bool:
-    order = json.loads(record.body)["order"]
+    body = json.loads(record.body)
+    order = body["order"]
     attributes = record.attributes
     first_received = attributes.approximate_first_receive_timestamp
     recorded = service.record_dead_letter(
@@ -29,6 +31,7 @@ def record_handler(record: SQSRecord) -> bool:
         sent_at=epoch_ms_to_iso(attributes.sent_timestamp),
         first_received_at=epoch_ms_to_iso(first_received) if first_received else None,
         message_id=record.message_id,
+        failure=body.get("failure"),
     )
     if recorded:
         metrics.add_metric(name="OrdersDeadLettered", unit=MetricUnit.Count, value=1)

@@ -86,6 +86,7 @@ class LambdaService:
         time_scale: float = 1.0,
         max_concurrency_per_function: int = 8,
         log_sink: Callable[[LogRecord], None] | None = None,
+        faults=None,  # local_runtime.faults.Faults: injected faults of chaos runs (FAULTS), None otherwise
     ) -> None:
         self.time_scale = time_scale  # not applied: timeouts are real function time (see module docstring)
         self._specs = {spec.name: spec for spec in functions}
@@ -96,7 +97,7 @@ class LambdaService:
         self._forkserver = _forkserver(functions, base_env, python) if forkserver.enabled() else None
         self._pools = {
             spec.name: FunctionPool(spec, dict(base_env), python, _concurrency(spec, max_concurrency_per_function),
-                                    worker_factory=self._new_worker)
+                                    worker_factory=self._new_worker, faults=faults)
             for spec in functions
         }
         self._retired: list[forkserver.ForkServer] = []  # replaced by restart_forkserver, stopping

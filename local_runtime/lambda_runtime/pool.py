@@ -13,6 +13,7 @@ from local_runtime import errors
 from local_runtime.lambda_runtime.worker import Invocation, Worker
 
 if TYPE_CHECKING:
+    from local_runtime.faults import Faults
     from local_runtime.lambda_runtime import FunctionSpec
 
 
@@ -26,12 +27,14 @@ class FunctionPool:
         python: str,
         max_concurrency: int,
         worker_factory: Callable[[FunctionSpec, Mapping[str, str], str], Worker] = Worker,
+        faults: Faults | None = None,
     ) -> None:
         self.spec = spec
         self._base_env = base_env
         self._python = python
         self._max = max(1, max_concurrency)
         self._factory = worker_factory
+        self._faults = faults  # local_runtime/faults.py: chaos runs only
         self._cond = threading.Condition()
         self._idle: list[Worker] = []  # LIFO: the most recently used worker is the warmest
         self._workers: set[Worker] = set()
@@ -45,6 +48,8 @@ class FunctionPool:
         worker = self._acquire()
         try:
             worker.run(invocation)
+            if self._faults is not None:
+                self._faults.after_invocation(self.spec, worker, invocation)
         finally:
             self._release(worker)
 

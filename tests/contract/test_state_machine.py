@@ -128,19 +128,38 @@ def test_every_task_has_timeout_and_retry_before_catch(template):
 
 def test_every_error_the_workflow_does_not_name_still_fails_the_order(template):
     """A Lambda timeout, a crash or any error no Catch names must not leave an accepted order PROCESSING (or never
-    stored): every Task and Parallel ends its Catch list with States.ALL, except the two states that write FAILED."""
+    stored): every Task and Parallel ends its Catch list with States.ALL (the compensation tasks through the Parallel
+    that holds them), and every unnamed failure goes to the FAILED decision before anything is given back."""
     states = json.loads(asl_text(state_machines(template)["OrderStateMachine"]))["States"]
-    writers = {"UpdateOrderFailed", "MarkOrderFailed"}
+    compensations = {name for branch in states["CompensateFailedOrder"]["Branches"] for name in branch["States"]}
     checked = []
     for name, state in all_states(states):
-        if state["Type"] in ("Task", "Parallel") and name not in writers:
+        if state["Type"] in ("Task", "Parallel") and name not in compensations:
             assert state.get("Catch") and state["Catch"][-1]["ErrorEquals"] == ["States.ALL"], name
             checked.append(name)
-    assert len(checked) >= 20
-    update = states["UpdateOrderFailed"]["Parameters"]
-    assert update["ConditionExpression"] == "attribute_not_exists(order_id) OR #status <> :fulfilled"
-    assert states["DescribeUnexpectedFailure"]["Next"] == "RecordWorkflowFailure"
-    assert states["RecordWorkflowFailure"]["Next"] == "UpdateOrderFailed"
+    assert len(checked) == 19
+    assert compensations == {"RefundPayment", "ReleaseInventory"}
+    assert states["DescribeUnexpectedFailure"]["Next"] == "UpdateOrderFailed"
+    assert states["UpdateOrderFailed"]["Next"] == "CompensateFailedOrder"
+    assert states["CompensateFailedOrder"]["Next"] == "RecordWorkflowFailure"
+    assert [(c["ErrorEquals"], c["Next"]) for c in states["UpdateOrderFailed"]["Catch"]] == [
+        (["DynamoDB.ConditionalCheckFailedException"], "SummarizeFulfilledOrder"), (["States.ALL"], "HandOffToDlq")]
+
+
+FAILURE_PATH_WRITES = ("UpdateOrderFailed", "RefundPayment", "ReleaseInventory", "RecordWorkflowFailure",
+                       "RecordRejection", "MarkOrderFailed", "HandOffToDlq")
+
+
+@pytest.mark.parametrize("name", FAILURE_PATH_WRITES)
+def test_every_write_of_the_failure_path_is_retried_whatever_the_error(template, name):
+    """A timeout or any error of the failure path's own writes is retried with backoff (a conditional write's refusal
+    is an answer, not an error: it is caught, never retried)."""
+    states = dict(all_states(json.loads(asl_text(state_machines(template)["OrderStateMachine"]))["States"]))
+    retry = states[name]["Retry"]
+    conditional = [r for r in retry if r["ErrorEquals"] == ["DynamoDB.ConditionalCheckFailedException"]]
+    assert conditional in ([], [{"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "MaxAttempts": 0}])
+    assert retry[-1] == {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 6, "BackoffRate": 2.0,
+                         "MaxDelaySeconds": 30, "JitterStrategy": "FULL"}
 
 
 def test_lambda_tasks_retry_service_errors(template):
@@ -160,12 +179,13 @@ def test_rejections_are_recorded_in_both_tables(template):
     definition = json.loads(asl_text(props))
     states = definition["States"]
     assert states["RecordRejection"]["Parameters"]["TableName"] == "${FailedOrdersTableName}"
+    assert states["DescribeRejection"]["Next"] == "DescribeRejectionFailure"
+    assert states["DescribeRejectionFailure"]["Parameters"]["error"] == "OrderRejected"
+    assert states["DescribeRejectionFailure"]["Next"] == "RecordRejection"
     assert states["RecordRejection"]["Next"] == "MarkOrderFailed"
     assert states["MarkOrderFailed"]["Parameters"]["TableName"] == "${OrdersTableName}"
     assert states["MarkOrderFailed"]["Parameters"]["Item"]["status"] == {"S": "FAILED"}
-    assert states["MarkOrderFailed"]["Next"] == "DescribeRejectionFailure"
-    assert states["DescribeRejectionFailure"]["Parameters"]["error"] == "OrderRejected"
-    assert states["DescribeRejectionFailure"]["Next"] == "NotifyOrderFailed"
+    assert states["MarkOrderFailed"]["Next"] == "NotifyOrderFailed"
     assert states["OrderFailed"] == {"Type": "Fail", "ErrorPath": "$.failure.error", "CausePath": "$.failure.cause"}
     assert states["EnqueueFulfillment"]["Parameters"]["QueueUrl"] == "${FulfillmentQueueUrl}"
     assert states["EnqueueFulfillment"]["Parameters"]["MessageBody"] == {"order.$": "$.order"}

@@ -16,7 +16,7 @@ from samtranslator.translator.translator import Translator
 from samtranslator.yaml_helper import yaml_parse
 
 from local_runtime.apigateway import RestApiEmulator, function_from_integration_uri
-from local_runtime.errors import ResourceNotFoundException
+from local_runtime.errors import RequestTooLargeException, ResourceNotFoundException
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -252,6 +252,44 @@ def test_missing_or_non_json_or_wrong_type_body_is_rejected(api, fake_lambda, da
     assert response.status_code == 400
     assert response.json()["message"] == "Invalid request body"
     assert fake_lambda.calls == []
+
+
+def test_validation_errors_never_echo_unbounded_input(api, fake_lambda):
+    # jsonschema's messages quote the value ("'yyy...' is not of type 'integer'"): a 3 MB value, 32 errors
+    body = {"customer_id": "", "items": [{"sku": "SKU-1", "quantity": "y" * 3_000_000}]
+            + [{"sku": 1, "quantity": 0}] * 15}
+    response = requests.post(f"{api}/{STAGE}/orders", json=body, timeout=30)
+    assert response.status_code == 400
+    assert len(response.content) < 4_000
+    errors = response.json()["errors"]
+    assert "is not of type 'integer'" not in errors  # cut before the end of the quoted value
+    assert errors.startswith("[$.customer_id: '' should be non-empty, $.items[0].quantity: 'yyy")
+    assert errors.endswith(", and 22 more]")
+    assert fake_lambda.calls == []
+
+
+def test_body_over_10_mb_is_413_before_anything_else(api, fake_lambda):
+    # recorded from AWS: 413, text body "HTTP content length exceeded 10485760 bytes." (no key needed to get it)
+    big = json.dumps({**VALID_ORDER, "pad": "z" * (10 * 1024 * 1024)})
+    for data in (big.encode(), iter([big[:5_000_000].encode(), big[5_000_000:].encode()])):  # sized, then chunked
+        response = requests.post(f"{api}/{STAGE}/orders", data=data, timeout=30,
+                                 headers={"Content-Type": "application/json"})
+        assert (response.status_code, response.text) == (413, "HTTP content length exceeded 10485760 bytes.")
+    assert fake_lambda.calls == []
+    chunked = requests.post(f"{api}/{STAGE}/orders", data=iter([json.dumps(VALID_ORDER).encode()]), timeout=5,
+                            headers={"Content-Type": "application/json"})
+    assert chunked.status_code == 200 and json.loads(fake_lambda.calls[-1][1]["body"]) == VALID_ORDER
+
+
+def test_proxy_event_over_the_invoke_quota_is_413_request_too_long(api, fake_lambda):
+    # recorded from AWS: a body under API Gateway's 10 MB whose event is over Lambda's 6 MB
+    def too_large(function, event):
+        raise RequestTooLargeException("Request must be smaller than 6291456 bytes for the InvokeFunction operation")
+
+    fake_lambda.raise_with = too_large
+    response = requests.post(f"{api}/{STAGE}/orders", json=VALID_ORDER, timeout=5)
+    assert (response.status_code, response.json()) == (413, {"message": "Request Too Long"})
+    assert response.headers["x-amzn-ErrorType"] == "BadRequestException"
 
 
 def test_default_bad_request_body_response_without_gateway_responses(swagger_body, fake_lambda):

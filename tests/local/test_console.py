@@ -138,12 +138,15 @@ def test_a_declined_payment_shows_the_caught_error_and_the_compensation_path(sta
     expect(page.locator("#execution-error .error-name")).to_have_text("PaymentFailed")
     expect(page.locator("#execution-error")).to_contain_text("PaymentFailedError: card declined for 1299 cents")
     expect_states(page, {"ChargePayment": "caught", "OrderFailed": "failed", "ReserveInventory": "succeeded",
-                         "PaymentDeclined": "succeeded", "CheckResults": "succeeded", "ReleaseInventory": "succeeded",
-                         "DescribePaymentFailure": "succeeded", "RecordWorkflowFailure": "succeeded",
-                         "UpdateOrderFailed": "succeeded", "NotifyOrderFailed": "succeeded",
-                         "EnqueueFulfillment": "notreached", "RefundPayment": "notreached"})
+                         "PaymentDeclined": "succeeded", "CheckResults": "succeeded",
+                         "DescribePaymentFailure": "succeeded", "UpdateOrderFailed": "succeeded",
+                         "CompensateFailedOrder": "succeeded", "RefundPayment": "succeeded",
+                         "ReleaseInventory": "succeeded", "RecordWorkflowFailure": "succeeded",
+                         "NotifyOrderFailed": "succeeded", "EnqueueFulfillment": "notreached",
+                         "SummarizeFulfilledOrder": "notreached", "HandOffToDlq": "notreached"})
     expect(page.locator('.edge.kind-catch.taken[data-from="ChargePayment"][data-to="PaymentDeclined"]')).to_have_count(1)
-    expect(page.locator('.edge.taken[data-from="CheckResults"][data-to="ReleaseInventory"]')).to_have_count(1)
+    expect(page.locator('.edge.taken[data-from="CheckResults"][data-to="DescribePaymentFailure"]')).to_have_count(1)
+    expect(page.locator('.edge.taken[data-from="UpdateOrderFailed"][data-to="CompensateFailedOrder"]')).to_have_count(1)
     expect(page.locator('.edge.taken[data-from="OrderFailed"][data-to="__end__"]')).to_have_count(1)
     # the page opens on the state whose error was caught: its error name and message, and where the Catch led
     expect(page.locator("#state-panel h2")).to_have_text("ChargePayment")

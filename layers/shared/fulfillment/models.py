@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from fulfillment.errors import InvalidOrderError
+from fulfillment.errors import InvalidOrderError, InvalidRequestError
 
 ORDER_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MIN_QUANTITY = 1
@@ -40,6 +40,34 @@ def plain(value: Any) -> Any:
     if isinstance(value, list):
         return [plain(item) for item in value]
     return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+ECHO_LIMIT = 64
+
+
+def brief(value: Any, limit: int = ECHO_LIMIT) -> str:
+    """``value`` as text for an error message, cut to ``limit`` characters: messages never echo unbounded input."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
+
+
+def check_unicode(value: Any, path: str = "$") -> None:
+    """Raise InvalidRequestError for a string anywhere in ``value`` (keys too) holding a lone surrogate (``"\\ud800"``
+    in JSON): valid JSON syntax, but no Unicode text; DynamoDB, SQS and Step Functions refuse it later, after the
+    order was accepted."""
+    if isinstance(value, str):
+        match = _SURROGATE.search(value)
+        if match:
+            raise InvalidRequestError(f"{path} holds a lone surrogate (\\u{ord(match.group()):04x}): text must be "
+                                      "valid Unicode")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_unicode(key, f"{path} (a key)")
+            check_unicode(item, f"{path}.{brief(key)}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            check_unicode(item, f"{path}[{index}]")
 
 
 def check_order(order: Any) -> dict:
@@ -85,14 +113,15 @@ def check_items(items: Any) -> list[dict]:
                 f"items[{index}].quantity must lie between {MIN_QUANTITY} and {MAX_QUANTITY}, got {quantity}"
             )
         if sku in seen:
-            raise InvalidOrderError(f"duplicate sku {sku}")
+            raise InvalidOrderError(f"duplicate sku {brief(sku)}")
         seen.add(sku)
         normalized_items.append({"sku": sku, "quantity": quantity})
     return normalized_items
 
 
-def order_from_request(body: Any) -> dict:
-    """API request body (camelCase) to a normalized internal order; a missing ``orderId`` gets a uuid4."""
+def order_from_request(body: Any, default_id: str | None = None) -> dict:
+    """API request body (camelCase) to a normalized internal order; a missing ``orderId`` is ``default_id``, else a
+    uuid4."""
     if not isinstance(body, dict):
         raise InvalidOrderError("request body must be a JSON object")
     items = body.get("items")
@@ -103,7 +132,7 @@ def order_from_request(body: Any) -> dict:
         ]
     order_id = body.get("orderId")
     if order_id is None:
-        order_id = str(uuid.uuid4())
+        order_id = default_id or str(uuid.uuid4())
     return check_order(
         {"order_id": order_id, "customer_id": body.get("customerId"), "items": items, "received_at": utc_now()}
     )
@@ -113,6 +142,8 @@ _API_NAMES = {
     "order_id": "orderId",
     "customer_id": "customerId",
     "status": "status",
+    "payment_status": "paymentStatus",
+    "reservation_status": "reservationStatus",
     "reason": "reason",
     "total_cents": "totalCents",
     "received_at": "receivedAt",

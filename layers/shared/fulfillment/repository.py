@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from fulfillment import config
+from fulfillment import config, lifecycle
 from fulfillment.errors import ApprovalPendingError, EventPublishError, OrderAlreadyExistsError, OrderNotFoundError
 
 _clients: dict[str, Any] = {}
@@ -77,35 +77,48 @@ def get_order(order_id: str) -> dict | None:
     return response.get("Item")
 
 
+def existing_order_ids(order_ids: list[str]) -> set[str]:
+    """The ids among ``order_ids`` that have an orders-table row (BatchGetItem, 100 keys a call)."""
+    table = config.require(config.ORDERS_TABLE_NAME)
+    found: set[str] = set()
+    unique = sorted(set(order_ids))
+    for start in range(0, len(unique), 100):
+        request: dict | None = {table: {"Keys": [{"order_id": i} for i in unique[start:start + 100]],
+                                        "ProjectionExpression": "order_id", "ConsistentRead": True}}
+        while request:
+            response = _dynamodb().meta.client.batch_get_item(RequestItems=request)
+            found.update(item["order_id"] for item in response["Responses"].get(table, []))
+            request = response.get("UnprocessedKeys") or None
+    return found
+
+
 def put_new_order(row: dict) -> bool:
-    """Insert ``row`` unless an order with its id exists. Returns False (and writes nothing) on conflict."""
+    """Insert ``row`` (status PROCESSING: transition ``store``) unless an order with its id exists. Returns False (and
+    writes nothing) on conflict."""
+    assert lifecycle.condition("store").expression == "attribute_not_exists(order_id)"
     return _put_new(config.ORDERS_TABLE_NAME, "order_id", row)
 
 
-def set_order_status(order_id: str, status: str, expected: str | None, now: str, **fields: Any) -> bool:
-    """Set ``status`` (and ``fields``) on an existing order.
-
-    With ``expected`` the current status must equal it; without, the order must exist and not be FULFILLED
-    (a fulfilled order is never overwritten). Returns False when the condition fails.
-    """
-    names = {"#status": "status", "#updated_at": "updated_at"}
-    values: dict[str, Any] = {":status": status, ":now": now}
-    assignments = ["#status = :status", "#updated_at = :now"]
-    for index, (name, value) in enumerate(sorted(fields.items())):
-        names[f"#f{index}"] = name
+def transition_order(order_id: str, name: str, now: str, keep_first: tuple[str, ...] = (), **fields: Any) -> bool:
+    """Perform status transition ``name`` (lifecycle.TRANSITIONS) on the order, setting ``fields`` with it (those in
+    ``keep_first`` only when absent: a repeated FAILED keeps its first reason). Returns False when the lifecycle
+    refuses it (the order is in another state, or absent where it must exist)."""
+    transition = lifecycle.TRANSITIONS[name]
+    assert transition.field == lifecycle.STATUS, name
+    rule = lifecycle.condition(name)
+    names = {**rule.names, "#status": "status", "#updated_at": "updated_at"}
+    values: dict[str, Any] = {**rule.values, ":to": transition.target, ":now": now}
+    assignments = ["#status = :to", "#updated_at = :now"]
+    for index, (field, value) in enumerate(sorted(fields.items())):
+        names[f"#f{index}"] = field
         values[f":f{index}"] = value
-        assignments.append(f"#f{index} = :f{index}")
-    if expected is None:
-        condition = "attribute_exists(order_id) AND #status <> :fulfilled"
-        values[":fulfilled"] = "FULFILLED"
-    else:
-        condition = "#status = :expected"
-        values[":expected"] = expected
+        assignments.append(f"#f{index} = if_not_exists(#f{index}, :f{index})" if field in keep_first
+                           else f"#f{index} = :f{index}")
     try:
         _table(config.ORDERS_TABLE_NAME).update_item(
             Key={"order_id": order_id},
             UpdateExpression="SET " + ", ".join(assignments),
-            ConditionExpression=condition,
+            ConditionExpression=rule.expression,
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
@@ -138,6 +151,12 @@ def start_execution(name: str, payload: dict) -> str:
     return _start(state_machine_arn(), name, payload, f"order {name} was already submitted")
 
 
+def execution_input(order_id: str) -> dict:
+    """The input of the execution named ``order_id`` of the order state machine."""
+    response = _stepfunctions().describe_execution(executionArn=execution_arn(order_id))
+    return json.loads(response.get("input") or "{}")
+
+
 def execution_status(order_id: str) -> str:
     """Status of the execution named ``order_id`` (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED...)."""
     try:
@@ -159,9 +178,10 @@ def _state_machine_arn(env_name: str) -> str:
     return config.require(env_name)
 
 
-def start_named_execution(env_name: str, name: str, payload: dict) -> str:
-    """Start an execution of the state machine named by ``env_name``; ExecutionAlreadyExists -> conflict."""
-    return _start(_state_machine_arn(env_name), name, payload, f"execution {name} already exists")
+def start_named_execution(env_name: str, name: str, payload: dict, conflict: str | None = None) -> str:
+    """Start an execution of the state machine named by ``env_name``; ExecutionAlreadyExists ->
+    OrderAlreadyExistsError(``conflict``)."""
+    return _start(_state_machine_arn(env_name), name, payload, conflict or f"execution {name} already exists")
 
 
 def _start(machine_arn: str, name: str, payload: dict, conflict: str) -> str:
@@ -209,22 +229,9 @@ def _task_call(operation: str, **kwargs: Any) -> None:
 
 
 def record_approval_request(order_id: str, token: str, now: str) -> bool:
-    """PROCESSING (or AWAITING_APPROVAL, on a redelivered request) -> AWAITING_APPROVAL with the task token."""
-    try:
-        _table(config.ORDERS_TABLE_NAME).update_item(
-            Key={"order_id": order_id},
-            UpdateExpression="SET #status = :awaiting, task_token = :token, approval_requested_at = :now, "
-                             "updated_at = :now",
-            ConditionExpression="#status IN (:processing, :awaiting)",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":awaiting": "AWAITING_APPROVAL", ":processing": "PROCESSING",
-                                       ":token": token, ":now": now},
-        )
-    except ClientError as exc:
-        if _is_conditional_failure(exc):
-            return False
-        raise
-    return True
+    """Transition ``await_approval``: PROCESSING (or AWAITING_APPROVAL, on a redelivered request) -> AWAITING_APPROVAL
+    with the task token."""
+    return transition_order(order_id, "await_approval", now, task_token=token, approval_requested_at=now)
 
 
 # payments ----------------------------------------------------------------------------------------------------
@@ -235,42 +242,65 @@ def get_payment(order_id: str) -> dict | None:
     return response.get("Item")
 
 
-def put_new_payment(row: dict) -> bool:
-    """Record a charge unless the order has one already. Returns False on conflict."""
-    return _put_new(config.PAYMENTS_TABLE_NAME, "order_id", row)
+def _order_update(order_id: str, name: str, now: str, **fields: Any) -> dict:
+    """The orders-table half of a transaction performing transition ``name`` (a payment or reservation one)."""
+    transition = lifecycle.TRANSITIONS[name]
+    rule = lifecycle.condition(name)
+    names = {**rule.names, f"#{transition.field}": transition.field, "#updated_at": "updated_at"}
+    values: dict[str, Any] = {**rule.values, ":to": transition.target, ":now": now}
+    assignments = [f"#{transition.field} = :to", "#updated_at = :now"]
+    for index, (field, value) in enumerate(sorted(fields.items())):
+        names[f"#f{index}"] = field
+        values[f":f{index}"] = value
+        assignments.append(f"#f{index} = :f{index}")
+    return {"Update": {"TableName": config.require(config.ORDERS_TABLE_NAME), "Key": {"order_id": order_id},
+                       "UpdateExpression": "SET " + ", ".join(assignments), "ConditionExpression": rule.expression,
+                       "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}}
 
 
-def mark_refunded(order_id: str, refund_id: str, now: str) -> bool:
-    """CHARGED -> REFUNDED. Returns False when the payment is not CHARGED (absent or refunded already)."""
+def _transact(actions: list[dict]) -> bool:
+    """TransactWriteItems; False when a condition cancelled it (nothing written)."""
     try:
-        _table(config.PAYMENTS_TABLE_NAME).update_item(
-            Key={"order_id": order_id},
-            UpdateExpression="SET #status = :refunded, refund_id = :refund_id, refunded_at = :now",
-            ConditionExpression="#status = :charged",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":refunded": "REFUNDED", ":charged": "CHARGED", ":refund_id": refund_id,
-                                       ":now": now},
-        )
+        _dynamodb().meta.client.transact_write_items(TransactItems=actions)
     except ClientError as exc:
-        if _is_conditional_failure(exc):
+        if exc.response["Error"]["Code"] == "TransactionCanceledException":
             return False
         raise
     return True
 
 
+def record_charge(row: dict, now: str) -> bool:
+    """Transition ``charge``: the payments row ``row`` (status CHARGED) and the order's payment_status, in one
+    transaction. False (nothing written) when the order has a payment already or is no longer PROCESSING."""
+    payments = config.require(config.PAYMENTS_TABLE_NAME)
+    return _transact([
+        {"Put": {"TableName": payments, "Item": row, "ConditionExpression": "attribute_not_exists(order_id)"}},
+        _order_update(row["order_id"], "charge", now, charge_id=row["charge_id"]),
+    ])
+
+
+def record_refund(order_id: str, refund_id: str, now: str) -> bool:
+    """Transition ``refund``: CHARGED -> REFUNDED on the payments row and the order, in one transaction. False when
+    the payment is not CHARGED (absent or refunded already) or the order is not FAILED."""
+    payments = config.require(config.PAYMENTS_TABLE_NAME)
+    return _transact([
+        {"Update": {"TableName": payments, "Key": {"order_id": order_id},
+                    "UpdateExpression": "SET #status = :refunded, refund_id = :refund_id, refunded_at = :now",
+                    "ConditionExpression": "#status = :charged",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {":refunded": lifecycle.REFUNDED, ":charged": lifecycle.CHARGED,
+                                                  ":refund_id": refund_id, ":now": now}}},
+        _order_update(order_id, "refund", now, refund_id=refund_id),
+    ])
+
+
 # inventory reservations --------------------------------------------------------------------------------------
 
 
-def _stock_transaction(order_id: str, items: list[dict], delta_sign: int, from_status: str | None,
-                       to_status: str, now: str) -> bool:
-    """Move the stock of ``items`` by ``delta_sign * quantity`` and the order's reservation status, atomically.
-
-    Taking stock requires enough of it; the order row's ``reservation_status`` must be ``from_status`` (absent
-    when None). Returns False when the transaction is cancelled by a condition.
-    """
-    client = _dynamodb().meta.client
+def _stock_transaction(order_id: str, items: list[dict], delta_sign: int, name: str, now: str) -> bool:
+    """Move the stock of ``items`` by ``delta_sign * quantity`` and perform reservation transition ``name`` on the
+    order, atomically. Taking stock requires enough of it. Returns False when a condition cancels the transaction."""
     inventory = config.require(config.INVENTORY_TABLE_NAME)
-    orders = config.require(config.ORDERS_TABLE_NAME)
     actions: list[dict] = []
     for item in items:
         update: dict[str, Any] = {
@@ -283,33 +313,18 @@ def _stock_transaction(order_id: str, items: list[dict], delta_sign: int, from_s
             update["ConditionExpression"] = "stock >= :quantity"
             update["ExpressionAttributeValues"][":quantity"] = item["quantity"]
         actions.append({"Update": update})
-    order_update: dict[str, Any] = {
-        "TableName": orders,
-        "Key": {"order_id": order_id},
-        "UpdateExpression": "SET reservation_status = :to, reservation_updated_at = :now",
-        "ExpressionAttributeValues": {":to": to_status, ":now": now},
-    }
-    if from_status is None:
-        order_update["ConditionExpression"] = "attribute_exists(order_id) AND attribute_not_exists(reservation_status)"
-    else:
-        order_update["ConditionExpression"] = "reservation_status = :from"
-        order_update["ExpressionAttributeValues"][":from"] = from_status
-    actions.append({"Update": order_update})
-    try:
-        client.transact_write_items(TransactItems=actions)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "TransactionCanceledException":
-            return False
-        raise
-    return True
+    actions.append(_order_update(order_id, name, now, reservation_updated_at=now))
+    return _transact(actions)
 
 
 def reserve_stock(order_id: str, items: list[dict], now: str) -> bool:
-    return _stock_transaction(order_id, items, -1, None, "RESERVED", now)
+    """Transition ``reserve``: take the stock of ``items`` while the order is PROCESSING."""
+    return _stock_transaction(order_id, items, -1, "reserve", now)
 
 
 def release_stock(order_id: str, items: list[dict], now: str) -> bool:
-    return _stock_transaction(order_id, items, +1, "RESERVED", "RELEASED", now)
+    """Transition ``release``: give the reserved stock back once the order is FAILED."""
+    return _stock_transaction(order_id, items, +1, "release", now)
 
 
 # batches -----------------------------------------------------------------------------------------------------

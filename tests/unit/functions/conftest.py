@@ -75,6 +75,15 @@ def stored_order(orders_table, load_event):
     return order
 
 
+@pytest.fixture
+def enqueued_order(orders_table, stored_order):
+    """The same order as the workflow hands it to the fulfillment queue: PROCESSING, charged and reserved."""
+    orders_table.update_item(Key={"order_id": stored_order["order_id"]},
+                             UpdateExpression="SET payment_status = :charged, reservation_status = :reserved",
+                             ExpressionAttributeValues={":charged": "CHARGED", ":reserved": "RESERVED"})
+    return stored_order
+
+
 def stored(aws, logical_id: str, key: dict) -> dict | None:
     """The item under ``key`` in the table of template resource ``logical_id``, or None."""
     return aws.Table(TABLE_ENV[logical_id][1]).get_item(Key=key).get("Item")

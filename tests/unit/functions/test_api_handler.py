@@ -4,8 +4,12 @@ import base64
 import json
 import re
 
-import boto3
+import uuid
 
+import boto3
+import pytest
+
+from fulfillment import repository, service
 from functions.api_handler import app
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -100,12 +104,15 @@ def test_post_base64_body_is_decoded(aws, state_machine_arn, lambda_context, loa
 def test_get_stored_order(aws, orders_table, state_machine_arn, lambda_context, load_event):
     order = load_event("store_order.json")["order"]
     orders_table.put_item(Item={**order, "status": "PROCESSING", "created_at": "2025-11-22T09:00:02.000Z",
-                                "updated_at": "2025-11-22T09:00:02.000Z"})
+                                "updated_at": "2025-11-22T09:00:02.000Z", "payment_status": "CHARGED",
+                                "reservation_status": "RESERVED", "charge_id": "ch_1", "task_token": "secret"})
     status, body = call(get(load_event, "ORDER-EVENT-0001"), lambda_context)
     assert (status, body) == (200, {
         "orderId": "ORDER-EVENT-0001",
         "customerId": "CUST-001",
         "status": "PROCESSING",
+        "paymentStatus": "CHARGED",
+        "reservationStatus": "RESERVED",
         "totalCents": 11597,
         "receivedAt": "2025-11-22T09:00:00.000Z",
         "createdAt": "2025-11-22T09:00:02.000Z",
@@ -144,16 +151,81 @@ def test_missing_state_machine_env_is_a_500(aws, monkeypatch, lambda_context, lo
 # -- Idempotency-Key, approval, batches, customers ------------------------------------------------------------------
 
 
+def executions(state_machine_arn):
+    return [e["name"] for e in boto3.client("stepfunctions", region_name="us-east-1").list_executions(
+        stateMachineArn=state_machine_arn)["executions"]]
+
+
+KEYED_ORDER_ID = str(uuid.uuid5(service.IDEMPOTENCY_NAMESPACE, "02c9fdf7d4:retry-safe-0001"))  # api key id : key
+
+
 def test_same_idempotency_key_gives_the_same_order_and_one_execution(aws, state_machine_arn, lambda_context,
                                                                       load_event):
     event = load_event("post_order_idempotent.json")
     first = call(event, lambda_context)
     second = call(load_event("post_order_idempotent.json"), lambda_context)
     assert first == second
-    assert first[0] == 202 and UUID4.match(first[1]["orderId"])
-    executions = boto3.client("stepfunctions", region_name="us-east-1").list_executions(
-        stateMachineArn=state_machine_arn)["executions"]
-    assert [execution["name"] for execution in executions] == [first[1]["orderId"]]
+    assert first[0] == 202 and first[1]["orderId"] == KEYED_ORDER_ID
+    assert executions(state_machine_arn) == [KEYED_ORDER_ID]
+
+
+class WorkerKilled(BaseException):
+    """The API function's process dies (SIGKILL): no handler, no Powertools cleanup runs (an Exception would make
+    Powertools delete its in-progress record; a killed process leaves it)."""
+
+
+@pytest.mark.parametrize("dies", ["before StartExecution", "after StartExecution"])
+def test_request_that_died_half_way_is_answered_with_the_same_order_on_retry(aws, state_machine_arn, lambda_context,
+                                                                             load_event, monkeypatch, dies):
+    start = repository.start_execution
+
+    def start_then_die(name, payload):
+        if dies == "after StartExecution":
+            start(name, payload)
+        raise WorkerKilled()
+
+    monkeypatch.setattr(repository, "start_execution", start_then_die)
+    lambda_context.remaining_time_in_millis = 0  # the dead invocation's in-progress record expires at once
+    with pytest.raises(WorkerKilled):
+        call(load_event("post_order_idempotent.json"), lambda_context)
+    assert executions(state_machine_arn) == ([KEYED_ORDER_ID] if dies == "after StartExecution" else [])
+    monkeypatch.setattr(repository, "start_execution", start)
+    lambda_context.remaining_time_in_millis = 10_000
+    status, body = call(load_event("post_order_idempotent.json"), lambda_context)  # the client retries
+    assert (status, body["orderId"]) == (202, KEYED_ORDER_ID)
+    assert body["executionArn"] == state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + KEYED_ORDER_ID
+    assert executions(state_machine_arn) == [KEYED_ORDER_ID]
+    assert call(load_event("post_order_idempotent.json"), lambda_context) == (status, body)
+
+
+def test_retry_after_a_death_with_another_body_is_refused(aws, state_machine_arn, lambda_context, load_event,
+                                                          monkeypatch):
+    start = repository.start_execution
+
+    def start_then_die(name, payload):
+        start(name, payload)
+        raise WorkerKilled()
+
+    monkeypatch.setattr(repository, "start_execution", start_then_die)
+    lambda_context.remaining_time_in_millis = 0
+    with pytest.raises(WorkerKilled):
+        call(load_event("post_order_idempotent.json"), lambda_context)
+    monkeypatch.setattr(repository, "start_execution", start)
+    event = load_event("post_order_idempotent.json")
+    event["body"] = json.dumps({"customerId": "CUST-002", "items": [{"sku": "SKU-002", "quantity": 1}]})
+    assert call(event, lambda_context) == (422, {
+        "error": "UnprocessableEntity", "errorType": "IdempotencyKeyReusedError",
+        "message": f"order {KEYED_ORDER_ID} was submitted with another body under this Idempotency-Key"})
+    assert executions(state_machine_arn) == [KEYED_ORDER_ID]
+
+
+def test_one_key_used_by_two_clients_makes_two_orders(aws, state_machine_arn, lambda_context, load_event):
+    first = call(load_event("post_order_idempotent.json"), lambda_context)
+    other = load_event("post_order_idempotent.json")
+    other["requestContext"]["identity"]["apiKeyId"] = "another-client"
+    second = call(other, lambda_context)
+    assert first[0] == second[0] == 202 and first[1]["orderId"] != second[1]["orderId"]
+    assert sorted(executions(state_machine_arn)) == sorted([first[1]["orderId"], second[1]["orderId"]])
 
 
 def test_same_idempotency_key_with_another_body_is_refused(aws, state_machine_arn, lambda_context, load_event):
@@ -259,3 +331,38 @@ def test_get_of_a_workflow_that_ended_without_storing_the_order(aws, state_machi
     monkeypatch.setattr(repository, "execution_status", lambda order_id: "TIMED_OUT")
     assert call(get(load_event, "ORDER-LOST"), lambda_context) == (200, {
         "orderId": "ORDER-LOST", "status": "FAILED", "reason": "order workflow ended with status TIMED_OUT"})
+
+
+# -- bad input ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("body", "where"), [
+    ('{"customerId": "CUST-\\ud800", "items": [{"sku": "SKU-001", "quantity": 1}]}', "$.customerId", ),
+    ('{"customerId": "CUST-001", "items": [{"sku": "\\udfff", "quantity": 1}]}', "$.items[0].sku"),
+    ('{"customerId": "CUST-001", "items": [{"sku": "SKU-001", "quantity": 1}], "\\ud83d": 1}', "$ (a key)"),
+])
+def test_lone_surrogate_is_refused_before_anything_starts(aws, state_machine_arn, lambda_context, load_event,
+                                                          body, where):
+    # valid JSON, but no Unicode text: accepted, such an order failed States.Runtime later and was lost
+    code = "\\" + ("ud800" if "ud800" in body else "udfff" if "udfff" in body else "ud83d")
+    assert call(post(load_event, body), lambda_context) == (400, {
+        "error": "BadRequest", "errorType": "InvalidRequestError",
+        "message": f"{where} holds a lone surrogate ({code}): text must be valid Unicode"})
+    assert executions(state_machine_arn) == []
+
+
+def test_body_that_is_not_utf8_is_a_400(aws, state_machine_arn, lambda_context, load_event):
+    event = post(load_event, "")
+    event["body"] = base64.b64encode(b'{"customerId": "CUST-\xff", "items": []}').decode()
+    event["isBase64Encoded"] = True
+    assert call(event, lambda_context) == (400, {"error": "BadRequest", "errorType": "InvalidOrderError",
+                                                 "message": "request body is not valid JSON"})
+
+
+def test_error_messages_never_echo_unbounded_input(aws, state_machine_arn, lambda_context, load_event):
+    long_id = "x" * 100_000
+    status, body = call(get(load_event, long_id), lambda_context)
+    assert (status, body["message"]) == (404, f"order {'x' * 64}... (100000 characters) not found")
+    status, body = call(post(load_event, {"customerId": "CUST-001", "items": [
+        {"sku": "S" * 50_000, "quantity": 1}, {"sku": "S" * 50_000, "quantity": 1}]}), lambda_context)
+    assert (status, body["message"]) == (400, f"duplicate sku {'S' * 64}... (50000 characters)")

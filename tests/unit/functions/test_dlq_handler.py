@@ -3,7 +3,7 @@ become batch item failures."""
 
 import json
 
-from fulfillment import repository, service
+from fulfillment import service
 from functions.dlq_handler import app
 from tests.unit.functions.conftest import stock, stored
 
@@ -35,8 +35,7 @@ def test_dead_letter_refunds_the_charge_and_releases_the_stock_once(aws, orders_
                                                                    stored_order, lambda_context, load_event):
     before = {sku: stock(aws, sku) for sku in ("SKU-001", "SKU-002")}
     assert service.reserve_inventory(ORDER_ID, stored_order["items"])["status"] == "RESERVED"
-    assert repository.put_new_payment({"order_id": ORDER_ID, "charge_id": "ch_1", "amount_cents": 11597,
-                                       "status": "CHARGED", "charged_at": "t1"})
+    assert service.charge_payment(ORDER_ID, "CUST-001", 11597, 0)["status"] == "SUCCESS"
     assert {sku: stock(aws, sku) for sku in before} == {"SKU-001": before["SKU-001"] - 1,
                                                         "SKU-002": before["SKU-002"] - 2}
     refunds = []
@@ -78,8 +77,10 @@ def test_write_failure_becomes_batch_item_failure(aws, failed_orders_table, stor
     assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
 
 
-def test_missing_order_becomes_batch_item_failure(aws, failed_orders_table, lambda_context, load_event):
+def test_order_never_stored_is_recorded_failed(aws, orders_table, failed_orders_table, lambda_context, load_event):
+    # an order the workflow handed over before StoreOrder ran (its failure path could not write the row)
     event = load_event("dlq_sqs.json")
-    result = app.lambda_handler(event, lambda_context)
-    assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
-    assert failed_orders_table.scan()["Count"] == 0
+    assert app.lambda_handler(event, lambda_context) == {"batchItemFailures": []}
+    row = orders_table.get_item(Key={"order_id": ORDER_ID})["Item"]
+    assert (row["status"], row["reason"]) == ("FAILED", REASON)
+    assert failed_orders_table.scan()["Count"] == 1

@@ -3,6 +3,7 @@ and the customers stream consumer. moto in process, sockets off; events from eve
 
 import pytest
 
+from fulfillment import payments, repository
 from fulfillment.errors import (
     InsufficientStockError,
     OrderStateConflictError,
@@ -28,7 +29,17 @@ def table(aws, logical_id):
 # -- ChargePayment -------------------------------------------------------------------------------------------------
 
 
-def test_charge_records_one_payment_and_a_redelivery_returns_the_same_charge(aws, load_event, lambda_context):
+def fail(order_id: str = "ORDER-EVENT-0001") -> None:
+    """The workflow's failure decision (UpdateOrderFailed does the same write)."""
+    assert repository.transition_order(order_id, "fail", "t9", reason="test", failed_at="t9")
+
+
+def order_row(aws, order_id: str = "ORDER-EVENT-0001") -> dict:
+    return table(aws, "OrdersTable").get_item(Key={"order_id": order_id})["Item"]
+
+
+def test_charge_records_one_payment_and_a_redelivery_returns_the_same_charge(aws, stored_order, load_event,
+                                                                             lambda_context):
     event = load_event("charge_payment.json")
     first = charge_payment.lambda_handler(event, lambda_context)
     second = charge_payment.lambda_handler({**event, "attempt": 1}, lambda_context)
@@ -38,6 +49,34 @@ def test_charge_records_one_payment_and_a_redelivery_returns_the_same_charge(aws
     rows = table(aws, "PaymentsTable").scan()["Items"]
     assert [(row["order_id"], row["charge_id"], row["status"]) for row in rows] == [
         ("ORDER-EVENT-0001", first["charge_id"], "CHARGED")]
+    assert (order_row(aws)["payment_status"], order_row(aws)["charge_id"]) == ("CHARGED", first["charge_id"])
+
+
+def test_charge_of_an_order_decided_failed_is_refused_and_records_nothing(aws, stored_order, load_event,
+                                                                           lambda_context):
+    fail()
+    with pytest.raises(OrderStateConflictError) as caught:
+        charge_payment.lambda_handler(load_event("charge_payment.json"), lambda_context)
+    assert str(caught.value) == "order ORDER-EVENT-0001 is FAILED (payment None): charge refused"
+    assert table(aws, "PaymentsTable").scan()["Items"] == []
+    assert "payment_status" not in order_row(aws)
+
+
+def test_charge_that_loses_the_race_to_the_failure_decision_records_nothing(aws, stored_order, load_event,
+                                                                            lambda_context, monkeypatch):
+    # the order is still PROCESSING when the charge reads it, FAILED when the charge writes: the transaction refuses
+    authorize = payments.authorize
+
+    def authorize_then_fail(*args):
+        charge_id = authorize(*args)
+        fail()
+        return charge_id
+
+    monkeypatch.setattr(payments, "authorize", authorize_then_fail)
+    with pytest.raises(OrderStateConflictError):
+        charge_payment.lambda_handler(load_event("charge_payment.json"), lambda_context)
+    assert table(aws, "PaymentsTable").scan()["Items"] == []
+    assert (order_row(aws)["status"], order_row(aws).get("payment_status")) == ("FAILED", None)
 
 
 @pytest.mark.parametrize(("customer_id", "attempt", "error", "message"), [
@@ -45,16 +84,17 @@ def test_charge_records_one_payment_and_a_redelivery_returns_the_same_charge(aws
     ("CUST-005", 0, PaymentGatewayTimeout, "payment gateway did not answer in time"),
     ("CUST-006", 2, PaymentProcessingError, "payment gateway unavailable (attempt 3)"),
 ])
-def test_charge_raises_the_gateway_error_and_records_nothing(aws, load_event, lambda_context, customer_id, attempt,
-                                                             error, message):
+def test_charge_raises_the_gateway_error_and_records_nothing(aws, stored_order, load_event, lambda_context,
+                                                             customer_id, attempt, error, message):
     event = {**load_event("charge_payment.json"), "customer_id": customer_id, "attempt": attempt}
     with pytest.raises(error) as caught:
         charge_payment.lambda_handler(event, lambda_context)
     assert str(caught.value) == message
     assert table(aws, "PaymentsTable").scan()["Items"] == []
+    assert "payment_status" not in order_row(aws)
 
 
-def test_charge_after_a_gateway_timeout_succeeds_on_the_retry(aws, load_event, lambda_context):
+def test_charge_after_a_gateway_timeout_succeeds_on_the_retry(aws, stored_order, load_event, lambda_context):
     event = {**load_event("charge_payment.json"), "customer_id": "CUST-005"}
     with pytest.raises(PaymentGatewayTimeout):
         charge_payment.lambda_handler(event, lambda_context)
@@ -66,8 +106,9 @@ def test_charge_after_a_gateway_timeout_succeeds_on_the_retry(aws, load_event, l
 # -- RefundPayment -------------------------------------------------------------------------------------------------
 
 
-def test_refund_happens_once(aws, load_event, lambda_context):
+def test_refund_of_a_failed_order_happens_once(aws, stored_order, load_event, lambda_context):
     charged = charge_payment.lambda_handler(load_event("charge_payment.json"), lambda_context)
+    fail()
     first = refund_payment.lambda_handler(load_event("refund_payment.json"), lambda_context)
     second = refund_payment.lambda_handler(load_event("refund_payment.json"), lambda_context)
     assert first == second
@@ -75,6 +116,20 @@ def test_refund_happens_once(aws, load_event, lambda_context):
     row = table(aws, "PaymentsTable").get_item(Key={"order_id": "ORDER-EVENT-0001"})["Item"]
     assert (row["status"], row["charge_id"], row["refund_id"]) == ("REFUNDED", charged["charge_id"],
                                                                   first["refund_id"])
+    assert order_row(aws)["payment_status"] == "REFUNDED"
+
+
+@pytest.mark.parametrize("status", ["PROCESSING", "FULFILLED"])
+def test_refund_of_an_order_not_failed_is_refused(aws, stored_order, load_event, lambda_context, orders_table,
+                                                  status):
+    charge_payment.lambda_handler(load_event("charge_payment.json"), lambda_context)
+    orders_table.update_item(Key={"order_id": "ORDER-EVENT-0001"}, UpdateExpression="SET #s = :s",
+                             ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": status})
+    with pytest.raises(OrderStateConflictError) as caught:
+        refund_payment.lambda_handler(load_event("refund_payment.json"), lambda_context)
+    assert str(caught.value) == f"order ORDER-EVENT-0001 is {status}: refund refused"
+    assert table(aws, "PaymentsTable").get_item(Key={"order_id": "ORDER-EVENT-0001"})["Item"]["status"] == "CHARGED"
+    assert order_row(aws)["payment_status"] == "CHARGED"
 
 
 def test_refund_without_a_charge_does_nothing(aws, load_event, lambda_context):
@@ -92,13 +147,26 @@ def test_reserve_takes_stock_once_and_release_gives_it_back_once(aws, stored_ord
     assert reserve_inventory.lambda_handler(reserve, lambda_context)["status"] == "RESERVED"  # redelivery
     assert (stock(aws, "SKU-001"), stock(aws, "SKU-002")) == (999, 4998)
     release = load_event("release_inventory.json")
+    with pytest.raises(OrderStateConflictError) as caught:  # the order is PROCESSING: it keeps its stock
+        release_inventory.lambda_handler(release, lambda_context)
+    assert str(caught.value) == "order ORDER-EVENT-0001 is PROCESSING: release refused"
+    fail()
     assert release_inventory.lambda_handler(release, lambda_context) == {"order_id": "ORDER-EVENT-0001",
                                                                         "status": "RELEASED"}
     assert release_inventory.lambda_handler(release, lambda_context)["status"] == "RELEASED"
     assert (stock(aws, "SKU-001"), stock(aws, "SKU-002")) == (1000, 5000)
     with pytest.raises(OrderStateConflictError) as caught:
         reserve_inventory.lambda_handler(reserve, lambda_context)
-    assert str(caught.value) == "order ORDER-EVENT-0001: reservation was released, cannot reserve again"
+    assert str(caught.value) == "order ORDER-EVENT-0001 is FAILED (reservation RELEASED): reservation refused"
+
+
+def test_reservation_that_arrives_after_the_failure_decision_takes_nothing(aws, stored_order, load_event,
+                                                                           lambda_context):
+    fail()
+    with pytest.raises(OrderStateConflictError) as caught:
+        reserve_inventory.lambda_handler(load_event("reserve_inventory.json"), lambda_context)
+    assert str(caught.value) == "order ORDER-EVENT-0001 is FAILED (reservation None): reservation refused"
+    assert (stock(aws, "SKU-001"), stock(aws, "SKU-002")) == (1000, 5000)
 
 
 def test_reserve_without_enough_stock_takes_nothing(aws, stored_order, lambda_context):
@@ -112,6 +180,7 @@ def test_reserve_without_enough_stock_takes_nothing(aws, stored_order, lambda_co
 
 
 def test_release_of_an_order_never_reserved_changes_nothing(aws, stored_order, load_event, lambda_context):
+    fail()
     assert release_inventory.lambda_handler(load_event("release_inventory.json"), lambda_context) == {
         "order_id": "ORDER-EVENT-0001", "status": "NOT_RESERVED"}
     assert stock(aws, "SKU-001") == 1000

@@ -45,6 +45,20 @@ def manual_workflow(aws, monkeypatch, template, lambda_context):
     return build_stack(monkeypatch, template, lambda_context, VirtualClock())
 
 
+# the failure path: decide FAILED, then give back (refund and release side by side), record, notify
+FAILURE_TAIL = ["UpdateOrderFailed", "CompensateFailedOrder", "RefundPayment", "ReleaseInventory",
+                "RecordWorkflowFailure", "NotifyOrderFailed", "PublishOrderFailed", "OrderFailed"]
+
+
+def in_branch_order(path):
+    """The states entered, the two compensation branches (concurrent) in a fixed order."""
+    path = list(path)
+    if "CompensateFailedOrder" in path:
+        at = path.index("CompensateFailedOrder") + 1
+        path[at:at + 2] = sorted(path[at:at + 2], key=["RefundPayment", "ReleaseInventory"].index)
+    return path
+
+
 def run_order(stack, order):
     arn = stack.start("OrderStateMachine", order["order_id"], {"order": order})
     return arn, stack.wait(arn)
@@ -113,9 +127,9 @@ def test_rejection_is_recorded_notified_and_published(workflow, aws, bus_events,
     arn, described = run_order(workflow, order)
     assert (described["status"], described["error"], described["cause"]) == ("FAILED", "OrderRejected", reason)
     history = workflow.history(arn)
-    assert entered_states(history) == ["ValidateOrder", "DescribeRejection", "RecordRejection", "MarkOrderFailed",
-                                       "DescribeRejectionFailure", "NotifyOrderFailed", "PublishOrderFailed",
-                                       "OrderFailed"]
+    assert entered_states(history) == ["ValidateOrder", "DescribeRejection", "DescribeRejectionFailure",
+                                       "RecordRejection", "MarkOrderFailed", "NotifyOrderFailed",
+                                       "PublishOrderFailed", "OrderFailed"]
     assert [name for name, _ in workflow.lambdas.calls] == ["ValidateOrderFunction"]
     row = stored(aws, "OrdersTable", {"order_id": "WF-BAD"})
     failed = stored(aws, "FailedOrdersTable", {"order_id": "WF-BAD"})
@@ -150,10 +164,8 @@ def test_payment_gateway_down_is_retried_at_5_then_10_seconds_then_released(work
     assert gaps(charge) == [5.0, 10.0]
     charges = [event for name, event in workflow.lambdas.calls if name == "ChargePaymentFunction"]
     assert [event["attempt"] for event in charges] == [0, 1, 2]
-    path = entered_states(history)
-    assert path[path.index("CheckResults"):] == ["CheckResults", "ReleaseInventory", "DescribePaymentFailure",
-                                                 "RecordWorkflowFailure", "UpdateOrderFailed", "NotifyOrderFailed",
-                                                 "PublishOrderFailed", "OrderFailed"]
+    path = in_branch_order(entered_states(history))
+    assert path[path.index("CheckResults"):] == ["CheckResults", "DescribePaymentFailure", *FAILURE_TAIL]
     assert "PaymentUnavailable" in path and "PaymentDeclined" not in path
     assert stock(aws, "SKU-002") == 5000
     row = stored(aws, "OrdersTable", {"order_id": "WF-DOWN"})
@@ -182,9 +194,15 @@ def test_declined_card_is_caught_without_retry_and_the_reservation_released(work
     history = workflow.history(arn)
     assert [kind for kind, _ in task_events(history, "ChargePayment")
             if kind in ("TaskScheduled", "TaskFailed")] == ["TaskScheduled", "TaskFailed"]
-    path = entered_states(history)
+    path = in_branch_order(entered_states(history))
     assert "PaymentDeclined" in path and "PaymentUnavailable" not in path
-    assert "RefundPayment" not in path and "ReleaseInventory" in path
+    assert path[path.index("CheckResults"):] == ["CheckResults", "DescribePaymentFailure", *FAILURE_TAIL]
+    compensation = json.loads(next(e for e in history if e["type"] == "ParallelStateExited"
+                                   and e["stateExitedEventDetails"]["name"] == "CompensateFailedOrder")[
+        "stateExitedEventDetails"]["output"])["compensation"]
+    assert compensation == {"payment": {"status": "NOT_CHARGED", "refund_id": None},
+                            "inventory": {"status": "RELEASED"}}
+    assert stored(aws, "PaymentsTable", {"order_id": "WF-DECL"}) is None
     assert stock(aws, "SKU-003") == 5
     assert workflow.notifications_of("CustomerTopic") == [
         "Order WF-DECL failed: PaymentFailedError: card declined for 65998 cents"]
@@ -238,10 +256,8 @@ def test_approval_reject_fails_the_order(manual_workflow, aws, load_event, lambd
     assert (described["status"], described["error"], described["cause"]) == (
         "FAILED", "ApprovalRejected", "ApprovalRejectedError: too large")
     history = manual_workflow.history(arn)
-    path = entered_states(history)
-    assert path[path.index("AwaitApproval"):] == ["AwaitApproval", "DescribeApprovalRejection",
-                                                  "RecordWorkflowFailure", "UpdateOrderFailed",
-                                                  "NotifyOrderFailed", "PublishOrderFailed", "OrderFailed"]
+    path = in_branch_order(entered_states(history))
+    assert path[path.index("AwaitApproval"):] == ["AwaitApproval", "DescribeApprovalRejection", *FAILURE_TAIL]
     assert "ChargeAndReserve" not in path
     row = stored(aws, "OrdersTable", {"order_id": "WF-REJECT"})
     assert (row["status"], row["reason"], row["approval_decision"]) == (
@@ -272,11 +288,9 @@ def test_approval_timeout_waits_then_escalates(manual_workflow, aws, load_event,
     assert (described["status"], described["error"], described["cause"]) == (
         "FAILED", "ApprovalTimedOut", "States.HeartbeatTimeout: no approval decision within the approval window")
     history = manual_workflow.history(arn)
-    path = entered_states(history)
+    path = in_branch_order(entered_states(history))
     assert path[path.index("AwaitApproval"):] == ["AwaitApproval", "WaitBeforeEscalation", "EscalateApproval",
-                                                  "DescribeApprovalTimeout", "RecordWorkflowFailure",
-                                                  "UpdateOrderFailed", "NotifyOrderFailed", "PublishOrderFailed",
-                                                  "OrderFailed"]
+                                                  "DescribeApprovalTimeout", *FAILURE_TAIL]
     timed_out = [e for e in history if e["type"] == "TaskTimedOut"]
     assert [e["taskTimedOutEventDetails"]["error"] for e in timed_out] == ["States.HeartbeatTimeout"]
     entered = {e["stateEnteredEventDetails"]["name"]: e["timestamp"] for e in history
@@ -300,10 +314,8 @@ def test_approval_then_stock_sold_elsewhere_refunds_the_charge(manual_workflow, 
     described = manual_workflow.wait(arn)
     assert (described["status"], described["error"], described["cause"]) == (
         "FAILED", "InventoryUnavailable", "InsufficientStockError: sku SKU-001: 12 requested, 3 in stock")
-    path = entered_states(manual_workflow.history(arn))
-    assert path[path.index("CheckResults"):] == ["CheckResults", "RefundPayment", "DescribeInventoryFailure",
-                                                 "RecordWorkflowFailure", "UpdateOrderFailed", "NotifyOrderFailed",
-                                                 "PublishOrderFailed", "OrderFailed"]
+    path = in_branch_order(entered_states(manual_workflow.history(arn)))
+    assert path[path.index("CheckResults"):] == ["CheckResults", "DescribeInventoryFailure", *FAILURE_TAIL]
     assert "InventoryUnavailable" in path
     payment = stored(aws, "PaymentsTable", {"order_id": "WF-REFUND"})
     assert (payment["status"], payment["amount_cents"], payment["refund_id"][:3]) == ("REFUNDED", 107988, "re_")
@@ -396,3 +408,49 @@ def test_batch_counts_nested_outcomes(manual_workflow, aws, load_event, lambda_c
     children = workflow.service.handle("ListExecutions", {
         "stateMachineArn": workflow.machines["OrderStateMachine"]})["executions"]
     assert sorted(child["name"] for child in children) == sorted(o["orderId"] for o in orders)
+
+
+def test_batch_child_whose_order_id_is_taken_is_reported_and_strands_no_sibling(manual_workflow, aws):
+    # the API refuses used ids up front; a batch started past that check (or racing another request for the same id)
+    # must still end: the child that cannot start is reported, its siblings run to their end
+    workflow = manual_workflow  # nested executions are awaited, not slept: time needs no moving
+    arn, described = run_order(workflow, make_order("B-TAKEN", "CUST-001", [{"sku": "SKU-002", "quantity": 1}]))
+    assert described["status"] == "SUCCEEDED"
+    orders = [make_order(order_id, "CUST-001", [{"sku": "SKU-002", "quantity": 1}])
+              for order_id in ("B-NEW-1", "B-TAKEN", "B-NEW-2", "B-NEW-3")]
+    repository.put_new_batch({"batch_id": "BATCH-TAKEN", "status": "RUNNING", "total": 4,
+                              "order_ids": [o["order_id"] for o in orders], "created_at": "t0"})
+    batch = workflow.start("BatchStateMachine", "BATCH-TAKEN", {"batch_id": "BATCH-TAKEN", "orders": orders})
+    described = workflow.wait(batch, timeout=60)
+    assert described["status"] == "SUCCEEDED", described
+    assert json.loads(described["output"]) == {"batch_id": "BATCH-TAKEN", "status": "COMPLETED", "total": 4,
+                                                "counts": {"ACCEPTED": 3, "StepFunctions.ExecutionAlreadyExistsException": 1}}
+    report = stored(aws, "BatchesTable", {"batch_id": "BATCH-TAKEN"})
+    assert report["status"] == "COMPLETED"
+    assert sorted((r["order_id"], r["outcome"]) for r in report["results"]) == [
+        ("B-NEW-1", "ACCEPTED"), ("B-NEW-2", "ACCEPTED"), ("B-NEW-3", "ACCEPTED"),
+        ("B-TAKEN", "StepFunctions.ExecutionAlreadyExistsException")]
+    for order_id in ("B-NEW-1", "B-NEW-2", "B-NEW-3"):
+        row = stored(aws, "OrdersTable", {"order_id": order_id})
+        assert (row["status"], row["payment_status"], row["reservation_status"]) == (
+            "PROCESSING", "CHARGED", "RESERVED")  # enqueued for fulfillment (no consumer runs here)
+    assert stock(aws, "SKU-002") == 5000 - 4
+
+
+def test_batch_reusing_an_order_id_is_refused_before_anything_starts(manual_workflow, aws, load_event,
+                                                                     lambda_context):
+    arn, described = run_order(manual_workflow, make_order("B-USED", "CUST-001", [{"sku": "SKU-002", "quantity": 1}]))
+    assert described["status"] == "SUCCEEDED"
+    orders = [{"orderId": order_id, "customerId": "CUST-001", "items": [{"sku": "SKU-002", "quantity": 1}]}
+              for order_id in ("B-FRESH", "B-USED")]
+    assert api_call(load_event, lambda_context, "POST", "/orders/batch", {"batchId": "BATCH-USED",
+                                                                         "orders": orders}) == (409, {
+        "error": "Conflict", "errorType": "OrderAlreadyExistsError", "message": "orderId values already used: B-USED"})
+    assert api_call(load_event, lambda_context, "POST", "/orders/batch", {"batchId": "BATCH-TWICE",
+                                                                         "orders": orders[:1] * 2}) == (400, {
+        "error": "BadRequest", "errorType": "InvalidRequestError",
+        "message": "orderId values must be unique within a batch"})
+    assert manual_workflow.service.handle("ListExecutions", {
+        "stateMachineArn": manual_workflow.machines["BatchStateMachine"]})["executions"] == []
+    assert stored(aws, "BatchesTable", {"batch_id": "BATCH-USED"}) is None
+    assert stored(aws, "OrdersTable", {"order_id": "B-FRESH"}) is None

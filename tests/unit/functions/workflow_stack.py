@@ -5,11 +5,15 @@ same engine. No sockets, no threads of our own besides the engine's."""
 
 from __future__ import annotations
 
+import heapq
 import importlib
 import json
 import re
 import threading
+import time
 import uuid
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,12 +46,157 @@ STATE_MACHINE_ENV = {"OrderStateMachine": "ORDER_STATE_MACHINE_ARN", "BatchState
                      "QuoteStateMachine": "QUOTE_STATE_MACHINE_ARN"}
 
 
+class SteppedClock(VirtualClock):
+    """A manual virtual clock that tells a wait for real work (a task call bounded by its TimeoutSeconds) from a
+    sleep (a Wait state, a Retry interval, a callback timeout).
+
+    ``drive`` moves time from sleep to sleep while the test waits for an execution; a task call's timeout comes only
+    when the test asks for it (``expire_work``), once the call it means is held at a ``Gate`` and nothing else runs.
+    Every outcome is decided by the test, never by how fast this machine is.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._kinds: dict[int, str] = {}  # sequence number of a sleeper -> "work" | "sleep"
+        self._local = threading.local()
+
+    def wait_for_work(self, seconds: float, done: threading.Event) -> bool:
+        self._local.work = True
+        return self.sleep(seconds, done)
+
+    def sleep(self, seconds: float, cancel: threading.Event | None = None) -> bool:
+        kind = "work" if getattr(self._local, "work", False) else "sleep"
+        self._local.work = False
+        if cancel is not None and cancel.is_set():
+            return False
+        with self._cond:
+            deadline = self._now + timedelta(seconds=max(seconds, 0))
+            entry = (deadline, next(self._seq))
+            heapq.heappush(self._sleepers, entry)
+            self._kinds[entry[1]] = kind
+            try:
+                while self._now < deadline:
+                    if cancel is not None and cancel.is_set():
+                        return False
+                    self._cond.wait(0.01)
+                return True
+            finally:
+                self._sleepers.remove(entry)
+                heapq.heapify(self._sleepers)
+                del self._kinds[entry[1]]
+
+    def _earliest(self, kind: str):
+        with self._cond:
+            deadlines = [deadline for deadline, seq in self._sleepers if self._kinds.get(seq) == kind]
+            return min(deadlines) if deadlines else None
+
+    def _advance_to(self, deadline) -> None:
+        with self._cond:
+            if deadline > self._now:
+                self._now = deadline
+            self._cond.notify_all()
+
+    def work_waits(self) -> int:
+        with self._cond:
+            return sum(1 for _, seq in self._sleepers if self._kinds.get(seq) == "work")
+
+    def expire_work(self) -> None:
+        """Let the earliest task call in progress time out (its TimeoutSeconds elapse at once)."""
+        deadline = self._earliest("work")
+        assert deadline is not None, "no task call is waiting"
+        self._advance_to(deadline)
+
+    def step(self) -> bool:
+        """Move time to the earliest sleep's end, if something sleeps and no task call would time out on the way;
+        True if time moved."""
+        deadline = self._earliest("sleep")
+        work = self._earliest("work")
+        if deadline is None or (work is not None and deadline >= work):
+            return False
+        self._advance_to(deadline)
+        return True
+
+
+class Gate:
+    """Holds a call (a Lambda invocation or an SDK call of the engine) until the test opens it.
+
+    ``hold(proceed)`` is an interceptor: the call stops ``before`` its work, or after it (``before=False``: the work
+    is done, its answer held). ``reached`` is set when a call stops here, ``done`` when it has finished; ``outcome``
+    is its result or the exception it raised. Only the first ``times`` calls stop; later ones pass.
+    """
+
+    def __init__(self, before: bool = True, times: int = 1, then: Callable[[], Any] | None = None) -> None:
+        self.before = before
+        self.times = times
+        self.then = then   # instead of the work after opening: raise or answer this (a call lost on its way)
+        self.reached = threading.Event()
+        self.opened = threading.Event()
+        self.done = threading.Event()
+        self.outcome: Any = None
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def hold(self, proceed: Callable[[], Any], *args: Any) -> Any:
+        with self._lock:
+            self.calls += 1
+            held = self.calls <= self.times
+        if not held:
+            return proceed()
+        try:
+            if not self.before:
+                self.outcome = proceed()
+            self.reached.set()
+            assert self.opened.wait(30), "the test never opened the gate"
+            if self.before:
+                self.outcome = self.then() if self.then is not None else proceed()
+            return self.outcome
+        except Exception as exc:
+            self.outcome = exc
+            raise
+        finally:
+            self.done.set()
+
+    def open(self, timeout: float = 10.0) -> Any:
+        """Let the held call go on; wait until it has finished; return its outcome (raise what it raised)."""
+        self.opened.set()
+        assert self.done.wait(timeout), "the held call did not finish"
+        if isinstance(self.outcome, Exception):
+            raise self.outcome
+        return self.outcome
+
+
+class InterceptedClient:
+    """A boto3 client whose calls pass through ``interceptors[(service, method)](params, proceed)`` when one is
+    set (``proceed()`` makes the real call)."""
+
+    def __init__(self, client: Any, service: str, interceptors: dict) -> None:
+        self._client = client
+        self._service = service
+        self._interceptors = interceptors
+        self.meta = client.meta
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+        if not callable(method):
+            return method
+
+        def call(**params: Any) -> Any:
+            interceptor = self._interceptors.get((self._service, name))
+            if interceptor is None:
+                return method(**params)
+            return interceptor(lambda: method(**params), params)
+
+        return call
+
+
 class InProcessLambda:
-    """``lambda_invoke`` of the engine: the function's handler module called in this process."""
+    """``lambda_invoke`` of the engine: the function's handler module called in this process. An interceptor in
+    ``interceptors[function logical id](proceed, event)`` may hold or replace an invocation."""
 
     def __init__(self, context) -> None:
         self.context = context
         self.calls: list[tuple[str, Any]] = []
+        self.interceptors: dict[str, Callable[..., Any]] = {}
         self._lock = threading.Lock()
 
     def __call__(self, name: str, payload: bytes) -> tuple[bytes, str | None]:
@@ -56,6 +205,12 @@ class InProcessLambda:
         event = json.loads(payload)
         with self._lock:
             self.calls.append((name, event))
+        interceptor = self.interceptors.get(name)
+        if interceptor is None:
+            return self._run(name, event)
+        return interceptor(lambda: self._run(name, event), event)
+
+    def _run(self, name: str, event: Any) -> tuple[bytes, str | None]:
         module = importlib.import_module(FUNCTION_MODULES[name])
         try:
             return json.dumps(module.lambda_handler(event, self.context)).encode(), None
@@ -72,8 +227,11 @@ class WorkflowStack:
                  table_names: dict[str, str], bus_name: str) -> None:
         self.clock = clock
         self.lambdas = InProcessLambda(context)
-        self.engine = Engine(clock, Integrations(lambda_invoke=self.lambdas,
-                                                 aws_client=lambda service: boto3.client(service, region_name=REGION)))
+        self.interceptors: dict[tuple[str, str], Callable[..., Any]] = {}  # (service, boto3 method) -> interceptor
+        self.engine = Engine(clock, Integrations(
+            lambda_invoke=self.lambdas,
+            aws_client=lambda service: InterceptedClient(boto3.client(service, region_name=REGION), service,
+                                                         self.interceptors)))
         self.service = StepFunctionsService(self.engine, REGION, ACCOUNT)
         self.engine.integrations.nested = NestedExecutions(self.service)  # states:startExecution.sync:2
         self.sqs = boto3.client("sqs", region_name=REGION)
@@ -85,6 +243,8 @@ class WorkflowStack:
         values["OrderEventBus"] = bus_name
         self.queue_url = self.sqs.create_queue(QueueName="wf-fulfillment")["QueueUrl"]
         values["FulfillmentQueue"] = self.queue_url
+        self.dlq_url = self.sqs.create_queue(QueueName="wf-fulfillment-dlq")["QueueUrl"]
+        values["FulfillmentDlq"] = self.dlq_url
         self.topics: dict[str, str] = {}
         self.notifications: dict[str, str] = {}
         for logical_id, resource in resources.items():
@@ -146,6 +306,18 @@ class WorkflowStack:
         """Wait (real time) for the end; a virtual clock without auto-advance is advanced when all sleep."""
         return wait_until(lambda: self.describe(execution_arn), timeout, f"{execution_arn} still RUNNING", 0.02,
                           accept=lambda described: described["status"] != "RUNNING")
+
+    def drive(self, execution_arn: str, timeout: float = 20.0) -> dict:
+        """Wait for the end of the execution, moving a ``SteppedClock`` from sleep to sleep (Retry intervals, Wait
+        states); task calls never time out here (see ``SteppedClock.expire_work``)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            described = self.describe(execution_arn)
+            if described["status"] != "RUNNING":
+                return described
+            assert time.monotonic() < deadline, f"{execution_arn} still RUNNING after {timeout} s"
+            if not self.clock.step():
+                time.sleep(0.005)
 
     def history(self, execution_arn: str) -> list[dict]:
         events, token = [], None

@@ -68,3 +68,12 @@ def introspect(event, context):
     return {"pid": os.getpid(), "random": random.random(), "cwd": os.getcwd(), "path": sys.path,
             "runtime_importable": any(m == "local_runtime" or m.startswith("local_runtime.") for m in sys.modules),
             "session_leader": os.getsid(0) == os.getpid()}
+
+
+def mark_then_sleep(event, context):
+    """Writes its pid to event["path"] once running, then sleeps (a test can act while the invocation runs)."""
+    with open(event["path"] + ".tmp", "w") as marker:
+        marker.write(str(os.getpid()))
+    os.replace(event["path"] + ".tmp", event["path"])
+    time.sleep(event["seconds"])
+    return {"pid": os.getpid()}
