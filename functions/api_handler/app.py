@@ -21,6 +21,7 @@ from fulfillment.errors import InvalidOrderError
 from fulfillment.http_errors import error_body
 from fulfillment.models import camel, order_view
 from fulfillment.observability import logger, metrics, tracer
+from fulfillment.status import Outcome
 
 app = APIGatewayRestResolver()
 
@@ -48,7 +49,7 @@ def create_order() -> Response:
     accepted = service.submit_order(_body(), key, caller)
     metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
     return _json(202, {"orderId": accepted["order_id"], "executionArn": accepted["execution_arn"],
-                       "status": "ACCEPTED"})
+                       "status": Outcome.ACCEPTED})
 
 
 @app.get("/orders/<order_id>")

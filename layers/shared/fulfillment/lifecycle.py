@@ -8,6 +8,9 @@ An order row (orders table) carries three states side by side:
   same transaction;
 * ``reservation_status``: (none) -> RESERVED -> RELEASED; the inventory counts move in the same transaction.
 
+The words are the members of ``OrderStatus``, ``PaymentStatus`` and ``ReservationStatus`` (``status.py``, where every
+status word of DOFS is defined); this module owns which of them a row may move between.
+
 Every writer performs one of ``TRANSITIONS`` as one conditional write (or transaction) whose condition is
 ``condition(name)``: the Lambda handlers through ``repository.py``, and the order workflow's direct DynamoDB tasks
 (``UpdateOrderFailed``, ``MarkOrderFailed`` in statemachine/order.asl.json carry the same expressions, checked by
@@ -27,26 +30,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-RECEIVED = "RECEIVED"  # accepted by the API, its workflow has not stored it: no row
-PROCESSING = "PROCESSING"
-AWAITING_APPROVAL = "AWAITING_APPROVAL"
-FULFILLED = "FULFILLED"
-FAILED = "FAILED"
-CHARGED = "CHARGED"
-REFUNDED = "REFUNDED"
-RESERVED = "RESERVED"
-RELEASED = "RELEASED"
+from fulfillment.status import OrderStatus, PaymentStatus, ReservationStatus
 
 STATUS = "status"
 PAYMENT = "payment_status"
 RESERVATION = "reservation_status"
-# the values each field can hold; None: the attribute is absent (RECEIVED: the row is)
+# the values each field can hold: the members of its enum (fulfillment/status.py); None: the attribute is absent
+# (RECEIVED: the row is)
 STATES: dict[str, tuple[str | None, ...]] = {
-    STATUS: (RECEIVED, PROCESSING, AWAITING_APPROVAL, FULFILLED, FAILED),
-    PAYMENT: (None, CHARGED, REFUNDED),
-    RESERVATION: (None, RESERVED, RELEASED),
+    STATUS: tuple(OrderStatus),
+    PAYMENT: (None, *PaymentStatus),
+    RESERVATION: (None, *ReservationStatus),
 }
-TERMINAL = (FULFILLED, FAILED)
+TERMINAL = (OrderStatus.FULFILLED, OrderStatus.FAILED)
 
 
 @dataclass(frozen=True)
@@ -60,32 +56,40 @@ class Transition:
 
 
 TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
-    Transition("store", STATUS, (RECEIVED,), PROCESSING, writers="StoreOrder"),
-    Transition("await_approval", STATUS, (PROCESSING, AWAITING_APPROVAL), AWAITING_APPROVAL,
+    Transition("store", STATUS, (OrderStatus.RECEIVED,), OrderStatus.PROCESSING, writers="StoreOrder"),
+    Transition("await_approval", STATUS, (OrderStatus.PROCESSING, OrderStatus.AWAITING_APPROVAL),
+               OrderStatus.AWAITING_APPROVAL,
                writers="AwaitApproval (RequestApprovalFunction); a redelivered request repeats it"),
-    Transition("approve", STATUS, (AWAITING_APPROVAL,), PROCESSING, writers="POST /orders/{orderId}/approval"),
-    Transition("reject", STATUS, (AWAITING_APPROVAL,), FAILED, writers="POST /orders/{orderId}/approval"),
-    Transition("fulfil", STATUS, (PROCESSING,), FULFILLED, ((PAYMENT, (CHARGED,)), (RESERVATION, (RESERVED,))),
+    Transition("approve", STATUS, (OrderStatus.AWAITING_APPROVAL,), OrderStatus.PROCESSING,
+               writers="POST /orders/{orderId}/approval"),
+    Transition("reject", STATUS, (OrderStatus.AWAITING_APPROVAL,), OrderStatus.FAILED,
+               writers="POST /orders/{orderId}/approval"),
+    Transition("fulfil", STATUS, (OrderStatus.PROCESSING,), OrderStatus.FULFILLED,
+               ((PAYMENT, (PaymentStatus.CHARGED,)), (RESERVATION, (ReservationStatus.RESERVED,))),
                writers="FulfillOrderFunction"),
-    Transition("fail", STATUS, (RECEIVED, PROCESSING, AWAITING_APPROVAL, FAILED), FAILED,
+    Transition("fail", STATUS,
+               (OrderStatus.RECEIVED, OrderStatus.PROCESSING, OrderStatus.AWAITING_APPROVAL, OrderStatus.FAILED),
+               OrderStatus.FAILED,
                writers="UpdateOrderFailed (workflow), DlqHandlerFunction; repeating it keeps the first reason"),
-    Transition("reject_unstored", STATUS, (RECEIVED,), FAILED,
+    Transition("reject_unstored", STATUS, (OrderStatus.RECEIVED,), OrderStatus.FAILED,
                writers="MarkOrderFailed (workflow: a rejected order, never stored)"),
-    Transition("charge", PAYMENT, (None,), CHARGED, ((STATUS, (PROCESSING,)),), writers="ChargePaymentFunction"),
-    Transition("refund", PAYMENT, (CHARGED,), REFUNDED, ((STATUS, (FAILED,)),),
+    Transition("charge", PAYMENT, (None,), PaymentStatus.CHARGED, ((STATUS, (OrderStatus.PROCESSING,)),),
+               writers="ChargePaymentFunction"),
+    Transition("refund", PAYMENT, (PaymentStatus.CHARGED,), PaymentStatus.REFUNDED, ((STATUS, (OrderStatus.FAILED,)),),
                writers="RefundPaymentFunction, DlqHandlerFunction"),
-    Transition("reserve", RESERVATION, (None,), RESERVED, ((STATUS, (PROCESSING,)),),
+    Transition("reserve", RESERVATION, (None,), ReservationStatus.RESERVED, ((STATUS, (OrderStatus.PROCESSING,)),),
                writers="ReserveInventoryFunction"),
-    Transition("release", RESERVATION, (RESERVED,), RELEASED, ((STATUS, (FAILED,)),),
-               writers="ReleaseInventoryFunction, DlqHandlerFunction"),
+    Transition("release", RESERVATION, (ReservationStatus.RESERVED,), ReservationStatus.RELEASED,
+               ((STATUS, (OrderStatus.FAILED,)),), writers="ReleaseInventoryFunction, DlqHandlerFunction"),
 )}
 
 
 def state_of(row: dict | None) -> dict[str, str | None]:
     """The three fields of an orders-table row (None: no row, i.e. RECEIVED)."""
     if row is None:
-        return {STATUS: RECEIVED, PAYMENT: None, RESERVATION: None}
-    return {STATUS: row.get(STATUS, RECEIVED), PAYMENT: row.get(PAYMENT), RESERVATION: row.get(RESERVATION)}
+        return {STATUS: OrderStatus.RECEIVED, PAYMENT: None, RESERVATION: None}
+    return {STATUS: row.get(STATUS, OrderStatus.RECEIVED), PAYMENT: row.get(PAYMENT),
+            RESERVATION: row.get(RESERVATION)}
 
 
 def allows(name: str, row: dict | None) -> bool:
@@ -118,10 +122,11 @@ class Condition:
 
 def _field_clause(field: str, values: tuple[str | None, ...], names: dict, placeholders: dict) -> str:
     clauses = []
-    if None in values or (field == STATUS and RECEIVED in values):
+    if None in values or (field == STATUS and OrderStatus.RECEIVED in values):
         # no row at all for RECEIVED; an absent attribute for the others
         clauses.append("attribute_not_exists(order_id)" if field == STATUS else f"attribute_not_exists(#{field})")
-    present = [value for value in values if value is not None and not (field == STATUS and value == RECEIVED)]
+    present = [value for value in values
+               if value is not None and not (field == STATUS and value == OrderStatus.RECEIVED)]
     if present:
         names[f"#{field}"] = field
         keys = []

@@ -34,22 +34,22 @@ from fulfillment.models import (
     utc_now,
 )
 
-PROCESSING = lifecycle.PROCESSING
-AWAITING_APPROVAL = lifecycle.AWAITING_APPROVAL
-CHARGED = lifecycle.CHARGED
-REFUNDED = lifecycle.REFUNDED
-RESERVED = lifecycle.RESERVED
-RELEASED = lifecycle.RELEASED
-FULFILLED = lifecycle.FULFILLED
-FAILED = lifecycle.FAILED
-RECEIVED = lifecycle.RECEIVED
-CANCELLED = "CANCELLED"  # FulfillOrder's answer for an order already FAILED: nothing to ship, the message is done
-RUNNING = "RUNNING"
+from fulfillment.status import (
+    BatchStatus,
+    CustomerStatus,
+    ExecutionStatus,
+    FailureSource,
+    OrderStatus,
+    Outcome,
+    PaymentStatus,
+    ReservationStatus,
+    Unavailability,
+)
+
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,128}$")
 IDEMPOTENT_WAIT_SECONDS = 8.0
 IDEMPOTENCY_NAMESPACE = uuid.UUID("3f9c1f0e-6a55-4d2f-9a41-6f1f5d0a2b7c")  # of the order ids derived from keys
 MAX_BATCH_ORDERS = 100
-ACTIVE = "ACTIVE"
 
 
 # API ---------------------------------------------------------------------------------------------------------
@@ -100,17 +100,17 @@ def decide_approval(order_id: str, decision: str, comment: str = "") -> dict:
     ApprovalRejectedError) or review (SendTaskHeartbeat: still deciding). ApprovalPendingError when the order
     is not AWAITING_APPROVAL or its approval task has ended."""
     row = order_status(order_id)   # an order whose workflow has not stored it yet is RECEIVED: 409, not 404
-    if row.get("status") != AWAITING_APPROVAL:
-        raise ApprovalPendingError(f"order {order_id} is {row.get('status')}, not {AWAITING_APPROVAL}")
+    if row.get("status") != OrderStatus.AWAITING_APPROVAL:
+        raise ApprovalPendingError(f"order {order_id} is {row.get('status')}, not {OrderStatus.AWAITING_APPROVAL}")
     token = row["task_token"]
     if decision == "review":
         repository.send_task_heartbeat(token)
-        return {"order_id": order_id, "status": AWAITING_APPROVAL, "decision": decision}
+        return {"order_id": order_id, "status": OrderStatus.AWAITING_APPROVAL, "decision": decision}
     now = utc_now()
     if decision == "approve":
-        new_status, fields = PROCESSING, {}
+        new_status, fields = OrderStatus.PROCESSING, {}
     elif decision == "reject":
-        new_status = FAILED
+        new_status = OrderStatus.FAILED
         fields = {"reason": f"{ApprovalRejectedError.__name__}: {comment or 'rejected by a reviewer'}",
                   "failed_at": now}
     else:
@@ -118,7 +118,7 @@ def decide_approval(order_id: str, decision: str, comment: str = "") -> dict:
     # the order moves first, then the workflow hears of it: an approved order is PROCESSING before it is charged
     if not repository.transition_order(order_id, decision, now, approval_decision=decision,
                                        approval_comment=comment, decided_at=now, **fields):
-        raise ApprovalPendingError(f"order {order_id} is no longer {AWAITING_APPROVAL}")
+        raise ApprovalPendingError(f"order {order_id} is no longer {OrderStatus.AWAITING_APPROVAL}")
     if decision == "approve":
         repository.send_task_success(token, {"decision": decision, "comment": comment, "decided_at": now})
     else:
@@ -152,9 +152,9 @@ def submit_batch(body: dict) -> dict:
     execution_arn = repository.start_named_execution(config.BATCH_STATE_MACHINE_ARN, batch_id,
                                                      {"batch_id": batch_id, "orders": normalized},
                                                      conflict=f"batch {batch_id} already exists")
-    repository.put_new_batch({"batch_id": batch_id, "status": RUNNING, "total": len(normalized),
+    repository.put_new_batch({"batch_id": batch_id, "status": BatchStatus.RUNNING, "total": len(normalized),
                               "order_ids": order_ids, "created_at": utc_now()})  # False: the report came first
-    return {"batch_id": batch_id, "execution_arn": execution_arn, "order_ids": order_ids, "status": RUNNING}
+    return {"batch_id": batch_id, "execution_arn": execution_arn, "order_ids": order_ids, "status": BatchStatus.RUNNING}
 
 
 def batch_status(batch_id: str) -> dict:
@@ -168,7 +168,7 @@ def quote(body: dict) -> dict:
     """Price and stock check, answered by the Express quote workflow within the request."""
     items = check_items(body.get("items") if isinstance(body, dict) else None)
     result = repository.start_sync_execution(config.QUOTE_STATE_MACHINE_ARN, {"items": items})
-    if result["status"] != "SUCCEEDED":
+    if result["status"] != ExecutionStatus.SUCCEEDED:
         raise QuoteFailedError(f"quote workflow ended {result['status']}: {result['error']}")
     return json.loads(result["output"])
 
@@ -178,7 +178,7 @@ def create_customer(body: dict) -> dict:
     if not isinstance(body, dict):
         raise InvalidRequestError("request body must be a JSON object")
     customer_id = body.get("customerId") or f"CUST-{uuid.uuid4().hex[:12].upper()}"
-    row = {"customer_id": customer_id, "name": body.get("name"), "email": body.get("email"), "status": ACTIVE,
+    row = {"customer_id": customer_id, "name": body.get("name"), "email": body.get("email"), "status": CustomerStatus.ACTIVE,
            "payment_method": body.get("paymentMethod") or payments.DEFAULT_PAYMENT_METHOD,
            "created_at": utc_now()}
     for field in ("name", "email"):
@@ -197,13 +197,13 @@ def order_status(order_id: str) -> dict:
     if row is not None:
         return plain(row)
     status = repository.execution_status(order_id)
-    if status in ("RUNNING", "SUCCEEDED", "PENDING_REDRIVE"):
-        return {"order_id": order_id, "status": RECEIVED}
+    if status in (ExecutionStatus.RUNNING, ExecutionStatus.SUCCEEDED, ExecutionStatus.PENDING_REDRIVE):
+        return {"order_id": order_id, "status": OrderStatus.RECEIVED}
     # The workflow may have written the row between our read and its end (a rejection stores FAILED, then fails).
     row = repository.get_order(order_id)
     if row is not None:
         return plain(row)
-    return {"order_id": order_id, "status": FAILED, "reason": f"order workflow ended with status {status}"}
+    return {"order_id": order_id, "status": OrderStatus.FAILED, "reason": f"order workflow ended with status {status}"}
 
 
 # Step Functions tasks ------------------------------------------------------------------------------------------
@@ -226,7 +226,7 @@ def validate_order(order: dict) -> dict:
     customer = repository.get_customer(order["customer_id"])
     if customer is None:
         raise CustomerNotFoundError(f"customer {brief(order['customer_id'])} does not exist")
-    if customer.get("status") != ACTIVE:
+    if customer.get("status") != CustomerStatus.ACTIVE:
         raise CustomerInactiveError(f"customer {brief(order['customer_id'])} is {customer.get('status')}, not ACTIVE")
     total_cents = 0
     for item in order["items"]:
@@ -250,12 +250,12 @@ def store_order(order: dict) -> dict:
         "items": order["items"],
         "total_cents": order["total_cents"],
         "received_at": order.get("received_at", now),
-        "status": PROCESSING,
+        "status": OrderStatus.PROCESSING,
         "created_at": now,
         "updated_at": now,
     }
     if repository.put_new_order(row):
-        return {"order_id": row["order_id"], "status": PROCESSING, "created_at": now}
+        return {"order_id": row["order_id"], "status": OrderStatus.PROCESSING, "created_at": now}
     existing = plain(repository.get_order(order["order_id"]) or {})
     if existing.get("customer_id") == row["customer_id"] and existing.get("items") == row["items"]:
         return {"order_id": row["order_id"], "status": existing["status"], "created_at": existing["created_at"]}
@@ -265,7 +265,7 @@ def store_order(order: dict) -> dict:
 def request_approval(order_id: str, task_token: str) -> dict:
     """Task AwaitApproval (.waitForTaskToken): record the token on the order, status AWAITING_APPROVAL."""
     if repository.record_approval_request(order_id, task_token, utc_now()):
-        return {"order_id": order_id, "status": AWAITING_APPROVAL}
+        return {"order_id": order_id, "status": OrderStatus.AWAITING_APPROVAL}
     current = repository.get_order(order_id)
     if current is None:
         raise OrderNotFoundError(f"order {order_id} not found")
@@ -291,15 +291,15 @@ def _charge(request: dict) -> dict:
         method = customer.get("payment_method") or payments.DEFAULT_PAYMENT_METHOD
         charge_id = payments.authorize(method, request["amount_cents"], request["attempt"])
         row = {"order_id": order_id, "charge_id": charge_id, "amount_cents": request["amount_cents"],
-               "status": CHARGED, "charged_at": utc_now()}
+               "status": PaymentStatus.CHARGED, "charged_at": utc_now()}
         if repository.record_charge(row, row["charged_at"]):
-            return {"order_id": order_id, "status": "SUCCESS", "charge_id": charge_id,
+            return {"order_id": order_id, "status": Outcome.SUCCESS, "charge_id": charge_id,
                     "amount_cents": request["amount_cents"]}
         # a simulated authorization holds nothing; a real gateway's would be voided here
         order = repository.get_order(order_id)
     payment = plain(repository.get_payment(order_id) or {})
-    if payment.get("status") == CHARGED:  # charged by an earlier attempt of this task: the same charge
-        return {"order_id": order_id, "status": "SUCCESS", "charge_id": payment["charge_id"],
+    if payment.get("status") == PaymentStatus.CHARGED:  # charged by an earlier attempt of this task: the same charge
+        return {"order_id": order_id, "status": Outcome.SUCCESS, "charge_id": payment["charge_id"],
                 "amount_cents": payment["amount_cents"]}
     state = lifecycle.state_of(order)
     raise OrderStateConflictError(f"order {order_id} is {state['status']} (payment {state['payment_status']}): "
@@ -311,13 +311,13 @@ def refund_payment(order_id: str) -> dict:
     when never charged. A refund of an order that is not FAILED is refused (a fulfilled order keeps its charge)."""
     payment = repository.get_payment(order_id)
     if payment is None:
-        return {"order_id": order_id, "status": "NOT_CHARGED", "refund_id": None}
-    if payment["status"] == CHARGED:
+        return {"order_id": order_id, "status": Outcome.NOT_CHARGED, "refund_id": None}
+    if payment["status"] == PaymentStatus.CHARGED:
         refund_id = payments.refund_id()
         if repository.record_refund(order_id, refund_id, utc_now()):
-            return {"order_id": order_id, "status": REFUNDED, "refund_id": refund_id}
+            return {"order_id": order_id, "status": PaymentStatus.REFUNDED, "refund_id": refund_id}
         payment = repository.get_payment(order_id)
-        if payment["status"] == CHARGED:
+        if payment["status"] == PaymentStatus.CHARGED:
             state = lifecycle.state_of(repository.get_order(order_id))
             raise OrderStateConflictError(f"order {order_id} is {state['status']}: refund refused")
     return {"order_id": order_id, "status": payment["status"], "refund_id": payment.get("refund_id")}
@@ -331,13 +331,13 @@ def reserve_inventory(order_id: str, items: list[dict]) -> dict:
     when the order has left PROCESSING (a reservation arriving after the order was decided FAILED).
     """
     if repository.reserve_stock(order_id, items, utc_now()):
-        return {"order_id": order_id, "status": RESERVED}
+        return {"order_id": order_id, "status": ReservationStatus.RESERVED}
     current = repository.get_order(order_id)
     if current is None:
         raise OrderNotFoundError(f"order {order_id} not found")
     state = lifecycle.state_of(current)
-    if state["reservation_status"] == RESERVED:
-        return {"order_id": order_id, "status": RESERVED}
+    if state["reservation_status"] == ReservationStatus.RESERVED:
+        return {"order_id": order_id, "status": ReservationStatus.RESERVED}
     if not lifecycle.allows("reserve", current):
         raise OrderStateConflictError(f"order {order_id} is {state['status']} (reservation "
                                       f"{state['reservation_status']}): reservation refused")
@@ -350,11 +350,11 @@ def release_inventory(order_id: str, items: list[dict]) -> dict:
     """Task ReleaseInventory (compensation, after the order is FAILED): give the reserved stock back, once. A
     release for an order that is not FAILED is refused (a fulfilled order keeps its stock)."""
     if repository.release_stock(order_id, items, utc_now()):
-        return {"order_id": order_id, "status": RELEASED}
+        return {"order_id": order_id, "status": ReservationStatus.RELEASED}
     state = lifecycle.state_of(repository.get_order(order_id))
-    if state["reservation_status"] == RESERVED:
+    if state["reservation_status"] == ReservationStatus.RESERVED:
         raise OrderStateConflictError(f"order {order_id} is {state['status']}: release refused")
-    status = RELEASED if state["reservation_status"] == RELEASED else "NOT_RESERVED"
+    status = ReservationStatus.RELEASED if state["reservation_status"] == ReservationStatus.RELEASED else Outcome.NOT_RESERVED
     return {"order_id": order_id, "status": status}
 
 
@@ -365,7 +365,7 @@ def report_batch(batch_id: str, results: list[dict]) -> dict:
     now = utc_now()
     repository.complete_batch(batch_id, {"total": len(rows), "counts": counts, "results": rows,
                                          "completed_at": now})
-    return {"batch_id": batch_id, "status": "COMPLETED", "total": len(rows), "counts": counts}
+    return {"batch_id": batch_id, "status": BatchStatus.COMPLETED, "total": len(rows), "counts": counts}
 
 
 def price_quote(lines: list[dict]) -> dict:
@@ -374,7 +374,7 @@ def price_quote(lines: list[dict]) -> dict:
     for line in lines:
         if not line.get("known"):
             items.append({"sku": line["sku"], "quantity": line["quantity"], "known": False})
-            unavailable.append({"sku": line["sku"], "reason": "UNKNOWN_SKU"})
+            unavailable.append({"sku": line["sku"], "reason": Unavailability.UNKNOWN_SKU})
             continue
         line_total = line["unit_price_cents"] * line["quantity"]
         total += line_total
@@ -383,7 +383,7 @@ def price_quote(lines: list[dict]) -> dict:
                       "unit_price_cents": line["unit_price_cents"], "line_total_cents": line_total,
                       "in_stock": in_stock})
         if not in_stock:
-            unavailable.append({"sku": line["sku"], "reason": "INSUFFICIENT_STOCK"})
+            unavailable.append({"sku": line["sku"], "reason": Unavailability.INSUFFICIENT_STOCK})
     return {"items": items, "total_cents": total, "available": not unavailable, "unavailable": unavailable}
 
 
@@ -420,15 +420,15 @@ def _fulfil(request: dict) -> str:
         current = repository.get_order(order_id)
         if current is None:
             raise OrderNotFoundError(f"order {order_id} not found")
-        if current["status"] == FAILED:
-            return CANCELLED
-        if current["status"] != FULFILLED:
+        if current["status"] == OrderStatus.FAILED:
+            return Outcome.CANCELLED
+        if current["status"] != OrderStatus.FULFILLED:
             state = lifecycle.state_of(current)
             raise OrderStateConflictError(f"order {order_id} is {state['status']} (payment {state['payment_status']},"
                                           f" reservation {state['reservation_status']}), cannot fulfil")
     repository.put_event("OrderFulfilled", {"order_id": order_id, "customer_id": request.get("customer_id"),
                                             "total_cents": request.get("total_cents")})
-    return FULFILLED
+    return OrderStatus.FULFILLED
 
 
 def record_dead_letter(order: dict, receive_count: int, sent_at: str, first_received_at: str | None,
@@ -445,9 +445,9 @@ def record_dead_letter(order: dict, receive_count: int, sent_at: str, first_rece
     now = utc_now()
     if failure is None:
         reason = f"FulfillmentFailedError: fulfillment failed, message dead-lettered after {receive_count} receives"
-        source = "FULFILLMENT"
+        source = FailureSource.FULFILLMENT
     else:
-        reason, source = failure.get("cause") or failure.get("error") or "workflow failure", "WORKFLOW"
+        reason, source = failure.get("cause") or failure.get("error") or "workflow failure", FailureSource.WORKFLOW
     if not repository.transition_order(order_id, "fail", now, keep_first=("reason", "failed_at"), reason=reason,
                                        failed_at=now):
         return False  # FULFILLED: a late success wins; nothing to record
