@@ -22,7 +22,7 @@ from fulfillment.errors import InvalidOrderError
 from fulfillment.http_errors import error_body
 from fulfillment.models import camel, order_view
 from fulfillment.observability import logger, metrics, tracer
-from fulfillment.status import Outcome
+from fulfillment.status import Status
 
 app = APIGatewayRestResolver()
 
@@ -50,7 +50,7 @@ def create_order() -> Response:
     accepted = orders.submit_order(_body(), key, caller)
     metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
     return _json(202, {"orderId": accepted["order_id"], "executionArn": accepted["execution_arn"],
-                       "status": Outcome.ACCEPTED})
+                       "status": Status.ACCEPTED})
 
 
 @app.get("/orders/<order_id>")

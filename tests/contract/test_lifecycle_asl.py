@@ -3,9 +3,10 @@
 * The order workflow's own DynamoDB writes perform the lifecycle's transitions with exactly its conditions
   (fulfillment/lifecycle.py owns them).
 * Every status literal of statemachine/*.asl.json (Choice comparisons, Parameters and ResultSelector values, DynamoDB
-  items, update values and conditions) is a member of the enum of fulfillment/status.py its field takes.
+  items, update values and conditions) is a member of fulfillment/status.py's Status, one of the words its field
+  takes.
 * The app's Python code (functions/, layers/shared/fulfillment/) writes no status word as a literal: it uses the
-  enums; and data/sample_data.json holds only their members.
+  enum; and data/sample_data.json holds only its members.
 
 The ASL cannot import Python, so these tests hold the two together."""
 
@@ -13,23 +14,13 @@ import ast
 import json
 import re
 from collections import Counter
-from enum import StrEnum
 from pathlib import Path
 
 import pytest
 
-from fulfillment import lifecycle, status
-from fulfillment.status import (
-    BatchStatus,
-    CustomerStatus,
-    FailureSource,
-    LoyaltyTier,
-    OnboardingStatus,
-    OrderStatus,
-    Outcome,
-    PaymentStatus,
-    ReservationStatus,
-)
+from fulfillment import lifecycle
+from fulfillment.status import Status
+from tests.contract.test_state_machine import all_states
 
 ROOT = Path(__file__).resolve().parents[2]
 MACHINES = {path.name.removesuffix(".asl.json"): json.loads(path.read_text())
@@ -40,31 +31,23 @@ STATES = MACHINES["order"]["States"]
 WORD = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
 # Fields whose values are the Amazon States Language's own words, not ours (Mode INLINE, JitterStrategy FULL...).
 ASL_FIELDS = {"Mode", "JitterStrategy", "ExecutionType", "QueryLanguage", "Type"}
-# The enum (or enums) each field takes: DynamoDB attributes by the table the task names; the workflows' own data by
-# the state machine that carries it.
-FIELDS: dict[tuple[str, str], tuple[type[StrEnum], ...]] = {
-    ("${OrdersTableName}", "status"): (OrderStatus,),
-    ("${FailedOrdersTableName}", "source"): (FailureSource,),
-    ("${BatchesTableName}", "status"): (BatchStatus,),
-    ("${CustomersTableName}", "onboarding_status"): (OnboardingStatus,),
-    ("${CustomersTableName}", "loyalty_tier"): (LoyaltyTier,),
-    ("order", "payment_status"): (Outcome,),  # $.checks.payment: ChargePayment's SUCCESS or a Pass state's verdict
-    ("order", "inventory_status"): (ReservationStatus, Outcome),  # ReserveInventory's RESERVED, or a verdict
-    ("order", "status"): (Outcome, OrderStatus),  # the workflow's summary: ACCEPTED, or FULFILLED by the consumer
-    ("batch", "outcome"): (Outcome,),  # a child that succeeded (a failed one's outcome is its error name)
+# The words each field takes: DynamoDB attributes by the table the task names (the order's by lifecycle.STATES); the
+# workflows' own data by the state machine that carries it.
+FIELDS: dict[tuple[str, str], set[Status]] = {
+    ("${OrdersTableName}", "status"): set(lifecycle.STATES[lifecycle.STATUS]),
+    ("${FailedOrdersTableName}", "source"): {Status.VALIDATION, Status.WORKFLOW, Status.FULFILLMENT},
+    ("${BatchesTableName}", "status"): {Status.RUNNING, Status.COMPLETED},
+    ("${CustomersTableName}", "onboarding_status"): {Status.ONBOARDED},
+    ("${CustomersTableName}", "loyalty_tier"): {Status.STANDARD},
+    # $.checks.payment: ChargePayment's SUCCESS, or a Pass state's verdict on a charge that did not happen
+    ("order", "payment_status"): {Status.SUCCESS, Status.DECLINED, Status.UNAVAILABLE, Status.UNKNOWN},
+    # $.checks.inventory: ReserveInventory's RESERVED, or a verdict
+    ("order", "inventory_status"): {Status.RESERVED, Status.UNAVAILABLE, Status.UNKNOWN},
+    # the workflow's summary: ACCEPTED (enqueued), or FULFILLED when the consumer won over a late failure
+    ("order", "status"): {Status.ACCEPTED, Status.FULFILLED},
+    # a child that succeeded (a failed one's outcome is its error name)
+    ("batch", "outcome"): {Status.ACCEPTED},
 }
-ENUMS = [value for value in vars(status).values()
-         if isinstance(value, type) and issubclass(value, StrEnum) and value is not StrEnum]
-
-
-def all_states(states: dict):
-    for name, state in states.items():
-        yield name, state
-        for branch in state.get("Branches", []):
-            yield from all_states(branch["States"])
-        for key in ("Iterator", "ItemProcessor"):
-            if key in state:
-                yield from all_states(state[key]["States"])
 
 
 def _placeholder_field(placeholder: str, params: dict) -> str:
@@ -149,42 +132,49 @@ def test_the_walk_finds_the_status_literals_of_every_kind():
     assert texts == Counter(value for *_, value in LITERALS)
 
 
-def test_every_status_literal_of_the_workflows_is_a_member_of_its_enum():
+def test_every_status_literal_of_the_workflows_is_a_member_its_field_takes():
     assert LITERALS
     for machine, state, context, field, value in LITERALS:
-        enums = FIELDS.get((context, field))
-        assert enums is not None, (f"{machine}.asl.json {state}: {field} = {value!r} is a status word in a field no "
-                                   "enum of fulfillment/status.py covers: add one to FIELDS")
-        assert any(value in enum.__members__.values() for enum in enums), (
-            f"{machine}.asl.json {state}: {field} = {value!r} is no member of {[enum.__name__ for enum in enums]}")
+        words = FIELDS.get((context, field))
+        assert words is not None, (f"{machine}.asl.json {state}: {field} = {value!r} is a status word in a field "
+                                   "FIELDS does not cover: add it with the Status members it takes")
+        assert value in set(Status), f"{machine}.asl.json {state}: {value!r} is no member of fulfillment.status.Status"
+        assert value in words, f"{machine}.asl.json {state}: {field} takes {sorted(words)}, not {value!r}"
 
 
-def test_a_status_word_outside_the_enums_is_caught():
-    """The check above can fail: a literal that no enum holds, and one in a field no enum covers."""
+def test_a_status_word_outside_the_enum_or_its_field_is_caught():
+    """The check above can fail: a word that is no member, one in a field that does not take it, one in a field
+    FIELDS does not cover."""
     check = {"Type": "Choice", "Default": "Done", "Choices": [
         {"Variable": "$.checks.payment.payment_status", "StringEquals": "PAID", "Next": "Done"},
+        {"Variable": "$.checks.payment.payment_status", "StringEquals": "RESERVED", "Next": "Done"},
         {"Variable": "$.shipping_status", "StringEquals": "SHIPPED", "Next": "Done"}]}
     found = list(_walk(check, None, {}))
-    assert found == [("payment_status", "PAID"), ("shipping_status", "SHIPPED")]
-    assert "PAID" not in Outcome.__members__.values() and ("order", "shipping_status") not in FIELDS
+    assert found == [("payment_status", "PAID"), ("payment_status", "RESERVED"), ("shipping_status", "SHIPPED")]
+    assert "PAID" not in set(Status)
+    assert "RESERVED" in set(Status) and "RESERVED" not in FIELDS[("order", "payment_status")]
+    assert ("order", "shipping_status") not in FIELDS
 
 
 def test_the_app_writes_no_status_word_as_a_literal():
-    words = {member.value for enum in ENUMS for member in enum}
+    words = set(Status)
     sources = [path for directory in (ROOT / "functions", ROOT / "layers" / "shared" / "fulfillment")
                for path in directory.rglob("*.py") if path != ROOT / "layers/shared/fulfillment/status.py"]
     assert len(sources) > 20
     literals = [(str(path.relative_to(ROOT)), node.lineno, node.value)
                 for path in sources for node in ast.walk(ast.parse(path.read_text()))
                 if isinstance(node, ast.Constant) and node.value in words]
-    assert literals == [], "use the enums of fulfillment/status.py"
+    assert literals == [], "use fulfillment.status.Status"
 
 
 def test_sample_data_holds_only_members():
     data = json.loads((ROOT / "data" / "sample_data.json").read_text())
-    checks = [("customers", "status", CustomerStatus), ("orders", "status", OrderStatus),
-              ("orders", "payment_status", PaymentStatus), ("orders", "reservation_status", ReservationStatus),
-              ("payments", "status", PaymentStatus), ("batches", "status", BatchStatus)]
-    for table, field, enum in checks:
+    checks = [("customers", "status", {Status.ACTIVE, Status.SUSPENDED}),
+              ("orders", "status", lifecycle.STATES[lifecycle.STATUS]),
+              ("orders", "payment_status", lifecycle.STATES[lifecycle.PAYMENT]),
+              ("orders", "reservation_status", lifecycle.STATES[lifecycle.RESERVATION]),
+              ("payments", "status", {Status.CHARGED, Status.REFUNDED}),
+              ("batches", "status", {Status.RUNNING, Status.COMPLETED})]
+    for table, field, words in checks:
         values = {row[field] for row in data[table] if field in row}
-        assert values and values <= set(enum), (table, field, values)
+        assert values and values <= set(words) and values <= set(Status), (table, field, values)

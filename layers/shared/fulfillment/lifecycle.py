@@ -8,8 +8,8 @@ An order row (orders table) carries three states side by side:
   same transaction;
 * ``reservation_status``: (none) -> RESERVED -> RELEASED; the inventory counts move in the same transaction.
 
-The words are the members of ``OrderStatus``, ``PaymentStatus`` and ``ReservationStatus`` (``status.py``, where every
-status word of DOFS is defined); this module owns which of them a row may move between.
+The words are members of ``Status`` (``status.py``, where every status word of DOFS is defined); this module owns
+which of them each field holds and which moves between them are allowed.
 
 Every writer performs one of ``TRANSITIONS`` as one conditional write (or transaction) whose condition is
 ``condition(name)``: the Lambda handlers through ``repository.py``, and the order workflow's direct DynamoDB tasks
@@ -30,19 +30,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fulfillment.status import OrderStatus, PaymentStatus, ReservationStatus
+from fulfillment.status import Status
 
 STATUS = "status"
 PAYMENT = "payment_status"
 RESERVATION = "reservation_status"
-# the values each field can hold: the members of its enum (fulfillment/status.py); None: the attribute is absent
-# (RECEIVED: the row is)
+# the words each field can hold (members of fulfillment/status.py's Status); None: the attribute is absent (RECEIVED:
+# the row is)
 STATES: dict[str, tuple[str | None, ...]] = {
-    STATUS: tuple(OrderStatus),
-    PAYMENT: (None, *PaymentStatus),
-    RESERVATION: (None, *ReservationStatus),
+    STATUS: (Status.RECEIVED, Status.PROCESSING, Status.AWAITING_APPROVAL, Status.FULFILLED, Status.FAILED),
+    PAYMENT: (None, Status.CHARGED, Status.REFUNDED),
+    RESERVATION: (None, Status.RESERVED, Status.RELEASED),
 }
-TERMINAL = (OrderStatus.FULFILLED, OrderStatus.FAILED)
+TERMINAL = (Status.FULFILLED, Status.FAILED)
 
 
 @dataclass(frozen=True)
@@ -56,39 +56,39 @@ class Transition:
 
 
 TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
-    Transition("store", STATUS, (OrderStatus.RECEIVED,), OrderStatus.PROCESSING, writers="StoreOrder"),
-    Transition("await_approval", STATUS, (OrderStatus.PROCESSING, OrderStatus.AWAITING_APPROVAL),
-               OrderStatus.AWAITING_APPROVAL,
+    Transition("store", STATUS, (Status.RECEIVED,), Status.PROCESSING, writers="StoreOrder"),
+    Transition("await_approval", STATUS, (Status.PROCESSING, Status.AWAITING_APPROVAL),
+               Status.AWAITING_APPROVAL,
                writers="AwaitApproval (RequestApprovalFunction); a redelivered request repeats it"),
-    Transition("approve", STATUS, (OrderStatus.AWAITING_APPROVAL,), OrderStatus.PROCESSING,
+    Transition("approve", STATUS, (Status.AWAITING_APPROVAL,), Status.PROCESSING,
                writers="POST /orders/{orderId}/approval"),
-    Transition("reject", STATUS, (OrderStatus.AWAITING_APPROVAL,), OrderStatus.FAILED,
+    Transition("reject", STATUS, (Status.AWAITING_APPROVAL,), Status.FAILED,
                writers="POST /orders/{orderId}/approval"),
-    Transition("fulfil", STATUS, (OrderStatus.PROCESSING,), OrderStatus.FULFILLED,
-               ((PAYMENT, (PaymentStatus.CHARGED,)), (RESERVATION, (ReservationStatus.RESERVED,))),
+    Transition("fulfil", STATUS, (Status.PROCESSING,), Status.FULFILLED,
+               ((PAYMENT, (Status.CHARGED,)), (RESERVATION, (Status.RESERVED,))),
                writers="FulfillOrderFunction"),
     Transition("fail", STATUS,
-               (OrderStatus.RECEIVED, OrderStatus.PROCESSING, OrderStatus.AWAITING_APPROVAL, OrderStatus.FAILED),
-               OrderStatus.FAILED,
+               (Status.RECEIVED, Status.PROCESSING, Status.AWAITING_APPROVAL, Status.FAILED),
+               Status.FAILED,
                writers="UpdateOrderFailed (workflow), DlqHandlerFunction; repeating it keeps the first reason"),
-    Transition("reject_unstored", STATUS, (OrderStatus.RECEIVED,), OrderStatus.FAILED,
+    Transition("reject_unstored", STATUS, (Status.RECEIVED,), Status.FAILED,
                writers="MarkOrderFailed (workflow: a rejected order, never stored)"),
-    Transition("charge", PAYMENT, (None,), PaymentStatus.CHARGED, ((STATUS, (OrderStatus.PROCESSING,)),),
+    Transition("charge", PAYMENT, (None,), Status.CHARGED, ((STATUS, (Status.PROCESSING,)),),
                writers="ChargePaymentFunction"),
-    Transition("refund", PAYMENT, (PaymentStatus.CHARGED,), PaymentStatus.REFUNDED, ((STATUS, (OrderStatus.FAILED,)),),
+    Transition("refund", PAYMENT, (Status.CHARGED,), Status.REFUNDED, ((STATUS, (Status.FAILED,)),),
                writers="RefundPaymentFunction, DlqHandlerFunction"),
-    Transition("reserve", RESERVATION, (None,), ReservationStatus.RESERVED, ((STATUS, (OrderStatus.PROCESSING,)),),
+    Transition("reserve", RESERVATION, (None,), Status.RESERVED, ((STATUS, (Status.PROCESSING,)),),
                writers="ReserveInventoryFunction"),
-    Transition("release", RESERVATION, (ReservationStatus.RESERVED,), ReservationStatus.RELEASED,
-               ((STATUS, (OrderStatus.FAILED,)),), writers="ReleaseInventoryFunction, DlqHandlerFunction"),
+    Transition("release", RESERVATION, (Status.RESERVED,), Status.RELEASED,
+               ((STATUS, (Status.FAILED,)),), writers="ReleaseInventoryFunction, DlqHandlerFunction"),
 )}
 
 
 def state_of(row: dict | None) -> dict[str, str | None]:
     """The three fields of an orders-table row (None: no row, i.e. RECEIVED)."""
     if row is None:
-        return {STATUS: OrderStatus.RECEIVED, PAYMENT: None, RESERVATION: None}
-    return {STATUS: row.get(STATUS, OrderStatus.RECEIVED), PAYMENT: row.get(PAYMENT),
+        return {STATUS: Status.RECEIVED, PAYMENT: None, RESERVATION: None}
+    return {STATUS: row.get(STATUS, Status.RECEIVED), PAYMENT: row.get(PAYMENT),
             RESERVATION: row.get(RESERVATION)}
 
 
@@ -122,11 +122,11 @@ class Condition:
 
 def _field_clause(field: str, values: tuple[str | None, ...], names: dict, placeholders: dict) -> str:
     clauses = []
-    if None in values or (field == STATUS and OrderStatus.RECEIVED in values):
+    if None in values or (field == STATUS and Status.RECEIVED in values):
         # no row at all for RECEIVED; an absent attribute for the others
         clauses.append("attribute_not_exists(order_id)" if field == STATUS else f"attribute_not_exists(#{field})")
     present = [value for value in values
-               if value is not None and not (field == STATUS and value == OrderStatus.RECEIVED)]
+               if value is not None and not (field == STATUS and value == Status.RECEIVED)]
     if present:
         names[f"#{field}"] = field
         keys = []

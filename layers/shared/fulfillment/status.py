@@ -1,44 +1,33 @@
-"""Every status word of DOFS, defined once: one ``StrEnum`` per field that holds one.
+"""Every status word of DOFS, defined once, in one enum.
 
-A member is its word (``OrderStatus.FAILED == "FAILED"``, ``json.dumps`` writes ``"FAILED"``), so rows, events and
-answers carry the same strings as before; code compares and writes members, never literals.
+A member is its word (``Status.FAILED == "FAILED"``, ``json.dumps`` writes ``"FAILED"``), so rows, events and answers
+carry the same strings as before; code compares and writes members, never literals (a contract test holds the code
+to that).
 
-Which transitions an order's three states allow is not said here but in ``lifecycle.py``. The ASL files
-(``statemachine/*.asl.json``) cannot import Python: ``tests/contract/test_lifecycle_asl.py`` checks that every status
-literal they hold (Choice comparisons, Parameters, DynamoDB values and conditions) is a member of the enum its field
-takes.
+Which words an order's three state fields take, and the transitions between them, is ``lifecycle.py``'s to say. The
+ASL files (``statemachine/*.asl.json``) cannot import Python: ``tests/contract/test_lifecycle_asl.py`` checks that
+every status literal they hold (Choice comparisons, Parameters, DynamoDB values and conditions) is a member, one of
+the words its field takes.
 """
 
 from enum import StrEnum
 
 
-class OrderStatus(StrEnum):
-    """``status`` of an orders-table row (and of ``GET /orders/{orderId}``)."""
-
+class Status(StrEnum):
+    # an order's ``status`` (orders table, GET /orders/{orderId}); also a Step Functions execution's FAILED
     RECEIVED = "RECEIVED"  # accepted by the API, its workflow has not stored it: no row
     PROCESSING = "PROCESSING"
     AWAITING_APPROVAL = "AWAITING_APPROVAL"
     FULFILLED = "FULFILLED"
     FAILED = "FAILED"
-
-
-class PaymentStatus(StrEnum):
-    """``payment_status`` of an order and ``status`` of its payments row (absent: never charged)."""
-
+    # an order's ``payment_status`` and its payments row's ``status`` (absent: never charged)
     CHARGED = "CHARGED"
     REFUNDED = "REFUNDED"
-
-
-class ReservationStatus(StrEnum):
-    """``reservation_status`` of an order (absent: nothing reserved); ReserveInventory's answer is RESERVED."""
-
+    # an order's ``reservation_status`` (absent: nothing reserved); ReserveInventory answers RESERVED too
     RESERVED = "RESERVED"
     RELEASED = "RELEASED"
 
-
-class Outcome(StrEnum):
-    """What a step answers when the answer is no state of a row."""
-
+    # what a step answers when the answer is no state of a row
     ACCEPTED = "ACCEPTED"  # POST /orders; the order workflow's summary; a batch's child whose workflow succeeded
     SUCCESS = "SUCCESS"  # ChargePayment: charged (the order workflow's payment check)
     DECLINED = "DECLINED"  # the order workflow's payment check: the card was declined
@@ -48,55 +37,29 @@ class Outcome(StrEnum):
     NOT_RESERVED = "NOT_RESERVED"  # ReleaseInventory: nothing was reserved, nothing to release
     CANCELLED = "CANCELLED"  # FulfillOrder: the order is FAILED, nothing to ship, the message is done
 
-
-class BatchStatus(StrEnum):
-    """``status`` of a batches-table row."""
-
+    # a batch's ``status`` (batches table); also a Step Functions execution's RUNNING
     RUNNING = "RUNNING"
     COMPLETED = "COMPLETED"
 
-
-class CustomerStatus(StrEnum):
-    """``status`` of a customers-table row: only an ACTIVE customer may order."""
-
+    # a customer's ``status`` (only an ACTIVE customer may order); the onboarding workflow's ``onboarding_status``
+    # and ``loyalty_tier``
     ACTIVE = "ACTIVE"
     SUSPENDED = "SUSPENDED"
-
-
-class OnboardingStatus(StrEnum):
-    """``onboarding_status`` of a customer, written by the onboarding workflow."""
-
     ONBOARDED = "ONBOARDED"
-
-
-class LoyaltyTier(StrEnum):
-    """``loyalty_tier`` of a customer, set by the onboarding workflow."""
-
     STANDARD = "STANDARD"
 
-
-class FailureSource(StrEnum):
-    """``source`` of a failed_orders row: where the order failed."""
-
+    # a failed_orders row's ``source``: where the order failed
     VALIDATION = "VALIDATION"  # the workflow rejected it (RecordRejection)
     WORKFLOW = "WORKFLOW"  # its workflow failed it after storing it, or handed it to the DLQ handler
     FULFILLMENT = "FULFILLMENT"  # SQS dead-lettered its fulfillment message
 
-
-class Unavailability(StrEnum):
-    """``reason`` of a line a quote cannot serve."""
-
+    # a quote line's ``reason`` when the quote cannot serve it
     UNKNOWN_SKU = "UNKNOWN_SKU"
     INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
 
-
-class ExecutionStatus(StrEnum):
-    """A Step Functions execution's status, as DescribeExecution and StartSyncExecution answer it (AWS's words: read,
-    never written)."""
-
-    RUNNING = "RUNNING"
+    # a Step Functions execution's status as DescribeExecution and StartSyncExecution answer it (AWS's words, read
+    # only), besides RUNNING and FAILED above
     SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
     TIMED_OUT = "TIMED_OUT"
     ABORTED = "ABORTED"
     PENDING_REDRIVE = "PENDING_REDRIVE"

@@ -4,7 +4,7 @@ from fulfillment import repository
 from fulfillment.api.orders import order_status
 from fulfillment.errors import ApprovalPendingError, ApprovalRejectedError, InvalidRequestError
 from fulfillment.models import utc_now
-from fulfillment.status import OrderStatus
+from fulfillment.status import Status
 
 
 def decide_approval(order_id: str, decision: str, comment: str = "") -> dict:
@@ -12,17 +12,17 @@ def decide_approval(order_id: str, decision: str, comment: str = "") -> dict:
     ApprovalRejectedError) or review (SendTaskHeartbeat: still deciding). ApprovalPendingError when the order
     is not AWAITING_APPROVAL or its approval task has ended."""
     row = order_status(order_id)   # an order whose workflow has not stored it yet is RECEIVED: 409, not 404
-    if row.get("status") != OrderStatus.AWAITING_APPROVAL:
-        raise ApprovalPendingError(f"order {order_id} is {row.get('status')}, not {OrderStatus.AWAITING_APPROVAL}")
+    if row.get("status") != Status.AWAITING_APPROVAL:
+        raise ApprovalPendingError(f"order {order_id} is {row.get('status')}, not {Status.AWAITING_APPROVAL}")
     token = row["task_token"]
     if decision == "review":
         repository.send_task_heartbeat(token)
-        return {"order_id": order_id, "status": OrderStatus.AWAITING_APPROVAL, "decision": decision}
+        return {"order_id": order_id, "status": Status.AWAITING_APPROVAL, "decision": decision}
     now = utc_now()
     if decision == "approve":
-        new_status, fields = OrderStatus.PROCESSING, {}
+        new_status, fields = Status.PROCESSING, {}
     elif decision == "reject":
-        new_status = OrderStatus.FAILED
+        new_status = Status.FAILED
         fields = {"reason": f"{ApprovalRejectedError.__name__}: {comment or 'rejected by a reviewer'}",
                   "failed_at": now}
     else:
@@ -30,7 +30,7 @@ def decide_approval(order_id: str, decision: str, comment: str = "") -> dict:
     # the order moves first, then the workflow hears of it: an approved order is PROCESSING before it is charged
     if not repository.transition_order(order_id, decision, now, approval_decision=decision,
                                        approval_comment=comment, decided_at=now, **fields):
-        raise ApprovalPendingError(f"order {order_id} is no longer {OrderStatus.AWAITING_APPROVAL}")
+        raise ApprovalPendingError(f"order {order_id} is no longer {Status.AWAITING_APPROVAL}")
     if decision == "approve":
         repository.send_task_success(token, {"decision": decision, "comment": comment, "decided_at": now})
     else:

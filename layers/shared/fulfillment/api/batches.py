@@ -6,7 +6,7 @@ import uuid
 from fulfillment import config, repository
 from fulfillment.errors import BatchNotFoundError, InvalidRequestError, OrderAlreadyExistsError
 from fulfillment.models import ORDER_ID_PATTERN, brief, order_from_request, plain, utc_now
-from fulfillment.status import BatchStatus
+from fulfillment.status import Status
 
 MAX_BATCH_ORDERS = 100
 
@@ -37,10 +37,10 @@ def submit_batch(body: dict) -> dict:
     execution_arn = repository.start_named_execution(config.BATCH_STATE_MACHINE_ARN, batch_id,
                                                      {"batch_id": batch_id, "orders": normalized},
                                                      conflict=f"batch {batch_id} already exists")
-    repository.put_new_batch({"batch_id": batch_id, "status": BatchStatus.RUNNING, "total": len(normalized),
+    repository.put_new_batch({"batch_id": batch_id, "status": Status.RUNNING, "total": len(normalized),
                               "order_ids": order_ids, "created_at": utc_now()})  # False: the report came first
     return {"batch_id": batch_id, "execution_arn": execution_arn, "order_ids": order_ids,
-            "status": BatchStatus.RUNNING}
+            "status": Status.RUNNING}
 
 
 def batch_status(batch_id: str) -> dict:

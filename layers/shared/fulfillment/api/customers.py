@@ -5,7 +5,7 @@ import uuid
 from fulfillment import payments, repository
 from fulfillment.errors import CustomerAlreadyExistsError, InvalidRequestError
 from fulfillment.models import brief, utc_now
-from fulfillment.status import CustomerStatus
+from fulfillment.status import Status
 
 
 def create_customer(body: dict) -> dict:
@@ -14,7 +14,7 @@ def create_customer(body: dict) -> dict:
         raise InvalidRequestError("request body must be a JSON object")
     customer_id = body.get("customerId") or f"CUST-{uuid.uuid4().hex[:12].upper()}"
     row = {"customer_id": customer_id, "name": body.get("name"), "email": body.get("email"),
-           "status": CustomerStatus.ACTIVE,
+           "status": Status.ACTIVE,
            "payment_method": body.get("paymentMethod") or payments.DEFAULT_PAYMENT_METHOD,
            "created_at": utc_now()}
     for field in ("name", "email"):

@@ -11,13 +11,13 @@ from fulfillment.errors import (
     OrderNotFoundError,
 )
 from fulfillment.models import ORDER_ID_PATTERN, brief, order_from_request, plain
-from fulfillment.status import ExecutionStatus, OrderStatus
+from fulfillment.status import Status
 
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,128}$")
 IDEMPOTENT_WAIT_SECONDS = 8.0
 IDEMPOTENCY_NAMESPACE = uuid.UUID("3f9c1f0e-6a55-4d2f-9a41-6f1f5d0a2b7c")  # of the order ids derived from keys
 # an order whose execution is in one of these and has no row yet is RECEIVED: its workflow has not stored it
-_NOT_STORED_YET = (ExecutionStatus.RUNNING, ExecutionStatus.SUCCEEDED, ExecutionStatus.PENDING_REDRIVE)
+_NOT_STORED_YET = (Status.RUNNING, Status.SUCCEEDED, Status.PENDING_REDRIVE)
 
 
 def submit_order(body: dict, idempotency_key: str | None = None, caller: str | None = None) -> dict:
@@ -69,9 +69,9 @@ def order_status(order_id: str) -> dict:
         return plain(row)
     status = repository.execution_status(order_id)
     if status in _NOT_STORED_YET:
-        return {"order_id": order_id, "status": OrderStatus.RECEIVED}
+        return {"order_id": order_id, "status": Status.RECEIVED}
     # The workflow may have written the row between our read and its end (a rejection stores FAILED, then fails).
     row = repository.get_order(order_id)
     if row is not None:
         return plain(row)
-    return {"order_id": order_id, "status": OrderStatus.FAILED, "reason": f"order workflow ended with status {status}"}
+    return {"order_id": order_id, "status": Status.FAILED, "reason": f"order workflow ended with status {status}"}

@@ -6,7 +6,7 @@ import json
 from fulfillment import repository
 from fulfillment.compensation import refund_payment, release_inventory
 from fulfillment.models import utc_now
-from fulfillment.status import FailureSource
+from fulfillment.status import Status
 
 
 def record_dead_letter(order: dict, receive_count: int, sent_at: str, first_received_at: str | None,
@@ -23,9 +23,9 @@ def record_dead_letter(order: dict, receive_count: int, sent_at: str, first_rece
     now = utc_now()
     if failure is None:
         reason = f"FulfillmentFailedError: fulfillment failed, message dead-lettered after {receive_count} receives"
-        source = FailureSource.FULFILLMENT
+        source = Status.FULFILLMENT
     else:
-        reason, source = failure.get("cause") or failure.get("error") or "workflow failure", FailureSource.WORKFLOW
+        reason, source = failure.get("cause") or failure.get("error") or "workflow failure", Status.WORKFLOW
     if not repository.transition_order(order_id, "fail", now, keep_first=("reason", "failed_at"), reason=reason,
                                        failed_at=now):
         return False  # FULFILLED: a late success wins; nothing to record

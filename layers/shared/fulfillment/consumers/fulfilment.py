@@ -6,7 +6,7 @@ import random
 from fulfillment import config, idempotency, lifecycle, repository
 from fulfillment.errors import FulfillmentFailedError, OrderNotFoundError, OrderStateConflictError
 from fulfillment.models import utc_now
-from fulfillment.status import OrderStatus, Outcome
+from fulfillment.status import Status
 
 
 def fulfill_order(order: dict) -> str:
@@ -29,12 +29,12 @@ def _fulfil(request: dict) -> str:
         current = repository.get_order(order_id)
         if current is None:
             raise OrderNotFoundError(f"order {order_id} not found")
-        if current["status"] == OrderStatus.FAILED:
-            return Outcome.CANCELLED
-        if current["status"] != OrderStatus.FULFILLED:
+        if current["status"] == Status.FAILED:
+            return Status.CANCELLED
+        if current["status"] != Status.FULFILLED:
             state = lifecycle.state_of(current)
             raise OrderStateConflictError(f"order {order_id} is {state['status']} (payment {state['payment_status']},"
                                           f" reservation {state['reservation_status']}), cannot fulfil")
     repository.put_event("OrderFulfilled", {"order_id": order_id, "customer_id": request.get("customer_id"),
                                             "total_cents": request.get("total_cents")})
-    return OrderStatus.FULFILLED
+    return Status.FULFILLED

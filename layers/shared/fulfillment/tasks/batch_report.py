@@ -4,7 +4,7 @@ from collections import Counter
 
 from fulfillment import repository
 from fulfillment.models import utc_now
-from fulfillment.status import BatchStatus
+from fulfillment.status import Status
 
 
 def report_batch(batch_id: str, results: list[dict]) -> dict:
@@ -14,4 +14,4 @@ def report_batch(batch_id: str, results: list[dict]) -> dict:
     now = utc_now()
     repository.complete_batch(batch_id, {"total": len(rows), "counts": counts, "results": rows,
                                          "completed_at": now})
-    return {"batch_id": batch_id, "status": BatchStatus.COMPLETED, "total": len(rows), "counts": counts}
+    return {"batch_id": batch_id, "status": Status.COMPLETED, "total": len(rows), "counts": counts}

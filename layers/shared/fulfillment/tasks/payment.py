@@ -3,7 +3,7 @@
 from fulfillment import idempotency, lifecycle, payments, repository
 from fulfillment.errors import OrderStateConflictError
 from fulfillment.models import plain, utc_now
-from fulfillment.status import Outcome, PaymentStatus
+from fulfillment.status import Status
 
 
 def charge_payment(order_id: str, customer_id: str, amount_cents: int, attempt: int) -> dict:
@@ -25,15 +25,15 @@ def _charge(request: dict) -> dict:
         method = customer.get("payment_method") or payments.DEFAULT_PAYMENT_METHOD
         charge_id = payments.authorize(method, request["amount_cents"], request["attempt"])
         row = {"order_id": order_id, "charge_id": charge_id, "amount_cents": request["amount_cents"],
-               "status": PaymentStatus.CHARGED, "charged_at": utc_now()}
+               "status": Status.CHARGED, "charged_at": utc_now()}
         if repository.record_charge(row, row["charged_at"]):
-            return {"order_id": order_id, "status": Outcome.SUCCESS, "charge_id": charge_id,
+            return {"order_id": order_id, "status": Status.SUCCESS, "charge_id": charge_id,
                     "amount_cents": request["amount_cents"]}
         # a simulated authorization holds nothing; a real gateway's would be voided here
         order = repository.get_order(order_id)
     payment = plain(repository.get_payment(order_id) or {})
-    if payment.get("status") == PaymentStatus.CHARGED:  # charged by an earlier attempt of this task: the same charge
-        return {"order_id": order_id, "status": Outcome.SUCCESS, "charge_id": payment["charge_id"],
+    if payment.get("status") == Status.CHARGED:  # charged by an earlier attempt of this task: the same charge
+        return {"order_id": order_id, "status": Status.SUCCESS, "charge_id": payment["charge_id"],
                 "amount_cents": payment["amount_cents"]}
     state = lifecycle.state_of(order)
     raise OrderStateConflictError(f"order {order_id} is {state['status']} (payment {state['payment_status']}): "

@@ -4,7 +4,7 @@ ValidateOrder shares with it."""
 from fulfillment import lifecycle, repository
 from fulfillment.errors import InsufficientStockError, OrderNotFoundError, OrderStateConflictError, UnknownSkuError
 from fulfillment.models import brief, utc_now
-from fulfillment.status import ReservationStatus
+from fulfillment.status import Status
 
 
 def in_stock(item: dict) -> dict:
@@ -26,13 +26,13 @@ def reserve_inventory(order_id: str, items: list[dict]) -> dict:
     when the order has left PROCESSING (a reservation arriving after the order was decided FAILED).
     """
     if repository.reserve_stock(order_id, items, utc_now()):
-        return {"order_id": order_id, "status": ReservationStatus.RESERVED}
+        return {"order_id": order_id, "status": Status.RESERVED}
     current = repository.get_order(order_id)
     if current is None:
         raise OrderNotFoundError(f"order {order_id} not found")
     state = lifecycle.state_of(current)
-    if state["reservation_status"] == ReservationStatus.RESERVED:
-        return {"order_id": order_id, "status": ReservationStatus.RESERVED}
+    if state["reservation_status"] == Status.RESERVED:
+        return {"order_id": order_id, "status": Status.RESERVED}
     if not lifecycle.allows("reserve", current):
         raise OrderStateConflictError(f"order {order_id} is {state['status']} (reservation "
                                       f"{state['reservation_status']}): reservation refused")

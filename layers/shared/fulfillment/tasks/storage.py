@@ -3,7 +3,7 @@
 from fulfillment import repository
 from fulfillment.errors import OrderAlreadyExistsError
 from fulfillment.models import plain, utc_now
-from fulfillment.status import OrderStatus
+from fulfillment.status import Status
 
 
 def store_order(order: dict) -> dict:
@@ -19,12 +19,12 @@ def store_order(order: dict) -> dict:
         "items": order["items"],
         "total_cents": order["total_cents"],
         "received_at": order.get("received_at", now),
-        "status": OrderStatus.PROCESSING,
+        "status": Status.PROCESSING,
         "created_at": now,
         "updated_at": now,
     }
     if repository.put_new_order(row):
-        return {"order_id": row["order_id"], "status": OrderStatus.PROCESSING, "created_at": now}
+        return {"order_id": row["order_id"], "status": Status.PROCESSING, "created_at": now}
     existing = plain(repository.get_order(order["order_id"]) or {})
     if existing.get("customer_id") == row["customer_id"] and existing.get("items") == row["items"]:
         return {"order_id": row["order_id"], "status": existing["status"], "created_at": existing["created_at"]}

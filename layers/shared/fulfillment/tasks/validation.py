@@ -3,7 +3,7 @@
 from fulfillment import repository
 from fulfillment.errors import CustomerInactiveError, CustomerNotFoundError
 from fulfillment.models import brief, check_order
-from fulfillment.status import CustomerStatus
+from fulfillment.status import Status
 from fulfillment.tasks.reservation import in_stock
 
 
@@ -13,9 +13,9 @@ def validate_order(order: dict) -> dict:
     customer = repository.get_customer(order["customer_id"])
     if customer is None:
         raise CustomerNotFoundError(f"customer {brief(order['customer_id'])} does not exist")
-    if customer.get("status") != CustomerStatus.ACTIVE:
+    if customer.get("status") != Status.ACTIVE:
         raise CustomerInactiveError(f"customer {brief(order['customer_id'])} is {customer.get('status')}, "
-                                    f"not {CustomerStatus.ACTIVE}")
+                                    f"not {Status.ACTIVE}")
     total_cents = 0
     for item in order["items"]:
         stock_item = in_stock(item)
