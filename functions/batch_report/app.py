@@ -3,8 +3,8 @@ outcome stored on the batch (GET /batches/{batchId}) and returned."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fulfillment.tasks.batch_report import report_batch
 from fulfillment.observability import logger, tracer
+from fulfillment.tasks.batch_report import report_batch
 
 
 @logger.inject_lambda_context

@@ -5,8 +5,8 @@ Idempotent per order id (Powertools idempotency): a redelivered task never charg
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fulfillment import idempotency
-from fulfillment.tasks.payment import charge_payment
 from fulfillment.observability import logger, tracer
+from fulfillment.tasks.payment import charge_payment
 
 
 @logger.inject_lambda_context

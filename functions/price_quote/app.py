@@ -3,8 +3,8 @@ unknown), {"items", "total_cents", "available", "unavailable"} out."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fulfillment.tasks.pricing import price_quote
 from fulfillment.observability import logger, tracer
+from fulfillment.tasks.pricing import price_quote
 
 
 @logger.inject_lambda_context

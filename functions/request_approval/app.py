@@ -3,8 +3,8 @@ order (status AWAITING_APPROVAL). The workflow waits until the approval API answ
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fulfillment.tasks.approval import request_approval
 from fulfillment.observability import logger, tracer
+from fulfillment.tasks.approval import request_approval
 
 
 @logger.inject_lambda_context

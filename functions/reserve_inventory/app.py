@@ -3,8 +3,8 @@ all items or none; raises InsufficientStockError / UnknownSkuError when stock wa
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fulfillment.tasks.reservation import reserve_inventory
 from fulfillment.observability import logger, tracer
+from fulfillment.tasks.reservation import reserve_inventory
 
 
 @logger.inject_lambda_context

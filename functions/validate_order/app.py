@@ -2,8 +2,8 @@
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fulfillment.tasks.validation import validate_order
 from fulfillment.observability import logger, tracer
+from fulfillment.tasks.validation import validate_order
 
 
 @logger.inject_lambda_context
