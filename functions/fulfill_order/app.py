@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fulfillment import idempotency
-from fulfillment.consumers.fulfilment import fulfill_order
+from fulfillment.consumers.fulfillment_queue import fulfill_order
 from fulfillment.observability import logger, metrics, tracer
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

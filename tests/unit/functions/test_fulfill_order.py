@@ -95,7 +95,7 @@ def test_order_without_its_charge_and_stock_is_never_fulfilled(aws, orders_table
 
 @pytest.mark.parametrize("value", ["", "1.5", "often"])
 def test_bad_success_rate_fails_loudly(aws, enqueued_order, value, monkeypatch):
-    from fulfillment.consumers.fulfilment import fulfill_order
+    from fulfillment.consumers.fulfillment_queue import fulfill_order
 
     monkeypatch.setenv("FULFILLMENT_SUCCESS_RATE", value)
     with pytest.raises(ConfigurationError) as caught:
