@@ -16,11 +16,13 @@ from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fulfillment import access, idempotency, models, service
+from fulfillment import access, idempotency, models
+from fulfillment.api import approval, batches, customers, orders, quotes
 from fulfillment.errors import InvalidOrderError
 from fulfillment.http_errors import error_body
 from fulfillment.models import camel, order_view
 from fulfillment.observability import logger, metrics, tracer
+from fulfillment.status import Status
 
 app = APIGatewayRestResolver()
 
@@ -45,16 +47,16 @@ def create_order() -> Response:
     _require(access.CLIENT, "placing an order")
     key = app.current_event.get_header_value("Idempotency-Key", case_sensitive=False)
     caller = app.current_event.request_context.identity.api_key_id
-    accepted = service.submit_order(_body(), key, caller)
+    accepted = orders.submit_order(_body(), key, caller)
     metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
     return _json(202, {"orderId": accepted["order_id"], "executionArn": accepted["execution_arn"],
-                       "status": "ACCEPTED"})
+                       "status": Status.ACCEPTED})
 
 
 @app.get("/orders/<order_id>")
 @tracer.capture_method(capture_response=False)
 def get_order(order_id: str) -> Response:
-    return _json(200, order_view(service.order_status(order_id)))
+    return _json(200, order_view(orders.order_status(order_id)))
 
 
 @app.post("/orders/<order_id>/approval")
@@ -62,34 +64,34 @@ def get_order(order_id: str) -> Response:
 def decide_approval(order_id: str) -> Response:
     _require(access.REVIEWER, "deciding an approval")
     body = _body()
-    return _json(200, camel(service.decide_approval(order_id, body.get("decision"), body.get("comment") or "")))
+    return _json(200, camel(approval.decide_approval(order_id, body.get("decision"), body.get("comment") or "")))
 
 
 @app.post("/orders/batch")
 @tracer.capture_method(capture_response=False)
 def create_batch() -> Response:
     _require(access.CLIENT, "placing a batch")
-    return _json(202, camel(service.submit_batch(_body())))
+    return _json(202, camel(batches.submit_batch(_body())))
 
 
 @app.get("/batches/<batch_id>")
 @tracer.capture_method(capture_response=False)
 def get_batch(batch_id: str) -> Response:
-    return _json(200, camel(service.batch_status(batch_id)))
+    return _json(200, camel(batches.batch_status(batch_id)))
 
 
 @app.post("/quotes")
 @tracer.capture_method(capture_response=False)
 def create_quote() -> Response:
     _require(access.CLIENT, "asking for a quote")
-    return _json(200, camel(service.quote(_body())))
+    return _json(200, camel(quotes.quote(_body())))
 
 
 @app.post("/customers")
 @tracer.capture_method(capture_response=False)
 def create_customer() -> Response:
     _require(access.CLIENT, "creating a customer")
-    return _json(201, camel(service.create_customer(_body())))
+    return _json(201, camel(customers.create_customer(_body())))
 
 
 @app.exception_handler(Exception)

@@ -4,13 +4,13 @@ Idempotent per order id (Powertools idempotency): a redelivered task never charg
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fulfillment import idempotency, service
+from fulfillment import idempotency
 from fulfillment.observability import logger, tracer
+from fulfillment.tasks.payment import charge_payment
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     idempotency.register_lambda_context(context)
-    return service.charge_payment(event["order_id"], event["customer_id"], event["amount_cents"],
-                                  event.get("attempt", 0))
+    return charge_payment(event["order_id"], event["customer_id"], event["amount_cents"], event.get("attempt", 0))

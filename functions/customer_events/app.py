@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fulfillment import service
+from fulfillment.consumers.customer_events import publish_customer_created
 from fulfillment.observability import logger, tracer
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
@@ -18,7 +18,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire
 def record_handler(record: DynamoDBRecord) -> str | None:
     if record.event_name is not DynamoDBRecordEventName.INSERT:
         return None
-    return service.publish_customer_created(record.dynamodb.new_image)
+    return publish_customer_created(record.dynamodb.new_image)
 
 
 @logger.inject_lambda_context

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fulfillment import service
+from fulfillment.consumers.dead_letters import record_dead_letter
 from fulfillment.models import epoch_ms_to_iso
 from fulfillment.observability import logger, metrics, tracer
 
@@ -25,7 +25,7 @@ def record_handler(record: SQSRecord) -> bool:
     order = body["order"]
     attributes = record.attributes
     first_received = attributes.approximate_first_receive_timestamp
-    recorded = service.record_dead_letter(
+    recorded = record_dead_letter(
         order,
         receive_count=int(attributes.approximate_receive_count),
         sent_at=epoch_ms_to_iso(attributes.sent_timestamp),

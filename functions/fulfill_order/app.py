@@ -8,7 +8,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fulfillment import idempotency, service
+from fulfillment import idempotency
+from fulfillment.consumers.fulfillment_queue import fulfill_order
 from fulfillment.observability import logger, metrics, tracer
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -19,7 +20,7 @@ def record_handler(record: SQSRecord) -> str:
     order = json.loads(record.body)["order"]
     logger.append_keys(order_id=order["order_id"])
     try:
-        status = service.fulfill_order(order)
+        status = fulfill_order(order)
     except Exception:
         metrics.add_metric(name="FulfillmentFailures", unit=MetricUnit.Count, value=1)
         raise

@@ -2,11 +2,11 @@
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fulfillment import service
+from fulfillment.compensation import refund_payment
 from fulfillment.observability import logger, tracer
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return service.refund_payment(event["order_id"])
+    return refund_payment(event["order_id"])

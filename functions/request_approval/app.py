@@ -3,11 +3,11 @@ order (status AWAITING_APPROVAL). The workflow waits until the approval API answ
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fulfillment import service
 from fulfillment.observability import logger, tracer
+from fulfillment.tasks.approval import request_approval
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return service.request_approval(event["order_id"], event["task_token"])
+    return request_approval(event["order_id"], event["task_token"])

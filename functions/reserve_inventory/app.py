@@ -3,11 +3,11 @@ all items or none; raises InsufficientStockError / UnknownSkuError when stock wa
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fulfillment import service
 from fulfillment.observability import logger, tracer
+from fulfillment.tasks.reservation import reserve_inventory
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return service.reserve_inventory(event["order_id"], event["items"])
+    return reserve_inventory(event["order_id"], event["items"])

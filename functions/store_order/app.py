@@ -2,11 +2,11 @@
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fulfillment import service
 from fulfillment.observability import logger, tracer
+from fulfillment.tasks.storage import store_order
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return service.store_order(event["order"])
+    return store_order(event["order"])

@@ -2,11 +2,11 @@
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fulfillment import service
 from fulfillment.observability import logger, tracer
+from fulfillment.tasks.validation import validate_order
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return service.validate_order(event.get("order"))
+    return validate_order(event.get("order"))

@@ -8,6 +8,9 @@ An order row (orders table) carries three states side by side:
   same transaction;
 * ``reservation_status``: (none) -> RESERVED -> RELEASED; the inventory counts move in the same transaction.
 
+The words are members of ``Status`` (``status.py``, where every status word of DOFS is defined); this module owns
+which of them each field holds and which moves between them are allowed.
+
 Every writer performs one of ``TRANSITIONS`` as one conditional write (or transaction) whose condition is
 ``condition(name)``: the Lambda handlers through ``repository.py``, and the order workflow's direct DynamoDB tasks
 (``UpdateOrderFailed``, ``MarkOrderFailed`` in statemachine/order.asl.json carry the same expressions, checked by
@@ -27,26 +30,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-RECEIVED = "RECEIVED"  # accepted by the API, its workflow has not stored it: no row
-PROCESSING = "PROCESSING"
-AWAITING_APPROVAL = "AWAITING_APPROVAL"
-FULFILLED = "FULFILLED"
-FAILED = "FAILED"
-CHARGED = "CHARGED"
-REFUNDED = "REFUNDED"
-RESERVED = "RESERVED"
-RELEASED = "RELEASED"
+from fulfillment.status import Status
 
 STATUS = "status"
 PAYMENT = "payment_status"
 RESERVATION = "reservation_status"
-# the values each field can hold; None: the attribute is absent (RECEIVED: the row is)
+# the words each field can hold (members of fulfillment/status.py's Status); None: the attribute is absent (RECEIVED:
+# the row is)
 STATES: dict[str, tuple[str | None, ...]] = {
-    STATUS: (RECEIVED, PROCESSING, AWAITING_APPROVAL, FULFILLED, FAILED),
-    PAYMENT: (None, CHARGED, REFUNDED),
-    RESERVATION: (None, RESERVED, RELEASED),
+    STATUS: (Status.RECEIVED, Status.PROCESSING, Status.AWAITING_APPROVAL, Status.FULFILLED, Status.FAILED),
+    PAYMENT: (None, Status.CHARGED, Status.REFUNDED),
+    RESERVATION: (None, Status.RESERVED, Status.RELEASED),
 }
-TERMINAL = (FULFILLED, FAILED)
+TERMINAL = (Status.FULFILLED, Status.FAILED)
 
 
 @dataclass(frozen=True)
@@ -60,32 +56,40 @@ class Transition:
 
 
 TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
-    Transition("store", STATUS, (RECEIVED,), PROCESSING, writers="StoreOrder"),
-    Transition("await_approval", STATUS, (PROCESSING, AWAITING_APPROVAL), AWAITING_APPROVAL,
+    Transition("store", STATUS, (Status.RECEIVED,), Status.PROCESSING, writers="StoreOrder"),
+    Transition("await_approval", STATUS, (Status.PROCESSING, Status.AWAITING_APPROVAL),
+               Status.AWAITING_APPROVAL,
                writers="AwaitApproval (RequestApprovalFunction); a redelivered request repeats it"),
-    Transition("approve", STATUS, (AWAITING_APPROVAL,), PROCESSING, writers="POST /orders/{orderId}/approval"),
-    Transition("reject", STATUS, (AWAITING_APPROVAL,), FAILED, writers="POST /orders/{orderId}/approval"),
-    Transition("fulfil", STATUS, (PROCESSING,), FULFILLED, ((PAYMENT, (CHARGED,)), (RESERVATION, (RESERVED,))),
+    Transition("approve", STATUS, (Status.AWAITING_APPROVAL,), Status.PROCESSING,
+               writers="POST /orders/{orderId}/approval"),
+    Transition("reject", STATUS, (Status.AWAITING_APPROVAL,), Status.FAILED,
+               writers="POST /orders/{orderId}/approval"),
+    Transition("fulfil", STATUS, (Status.PROCESSING,), Status.FULFILLED,
+               ((PAYMENT, (Status.CHARGED,)), (RESERVATION, (Status.RESERVED,))),
                writers="FulfillOrderFunction"),
-    Transition("fail", STATUS, (RECEIVED, PROCESSING, AWAITING_APPROVAL, FAILED), FAILED,
+    Transition("fail", STATUS,
+               (Status.RECEIVED, Status.PROCESSING, Status.AWAITING_APPROVAL, Status.FAILED),
+               Status.FAILED,
                writers="UpdateOrderFailed (workflow), DlqHandlerFunction; repeating it keeps the first reason"),
-    Transition("reject_unstored", STATUS, (RECEIVED,), FAILED,
+    Transition("reject_unstored", STATUS, (Status.RECEIVED,), Status.FAILED,
                writers="MarkOrderFailed (workflow: a rejected order, never stored)"),
-    Transition("charge", PAYMENT, (None,), CHARGED, ((STATUS, (PROCESSING,)),), writers="ChargePaymentFunction"),
-    Transition("refund", PAYMENT, (CHARGED,), REFUNDED, ((STATUS, (FAILED,)),),
+    Transition("charge", PAYMENT, (None,), Status.CHARGED, ((STATUS, (Status.PROCESSING,)),),
+               writers="ChargePaymentFunction"),
+    Transition("refund", PAYMENT, (Status.CHARGED,), Status.REFUNDED, ((STATUS, (Status.FAILED,)),),
                writers="RefundPaymentFunction, DlqHandlerFunction"),
-    Transition("reserve", RESERVATION, (None,), RESERVED, ((STATUS, (PROCESSING,)),),
+    Transition("reserve", RESERVATION, (None,), Status.RESERVED, ((STATUS, (Status.PROCESSING,)),),
                writers="ReserveInventoryFunction"),
-    Transition("release", RESERVATION, (RESERVED,), RELEASED, ((STATUS, (FAILED,)),),
-               writers="ReleaseInventoryFunction, DlqHandlerFunction"),
+    Transition("release", RESERVATION, (Status.RESERVED,), Status.RELEASED,
+               ((STATUS, (Status.FAILED,)),), writers="ReleaseInventoryFunction, DlqHandlerFunction"),
 )}
 
 
 def state_of(row: dict | None) -> dict[str, str | None]:
     """The three fields of an orders-table row (None: no row, i.e. RECEIVED)."""
     if row is None:
-        return {STATUS: RECEIVED, PAYMENT: None, RESERVATION: None}
-    return {STATUS: row.get(STATUS, RECEIVED), PAYMENT: row.get(PAYMENT), RESERVATION: row.get(RESERVATION)}
+        return {STATUS: Status.RECEIVED, PAYMENT: None, RESERVATION: None}
+    return {STATUS: row.get(STATUS, Status.RECEIVED), PAYMENT: row.get(PAYMENT),
+            RESERVATION: row.get(RESERVATION)}
 
 
 def allows(name: str, row: dict | None) -> bool:
@@ -118,10 +122,11 @@ class Condition:
 
 def _field_clause(field: str, values: tuple[str | None, ...], names: dict, placeholders: dict) -> str:
     clauses = []
-    if None in values or (field == STATUS and RECEIVED in values):
+    if None in values or (field == STATUS and Status.RECEIVED in values):
         # no row at all for RECEIVED; an absent attribute for the others
         clauses.append("attribute_not_exists(order_id)" if field == STATUS else f"attribute_not_exists(#{field})")
-    present = [value for value in values if value is not None and not (field == STATUS and value == RECEIVED)]
+    present = [value for value in values
+               if value is not None and not (field == STATUS and value == Status.RECEIVED)]
     if present:
         names[f"#{field}"] = field
         keys = []

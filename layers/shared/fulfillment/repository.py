@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from fulfillment import config, lifecycle
 from fulfillment.errors import ApprovalPendingError, EventPublishError, OrderAlreadyExistsError, OrderNotFoundError
+from fulfillment.status import Status
 
 _clients: dict[str, Any] = {}
 
@@ -288,7 +289,8 @@ def record_refund(order_id: str, refund_id: str, now: str) -> bool:
                     "UpdateExpression": "SET #status = :refunded, refund_id = :refund_id, refunded_at = :now",
                     "ConditionExpression": "#status = :charged",
                     "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": {":refunded": lifecycle.REFUNDED, ":charged": lifecycle.CHARGED,
+                    "ExpressionAttributeValues": {":refunded": Status.REFUNDED,
+                                                  ":charged": Status.CHARGED,
                                                   ":refund_id": refund_id, ":now": now}}},
         _order_update(order_id, "refund", now, refund_id=refund_id),
     ])
@@ -342,7 +344,7 @@ def get_batch(batch_id: str) -> dict | None:
 
 def complete_batch(batch_id: str, fields: dict) -> None:
     names = {"#status": "status"}
-    values: dict[str, Any] = {":status": "COMPLETED"}
+    values: dict[str, Any] = {":status": Status.COMPLETED}
     assignments = ["#status = :status"]
     for index, (name, value) in enumerate(sorted(fields.items())):
         names[f"#f{index}"] = name

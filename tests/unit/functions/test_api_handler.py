@@ -9,7 +9,8 @@ import uuid
 import boto3
 import pytest
 
-from fulfillment import repository, service
+from fulfillment import repository
+from fulfillment.api import orders
 from functions.api_handler import app
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -156,7 +157,7 @@ def executions(state_machine_arn):
         stateMachineArn=state_machine_arn)["executions"]]
 
 
-KEYED_ORDER_ID = str(uuid.uuid5(service.IDEMPOTENCY_NAMESPACE, "02c9fdf7d4:retry-safe-0001"))  # api key id : key
+KEYED_ORDER_ID = str(uuid.uuid5(orders.IDEMPOTENCY_NAMESPACE, "02c9fdf7d4:retry-safe-0001"))  # api key id : key
 
 
 def test_same_idempotency_key_gives_the_same_order_and_one_execution(aws, state_machine_arn, lambda_context,

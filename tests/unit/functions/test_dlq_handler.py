@@ -3,7 +3,9 @@ become batch item failures."""
 
 import json
 
-from fulfillment import service
+from fulfillment import idempotency
+from fulfillment.tasks.payment import charge_payment
+from fulfillment.tasks.reservation import reserve_inventory
 from functions.dlq_handler import app
 from tests.unit.functions.conftest import stock, stored
 
@@ -34,8 +36,9 @@ def test_dead_letter_is_recorded(aws, orders_table, failed_orders_table, stored_
 def test_dead_letter_refunds_the_charge_and_releases_the_stock_once(aws, orders_table, failed_orders_table,
                                                                    stored_order, lambda_context, load_event):
     before = {sku: stock(aws, sku) for sku in ("SKU-001", "SKU-002")}
-    assert service.reserve_inventory(ORDER_ID, stored_order["items"])["status"] == "RESERVED"
-    assert service.charge_payment(ORDER_ID, "CUST-001", 11597, 0)["status"] == "SUCCESS"
+    assert reserve_inventory(ORDER_ID, stored_order["items"])["status"] == "RESERVED"
+    idempotency.register_lambda_context(lambda_context)  # as ChargePaymentFunction does before charging
+    assert charge_payment(ORDER_ID, "CUST-001", 11597, 0)["status"] == "SUCCESS"
     assert {sku: stock(aws, sku) for sku in before} == {"SKU-001": before["SKU-001"] - 1,
                                                         "SKU-002": before["SKU-002"] - 2}
     refunds = []

@@ -95,11 +95,11 @@ def test_order_without_its_charge_and_stock_is_never_fulfilled(aws, orders_table
 
 @pytest.mark.parametrize("value", ["", "1.5", "often"])
 def test_bad_success_rate_fails_loudly(aws, enqueued_order, value, monkeypatch):
-    from fulfillment import service
+    from fulfillment.consumers.fulfillment_queue import fulfill_order
 
     monkeypatch.setenv("FULFILLMENT_SUCCESS_RATE", value)
     with pytest.raises(ConfigurationError) as caught:
-        service.fulfill_order(enqueued_order)
+        fulfill_order(enqueued_order)
     assert "FULFILLMENT_SUCCESS_RATE" in str(caught.value)
 
 

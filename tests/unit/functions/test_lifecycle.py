@@ -7,21 +7,13 @@ import itertools
 import pytest
 
 from fulfillment import lifecycle, repository
-from fulfillment.lifecycle import (
-    AWAITING_APPROVAL,
-    CHARGED,
-    FAILED,
-    FULFILLED,
-    PAYMENT,
-    PROCESSING,
-    RECEIVED,
-    REFUNDED,
-    RELEASED,
-    RESERVED,
-    RESERVATION,
-    STATUS,
-)
+from fulfillment.lifecycle import PAYMENT, RESERVATION, STATUS
 from tests.unit.functions.conftest import TABLE_ENV
+
+# The words as the rows hold them (fulfillment/status.py defines them; written out here so the table checks them too)
+RECEIVED, PROCESSING, AWAITING_APPROVAL, FULFILLED, FAILED = (
+    "RECEIVED", "PROCESSING", "AWAITING_APPROVAL", "FULFILLED", "FAILED")
+CHARGED, REFUNDED, RESERVED, RELEASED = "CHARGED", "REFUNDED", "RESERVED", "RELEASED"
 
 # The specification, written out by hand: (transition, field, from, to, what the other fields must hold).
 # Every (transition, state) pair not allowed here must be refused.

@@ -1,0 +1,78 @@
+"""Contract: the imports keep the architecture of .importlinter (import-linter's lint-imports).
+
+The root packages live in two folders (functions/ and local_runtime/ at the root, fulfillment under layers/shared, as
+on pytest's pythonpath): lint-imports runs from the root, which it puts on sys.path itself, with layers/shared on
+PYTHONPATH. Each of the app's contracts is also broken on purpose, in a scratch copy, to show the check can fail."""
+
+import configparser
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def lint_imports(root: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(root / "layers" / "shared")}
+    return subprocess.run([str(LINT_IMPORTS), "--no-cache", "--no-logo", *args], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_the_repository_keeps_every_import_contract():
+    assert LINT_IMPORTS.is_file(), "import-linter is not installed (requirements-dev.txt)"
+    result = lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"Contracts: \d+ kept, 0 broken\.", result.stdout), result.stdout
+
+
+# (contract id, file of the scratch copy, a line that breaks that contract and no other)
+BREAKS = [
+    ("app-never-imports-runtime", "layers/shared/fulfillment/models.py", "import local_runtime.config"),
+    ("handlers-above-domain", "layers/shared/fulfillment/payments.py", "import functions"),
+    ("handlers-independent", "functions/store_order/app.py", "from functions.validate_order import app as other"),
+    ("handlers-reach-data-through-use-cases", "functions/store_order/app.py", "from fulfillment import repository"),
+    ("fulfillment-layers", "layers/shared/fulfillment/status.py", "from fulfillment import config"),
+    ("fulfillment-layers", "layers/shared/fulfillment/shortcuts.py", "from fulfillment import errors"),
+    ("app-acyclic", "layers/shared/fulfillment/api/orders.py", "from fulfillment.api import approval"),
+]
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory) -> Path:
+    """A copy of the app's packages and the import contracts; the other root packages linked, never written."""
+    root = tmp_path_factory.mktemp("imports")
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(ROOT / "functions", root / "functions", ignore=ignore)
+    shutil.copytree(ROOT / "layers" / "shared" / "fulfillment", root / "layers" / "shared" / "fulfillment",
+                    ignore=ignore)
+    config = configparser.ConfigParser()
+    config.read(ROOT / ".importlinter")
+    for package in config["importlinter"]["root_packages"].split():  # the others (local_runtime...): linked
+        if package not in ("functions", "fulfillment"):
+            (root / package).symlink_to(ROOT / package, target_is_directory=True)
+    shutil.copy(ROOT / ".importlinter", root / ".importlinter")
+    return root
+
+
+@pytest.mark.parametrize(("contract", "path", "line"), BREAKS, ids=[f"{c}:{Path(p).name}" for c, p, _ in BREAKS])
+def test_each_contract_of_the_app_can_break(scratch, contract, path, line):
+    assert lint_imports(scratch).returncode == 0
+    target = scratch / path
+    original = target.read_text() if target.exists() else None
+    target.write_text((original or "") + f"\n{line}\n")
+    try:
+        broken = lint_imports(scratch, "--contract", contract)
+        everything = lint_imports(scratch)
+    finally:
+        if original is None:
+            target.unlink()
+        else:
+            target.write_text(original)
+    assert broken.returncode == 1 and "BROKEN" in broken.stdout, broken.stdout + broken.stderr
+    assert re.search(r"Contracts: \d+ kept, 1 broken\.", everything.stdout), everything.stdout  # that one only
