@@ -44,10 +44,11 @@ class Clock(Protocol):
 
 
 class _TimerEntry:
-    __slots__ = ("when", "seq", "callback", "cancelled", "owner")
+    __slots__ = ("when", "seq", "callback", "cancelled", "owner", "kind")
 
-    def __init__(self, when: float, seq: int, callback: Callable[[], None], owner=None) -> None:
+    def __init__(self, when: float, seq: int, callback: Callable[[], None], owner=None, kind: str = SLEEP) -> None:
         self.when, self.seq, self.callback, self.cancelled, self.owner = when, seq, callback, False, owner
+        self.kind = kind
 
     def __lt__(self, other: "_TimerEntry") -> bool:
         return (self.when, self.seq) < (other.when, other.seq)
@@ -189,9 +190,14 @@ class VirtualClock:
         with self._cond:
             return len(self._sleepers) + sum(1 for entry in self._timers if not entry.cancelled)
 
+    def pending(self, kind: str) -> list[datetime]:
+        """When each timer of ``kind`` (SLEEP, WORK, DEADLINE) that is still waiting is due, earliest first."""
+        with self._cond:
+            return sorted(entry.when for entry in self._timers if not entry.cancelled and entry.kind == kind)
+
     def call_later(self, seconds: float, callback: Callable[[], None], kind: str = SLEEP) -> Timer:
         with self._cond:
-            entry = _TimerEntry(self._now + timedelta(seconds=max(seconds, 0)), next(self._seq), callback)
+            entry = _TimerEntry(self._now + timedelta(seconds=max(seconds, 0)), next(self._seq), callback, kind=kind)
             heapq.heappush(self._timers, entry)
             if self.auto_advance and kind == SLEEP and entry.when > self._now:
                 self._now = entry.when
