@@ -50,6 +50,7 @@ class Engine:
         self._finished_arns: deque[str] = deque()  # oldest first
         self._running = 0
         self._queued_calls = 0  # task calls waiting for the task pool or a Lambda worker (execution.py _CallStart)
+        self.created: list[Callable[[Execution], None]] = []  # called when an execution is created (before it runs)
         self.listeners: list[Callable[[Execution], None]] = []  # called when an execution ends
         self.evicted: list[Callable[[str], None]] = []  # called with the ARN of each finished execution forgotten
 
@@ -80,6 +81,11 @@ class Engine:
         with self._lock:
             self.executions[arn] = execution
             self._running += 1
+        for listener in list(self.created):
+            try:
+                listener(execution)
+            except Exception:  # pragma: no cover - a listener must not break the engine
+                pass
         return execution
 
     def mocked_case(self, state_machine_name: str, test_case: str) -> MockedCase:
