@@ -1,13 +1,10 @@
 """SNS http/https subscriptions: the runtime delivers to loopback only, unless SNS_HTTP_ALLOWED_HOSTS allows a host.
 
 Refused at Subscribe (``InvalidParameter``, as SNS names a parameter it refuses): a refused endpoint never becomes a
-subscription, so no Publish can make the runtime call it. A loopback endpoint is subscribed and delivered to.
+subscription, so no Publish can make the runtime call it. That a loopback endpoint is subscribed and delivered to
+needs a listening socket: tests/local/test_sns_http_delivery.py.
 """
 from __future__ import annotations
-
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from botocore.exceptions import ClientError
@@ -47,38 +44,3 @@ def test_an_allowed_host_is_subscribed():
     assert arn.startswith(topic + ":")
     with pytest.raises(ClientError):
         sns.subscribe(TopicArn=topic, Protocol="https", Endpoint="https://other.example.com/in")
-
-
-class _Receiver(BaseHTTPRequestHandler):
-    bodies: list[dict] = []
-    got = threading.Event()
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        type(self).bodies.append(json.loads(self.rfile.read(length)))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-        type(self).got.set()
-
-    def log_message(self, *args) -> None:
-        pass
-
-
-def test_a_loopback_endpoint_is_subscribed_and_delivered_to():
-    server = HTTPServer(("127.0.0.1", 0), _Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        sns = sns_client()
-        topic = sns.create_topic(Name="t-loopback")["TopicArn"]
-        url = f"http://127.0.0.1:{server.server_port}/hook"
-        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url)
-        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=f"http://localhost:{server.server_port}/other")
-        sns.publish(TopicArn=topic, Message="hello")
-        assert _Receiver.got.wait(10)
-        assert {b["Message"] for b in _Receiver.bodies} == {"hello"}
-        assert {b["TopicArn"] for b in _Receiver.bodies} == {topic}
-    finally:
-        server.shutdown()
-        server.server_close()
