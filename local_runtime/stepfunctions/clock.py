@@ -131,10 +131,6 @@ class RealClock:
             return not cancel.is_set()
         return not cancel.wait(seconds)
 
-    def wait_for_work(self, seconds: float, done: threading.Event) -> bool:
-        """Wait for real work (a task call) to set ``done``, at most ``seconds``; True when the time ran out."""
-        return self.sleep(seconds, done)
-
     def call_later(self, seconds: float, callback: Callable[[], None], kind: str = SLEEP) -> Timer:
         return REAL_TIMERS.add(seconds, callback)
 
@@ -147,10 +143,6 @@ class ScaledClock(RealClock):
 
     def sleep(self, seconds: float, cancel: threading.Event | None = None) -> bool:
         return super().sleep(seconds * self.scale, cancel)
-
-    def wait_for_work(self, seconds: float, done: threading.Event) -> bool:
-        """A task call is real work (a Lambda cold start does not get faster): its TimeoutSeconds stays real."""
-        return RealClock.sleep(self, seconds, done)
 
     def call_later(self, seconds: float, callback: Callable[[], None], kind: str = SLEEP) -> Timer:
         return REAL_TIMERS.add(seconds if kind == WORK else seconds * self.scale, callback)
@@ -227,13 +219,6 @@ class VirtualClock:
             entry.cancel()
             if callback is not None:
                 callback()
-
-    def wait_for_work(self, seconds: float, done: threading.Event) -> bool:
-        """Like sleep, but with ``auto_advance`` real work first gets ``work_grace`` real seconds to finish
-        (a task call is not virtual: jumping at once would time out every task that has TimeoutSeconds)."""
-        if self.auto_advance and done.wait(self.work_grace):
-            return False
-        return self.sleep(seconds, done)
 
     def sleep(self, seconds: float, cancel: threading.Event | None = None) -> bool:
         if cancel is not None and cancel.is_set():
