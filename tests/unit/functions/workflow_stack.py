@@ -24,6 +24,7 @@ from local_runtime import errors
 from local_runtime.stepfunctions import Engine, Integrations, StepFunctionsService, VirtualClock
 from local_runtime.stepfunctions.clock import DEADLINE, SLEEP, WORK
 from local_runtime.stepfunctions.nested import NestedExecutions
+from local_runtime.stepfunctions.scheduler import current_task
 from tests.support.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -108,6 +109,9 @@ class Gate:
         self._lock = threading.Lock()
 
     def hold(self, proceed: Callable[[], Any], *args: Any) -> Any:
+        # the engine makes task calls on its task pool: holding one never blocks the scheduler's thread, where the
+        # executions (greenlets) run
+        assert current_task() is None, "a task call made on the scheduler's thread"
         with self._lock:
             self.calls += 1
             held = self.calls <= self.times
