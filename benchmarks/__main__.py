@@ -27,6 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--paced-rate", type=float, default=8.0,
                    help="orders/s of the paced (open-loop) stack phase after the burst; 0 skips it")
     p.add_argument("--paced-seconds", type=float, default=10.0)
+    p.add_argument("--soak-orders", type=int, default=0,
+                   help="after the paced phase, post this many more orders in rounds of --soak-round and record the "
+                        "runtime's RSS and threads after each round (0: no soak)")
+    p.add_argument("--soak-round", type=int, default=500)
     p.add_argument("--skip-engine", action="store_true")
     p.add_argument("--skip-stack", action="store_true")
     p.add_argument("--json", type=Path, default=REPO_ROOT / ".bench" / "results.json")
@@ -51,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             stack = run_stack_bench(orders=args.orders, clients=args.clients, time_scale=args.time_scale,
                                     paced_rate=args.paced_rate, paced_seconds=args.paced_seconds,
+                                    soak_orders=args.soak_orders, soak_round=args.soak_round,
                                     log=lambda line: print(line, flush=True))
         except Exception as exc:  # the stack did not start or failed: say so, keep the engine results
             stack_error = f"{type(exc).__name__}: {str(exc)[-2000:]}"

@@ -1,6 +1,6 @@
 """Drivers that run a definition on one engine, in this process, at the same level for both engines.
 
-* ``OurEngine``: ``StepFunctionsService.handle('StartExecution', ...)`` (validation, a thread per execution, as the
+* ``OurEngine``: ``StepFunctionsService.handle('StartExecution', ...)`` (validation, the engine's scheduler, as the
   local runtime does); completion is the execution's done event.
 * ``MotoEngine``: moto's Step Functions backend ``start_execution`` under ``mock_aws`` with
   ``execute_state_machine`` (moto's own thread per execution); completion is polled every 0.5 ms.

@@ -89,6 +89,10 @@ def stack_table(s: StackResult) -> str:
                                                      f"({1000 * s.runtime_cpu_s / max(1, s.terminal):.0f} / "
                                                      f"{1000 * s.workers_cpu_s / max(1, s.terminal):.0f} ms per order)"),
         ("runtime process RSS MiB, before / after", f"{s.runtime_rss_mib:.0f} / {s.runtime_rss_after_mib:.0f}"),
+        ("runtime RSS growth per 1,000 orders (MiB)", _num(s.rss_per_1000_orders_mib)),
+        ("runtime threads at peak, task calls queued at peak", f"{s.runtime_threads_peak}, "
+                                                               f"{s.queued_task_calls_peak}"),
+        ("POSTs answered 429 (runtime saturated)", f"{s.throttled_posts}"),
         ("stack start-up (s), warm-up orders", f"{s.startup_s:.1f}, {s.warmup_orders}"),
         ("per order: Lambda requests / runtime requests / invocations",
          f"{s.lambda_requests_per_order:.1f} / {s.runtime_requests_per_order:.1f} / {s.invocations_per_order:.1f}"),
@@ -102,6 +106,9 @@ def stack_table(s: StackResult) -> str:
         rows.append(("floor per order (ms CPU), ceiling orders/s",
                      f"{s.floor_ms_per_order:.1f}, {s.ceiling_orders_per_s:.0f} on {s.cpus} CPUs  "
                      f"(measured: {1000 * (s.runtime_cpu_s + s.workers_cpu_s) / max(1, s.terminal):.0f} ms)"))
+    for point in s.soak or ():
+        rows.append((f"soak: after {point[0]:,} orders: RSS MiB, threads, executions kept",
+                     f"{point[1]:.0f}, {point[2]}, {point[3]}"))
     if s.paced_orders:
         rows.append((f"paced {s.paced_rate:g} orders/s: terminal, p50 / p99 / max (ms)",
                      f"{s.paced_terminal}/{s.paced_orders}, {s.paced_p50_ms:,.0f} / {s.paced_p99_ms:,.0f} / "
@@ -113,7 +120,8 @@ def stack_table(s: StackResult) -> str:
 def notes() -> list[str]:
     return [
         "Both engines run in this process, driven below HTTP and botocore (our StepFunctionsService.handle, moto's "
-        "Step Functions backend under mock_aws); one execution at a time, each in the engine's own thread.",
+        "Step Functions backend under mock_aws); one execution at a time, ours on the engine's scheduler thread (a "
+        "greenlet per execution), moto's in a thread of its own.",
         "order-like: Pass states stand in for the tasks on both engines (no mocked service work on either side).",
         "transitions = states entered (StateEntered history events, inside Parallel branches and Map iterations too).",
         "peak MiB = tracemalloc peak above the starting level during a separate pass of a few executions "

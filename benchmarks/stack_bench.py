@@ -10,6 +10,12 @@ client threads (each POST as soon as the previous answered). One watcher thread 
 (BatchGetItem on the accepted, not yet terminal order ids, every ``poll_interval`` s) and stamps the time it first
 sees FULFILLED or FAILED. Latency = that time - the POST's start (resolution: the poll interval plus one
 BatchGetItem round). Throughput = orders / (last terminal seen - first POST).
+
+Load of the runtime process, sampled every 0.25 s from the measured batch to the end of the paced phase: resident
+memory and threads (/proc), task calls waiting to start (``/_local/stats`` ``load.queuedTaskCalls``, what the API
+throttles on). RSS per 1,000 orders = (RSS after the paced phase - RSS after the warm-up) / orders terminal in
+between x 1,000. An optional soak (``soak_orders``) then posts orders in rounds (a 429 is retried after 0.2 s, as
+an SDK would) and records RSS and threads after each round: what stays after thousands of orders.
 """
 from __future__ import annotations
 
@@ -61,6 +67,13 @@ class StackResult:
     lambda_requests_per_order: float = 0.0
     runtime_requests_per_order: float = 0.0
     invocations_per_order: float = 0.0
+    # runtime load during the burst and the paced phase (Sampler): peaks, and RSS growth per 1,000 orders
+    runtime_threads_peak: int = 0
+    queued_task_calls_peak: int = 0
+    throttled_posts: int = 0  # POSTs answered 429 (the runtime saturated) in the burst
+    rss_per_1000_orders_mib: float = float("nan")
+    # soak: [orders terminal so far, RSS MiB, threads, executions kept] after each round
+    soak: list | None = None
     # the architecture's floor (benchmarks/floor.py): unit costs measured after the stack stopped
     unit_costs: dict | None = None
     floor_ms_per_order: float = float("nan")
@@ -121,6 +134,42 @@ def _descendants(pid: int) -> list[int]:
 def cpu_snapshot(pid: int) -> tuple[float, dict[int, float]]:
     """(CPU s of the process, {descendant pid: CPU s}): workers that exit during a batch are not counted."""
     return _proc_cpu(pid), {child: _proc_cpu(child) for child in _descendants(pid)}
+
+
+def proc_status(pid: int, field: str) -> int:
+    """An integer field of /proc/<pid>/status (``VmRSS`` in kB, ``Threads``); 0 when unreadable."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0
+
+
+class Sampler(threading.Thread):
+    """Peaks of the runtime process's threads and of its queued task calls, every ``interval`` s."""
+
+    def __init__(self, pid: int, endpoint: str, interval: float = 0.25) -> None:
+        super().__init__(daemon=True, name="bench-sampler")
+        self.pid, self.endpoint, self.interval = pid, endpoint, interval
+        self.threads_peak = 0
+        self.queued_peak = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        import requests
+
+        session = requests.Session()
+        while not self.stop.is_set():
+            self.threads_peak = max(self.threads_peak, proc_status(self.pid, "Threads"))
+            try:
+                load = session.get(f"{self.endpoint}/_local/stats", timeout=5).json().get("load") or {}
+                self.queued_peak = max(self.queued_peak, int(load.get("queuedTaskCalls", 0)))
+            except (OSError, ValueError):
+                pass
+            self.stop.wait(self.interval)
 
 
 def _stats(endpoint: str) -> dict:
@@ -212,9 +261,37 @@ def run_paced(post, watcher: Watcher, wait_all, rate: float, seconds: float, cli
     return count, latencies
 
 
+def run_soak(post_retrying, watcher_factory, wait_all, pid: int, endpoint: str, total: int, round_size: int,
+             clients: int, timeout: float, log=print) -> list:
+    """Post ``total`` orders in rounds of ``round_size``; after each round (every order terminal) record
+    [orders so far, RSS MiB, threads, executions kept]."""
+    import requests
+
+    points, done = [], 0
+    while done < total:
+        count = min(round_size, total - done)
+        watcher = watcher_factory()
+        watcher.start()
+        ids = [f"S-{uuid.uuid4().hex[:16]}" for _ in range(count)]
+        with ThreadPoolExecutor(max_workers=clients) as pool:
+            for order_id, status in pool.map(post_retrying, ids):
+                if status == 202:
+                    watcher.add(order_id)
+        wait_all(watcher, time.perf_counter() + timeout)
+        watcher.stop.set()
+        watcher.join()
+        done += count
+        load = requests.get(f"{endpoint}/_local/stats", timeout=10).json().get("load") or {}
+        point = [done, round(rss_mib(pid), 1), proc_status(pid, "Threads"), load.get("keptExecutions")]
+        points.append(point)
+        log(f"  soak: {point[0]} orders, RSS {point[1]:.0f} MiB, {point[2]} threads, {point[3]} executions kept")
+    return points
+
+
 def run_stack_bench(orders: int = 200, clients: int = 16, time_scale: float = 0.001, warmup: int = 20,
                     poll_interval: float = 0.02, timeout: float = 60.0, paced_rate: float = 8.0,
-                    paced_seconds: float = 10.0, floor: bool = True, log=print) -> StackResult:
+                    paced_seconds: float = 10.0, floor: bool = True, soak_orders: int = 0, soak_round: int = 500,
+                    log=print) -> StackResult:
     import requests
 
     from tests.support.local_stack import LocalStack
@@ -267,6 +344,8 @@ def run_stack_bench(orders: int = 200, clients: int = 16, time_scale: float = 0.
         stats_before = _stats(stack.endpoint)
         cpu_before = cpu_snapshot(stack.process.pid)
         rss_before = rss_mib(stack.process.pid)
+        sampler = Sampler(stack.process.pid, stack.endpoint)
+        sampler.start()
         first = time.perf_counter()
         posts = batch(ids)
         posted = time.perf_counter()
@@ -294,8 +373,9 @@ def run_stack_bench(orders: int = 200, clients: int = 16, time_scale: float = 0.
             workers_cpu_s=sum(v - cpu_before[1].get(k, 0.0) for k, v in cpu_after[1].items()),
             runtime_rss_mib=rss_before, runtime_rss_after_mib=rss_mib(stack.process.pid),
             lambda_requests_per_order=per_order[0], runtime_requests_per_order=per_order[1],
-            invocations_per_order=per_order[2],
+            invocations_per_order=per_order[2], throttled_posts=sum(1 for p in posts if p[3] == 429),
         )
+        measured = len(watcher.done_at)
         if paced_rate > 0 and paced_seconds > 0:
             watcher = Watcher(ddb, table, poll_interval)  # the one post() registers with from now on
             paced = run_paced(post, watcher, wait_all, paced_rate, paced_seconds, clients, timeout)
@@ -305,6 +385,27 @@ def run_stack_bench(orders: int = 200, clients: int = 16, time_scale: float = 0.
                 result.paced_max_ms = max(paced[1])
             log(f"  paced: {result.paced_terminal}/{result.paced_orders} orders at {paced_rate:g}/s terminal, "
                 f"latency p50 {result.paced_p50_ms:.0f} ms p99 {result.paced_p99_ms:.0f} ms")
+            measured += len(paced[1])
+        sampler.stop.set()
+        sampler.join()
+        result.runtime_threads_peak, result.queued_task_calls_peak = sampler.threads_peak, sampler.queued_peak
+        result.runtime_rss_after_mib = rss_mib(stack.process.pid)
+        if measured:
+            result.rss_per_1000_orders_mib = (result.runtime_rss_after_mib - rss_before) / measured * 1000
+        log(f"  runtime process: RSS {rss_before:.0f} -> {result.runtime_rss_after_mib:.0f} MiB over {measured} "
+            f"orders ({result.rss_per_1000_orders_mib:.1f} MiB per 1,000 orders), threads at peak "
+            f"{result.runtime_threads_peak}, task calls queued at peak {result.queued_task_calls_peak}")
+        if soak_orders > 0:
+            def post_retrying(order_id: str) -> tuple[str, int]:
+                while True:
+                    response = api.post("orders", order_body(order_id), session=session())
+                    if response.status_code != 429:
+                        return order_id, response.status_code
+                    time.sleep(0.2)
+
+            result.soak = run_soak(post_retrying, lambda: Watcher(ddb, table, poll_interval), wait_all,
+                                   stack.process.pid, stack.endpoint, soak_orders, soak_round, clients,
+                                   max(timeout, 300.0), log=log)
         log(f"  {result.terminal}/{orders} orders terminal in {elapsed:.2f} s: {result.orders_per_s:.1f} orders/s, "
             f"latency p50 {result.latency_p50_ms:.0f} ms p99 {result.latency_p99_ms:.0f} ms; CPU runtime "
             f"{result.runtime_cpu_s:.1f} s, workers {result.workers_cpu_s:.1f} s")

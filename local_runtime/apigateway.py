@@ -26,7 +26,14 @@ Local differences: the real URL is ``https://<api>.execute-api.<region>.amazonaw
 ``/<stage>/<path>`` and ``/<path>`` are served (a path whose first segment equals the stage name is read as the stage
 prefix). ``requestContext.domainName`` is the request's Host header. Which keys are valid comes from the caller
 (api_keys.py: the template's keys that a usage plan attaches to this stage). Authorizers (Cognito, Lambda, IAM),
-usage-plan throttling and quotas, caching and mapping templates of non-proxy integrations are not emulated.
+usage-plan quotas, caching and mapping templates of non-proxy integrations are not emulated.
+
+Throttling (429 ``{"message": "Too Many Requests"}``, ``x-amzn-ErrorType: TooManyRequestsException``, gateway
+response type ``THROTTLED``): not by request rate but by the local runtime's load. The caller gives ``throttle``, a
+function that returns why the runtime is saturated (None when it is not); while it does, every method that may
+start work (all but GET, HEAD and OPTIONS) is answered 429 after the API key check and before validation or the
+integration, as API Gateway answers a request beyond a usage plan's or a stage's throttle (docs/local-runtime.md,
+"Under load").
 """
 from __future__ import annotations
 
@@ -34,6 +41,7 @@ import base64
 import binascii
 import concurrent.futures
 import io
+import inspect
 import json
 import logging
 import re
@@ -79,6 +87,7 @@ GATEWAY_RESPONSE_DEFAULTS: dict[str, tuple[int, str]] = {
     "INTEGRATION_TIMEOUT": (504, "Endpoint request timed out"),
     "INTEGRATION_FAILURE": (502, "Internal server error"),
     "DEFAULT_5XX": (502, "Internal server error"),
+    "THROTTLED": (429, "Too Many Requests"),
 }
 ERROR_TYPES = {
     "MISSING_AUTHENTICATION_TOKEN": "MissingAuthenticationTokenException",
@@ -88,7 +97,9 @@ ERROR_TYPES = {
     "INTEGRATION_TIMEOUT": "InternalServerErrorException",
     "INTEGRATION_FAILURE": "InternalServerErrorException",
     "DEFAULT_5XX": "InternalServerErrorException",
+    "THROTTLED": "TooManyRequestsException",
 }
+READ_METHODS = ("GET", "HEAD", "OPTIONS")  # never throttled: they start no work
 PROXY_RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded", "cookies"}
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _FUNCTION_IN_URI = re.compile(r"/functions/(?P<function>.+?)/invocations$")
@@ -155,7 +166,8 @@ class RestApiEmulator:
 
     def __init__(self, body: dict, stage: str, rest_api_id: str, invoke: Invoke, account_id: str = "123456789012",
                  region: str = "us-east-1", api_keys: dict[str, str] | None = None,
-                 stage_variables: dict[str, str] | None = None, integration_timeout: float | None = None) -> None:
+                 stage_variables: dict[str, str] | None = None, integration_timeout: float | None = None,
+                 throttle: Callable[[], str | None] | None = None) -> None:
         self.body = body
         self.stage = stage
         self.rest_api_id = rest_api_id
@@ -165,6 +177,10 @@ class RestApiEmulator:
         self.api_keys = dict(api_keys or {})
         self.stage_variables = dict(stage_variables) if stage_variables else None
         self._timeout_override = integration_timeout
+        self.throttle = throttle  # -> why the runtime is saturated, or None (module docstring, "Throttling")
+        # an invoke(function, event, on_start=...) calls on_start when a worker takes the invocation
+        self._invoke_reports_start = "on_start" in inspect.signature(invoke).parameters
+        self.throttled = 0  # requests answered 429
         self.gateway_responses: dict = body.get("x-amazon-apigateway-gateway-responses") or {}
         self.binary_media_types: list[str] = [t.replace("~1", "/")
                                               for t in body.get("x-amazon-apigateway-binary-media-types") or []]
@@ -321,6 +337,12 @@ class RestApiEmulator:
             api_key_id = next((kid for kid, value in self.api_keys.items() if sent and value == sent), None)
             if api_key_id is None:
                 return self._gateway_response("INVALID_API_KEY", request_id)
+        if self.throttle is not None and request.method.upper() not in READ_METHODS:
+            reason = self.throttle()
+            if reason is not None:
+                self.throttled += 1
+                logger.warning("%s %s: throttled (429): %s", request.method, request.path, reason)
+                return self._gateway_response("THROTTLED", request_id)
 
         raw_body = request.get_data(cache=True)
         if method.validate_params:
@@ -346,7 +368,12 @@ class RestApiEmulator:
         event = self._proxy_event(request, raw_body, path, resource, path_params, request_id, extended_id,
                                   api_key=request.headers.get("x-api-key") if api_key_id else None,
                                   api_key_id=api_key_id)
-        future = self._executor.submit(self.invoke, method.function, event)
+        # the integration timeout counts from the moment a Lambda worker takes the invocation: time queued for one
+        # (or for this emulator's invoke threads) is not integration time, as AWS scales Lambda out instead
+        started = threading.Event()
+        future = self._executor.submit(self._invoke, method.function, event, started.set)
+        future.add_done_callback(lambda _f: started.set())
+        started.wait()
         try:
             payload, function_error = future.result(timeout=method.timeout)
         except concurrent.futures.TimeoutError:
@@ -371,6 +398,12 @@ class RestApiEmulator:
             logger.error("%s %s: Execution failed due to configuration error: Malformed Lambda proxy response (%s)",
                          request.method, request.path, exc)
             return self._gateway_response("DEFAULT_5XX", request_id)
+
+    def _invoke(self, function: str, event: dict, on_start: Callable[[], None]) -> tuple[bytes, str | None]:
+        if self._invoke_reports_start:
+            return self.invoke(function, event, on_start=on_start)
+        on_start()
+        return self.invoke(function, event)
 
     @staticmethod
     def _has_param(request: Request, path_params: dict, location: str, name: str) -> bool:

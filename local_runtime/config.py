@@ -10,6 +10,9 @@ from local_runtime.template import TemplateError, parse_overrides
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+DEFAULT_MAX_FINISHED_EXECUTIONS = 1000
+DEFAULT_MAX_QUEUED_TASKS = 500
+
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
 # Credentials moto accepts; nothing here reaches AWS.
@@ -38,6 +41,13 @@ class Settings:
     # injected faults of chaos runs (local_runtime/faults.py): FAULTS and FAULTS_SEED; off when empty
     faults: str = ""
     faults_seed: int | None = None
+    # finished Step Functions executions kept in memory (MAX_FINISHED_EXECUTIONS; the oldest are forgotten first)
+    max_finished_executions: int = DEFAULT_MAX_FINISHED_EXECUTIONS
+    # task calls waiting for the task pool or a Lambda worker at which the API answers 429 to new work
+    # (MAX_QUEUED_TASKS; 0: never)
+    max_queued_tasks: int = DEFAULT_MAX_QUEUED_TASKS
+    # hosts besides loopback that SNS http/https subscriptions may deliver to (SNS_HTTP_ALLOWED_HOSTS; "*": any)
+    sns_http_allowed_hosts: frozenset[str] = frozenset()
 
     @classmethod
     def from_env(cls, environ: os._Environ | dict | None = None) -> "Settings":
@@ -61,6 +71,13 @@ class Settings:
                 settings.faults_seed = int(env["FAULTS_SEED"])
             except ValueError:
                 raise TemplateError(f"FAULTS_SEED must be a whole number, not {env['FAULTS_SEED']!r}") from None
+        if env.get("MAX_FINISHED_EXECUTIONS"):
+            settings.max_finished_executions = parse_count("MAX_FINISHED_EXECUTIONS", env["MAX_FINISHED_EXECUTIONS"])
+        if env.get("MAX_QUEUED_TASKS"):
+            settings.max_queued_tasks = parse_count("MAX_QUEUED_TASKS", env["MAX_QUEUED_TASKS"])
+        if env.get("SNS_HTTP_ALLOWED_HOSTS"):
+            settings.sns_http_allowed_hosts = frozenset(
+                h.strip().lower() for h in env["SNS_HTTP_ALLOWED_HOSTS"].split(",") if h.strip())
         if env.get("API_KEYS"):
             settings.api_keys = {f"key{i}": k for i, k in enumerate(env["API_KEYS"].split(","), 1) if k}
         settings.watch = parse_switch("WATCH", env.get("WATCH"), default=True)
@@ -92,6 +109,10 @@ SETTINGS = (
     ("NO_COLOR", "", "set: no colours (there are none either when stderr is not a terminal)"),
     ("FAULTS", "", "injected faults for chaos runs: error|timeout|duplicate:<rate>[:<Function>+...],... (off)"),
     ("FAULTS_SEED", "", "seed of the FAULTS draws"),
+    ("MAX_QUEUED_TASKS", "500", "task calls waiting for a worker or the task pool at which the API answers 429 "
+                                "(0: never)"),
+    ("MAX_FINISHED_EXECUTIONS", "1000", "finished Step Functions executions kept in memory (oldest forgotten first)"),
+    ("SNS_HTTP_ALLOWED_HOSTS", "", "hosts besides loopback that SNS http/https subscriptions may deliver to (*: any)"),
 )
 
 
@@ -145,4 +166,15 @@ def parse_lambda_concurrency(text: str) -> int:
         raise TemplateError(f"LAMBDA_CONCURRENCY must be a whole number, not {text!r}") from None
     if value < 1:
         raise TemplateError(f"LAMBDA_CONCURRENCY must be at least 1, not {value}")
+    return value
+
+
+def parse_count(name: str, text: str) -> int:
+    """A whole number >= 0 (``MAX_FINISHED_EXECUTIONS``, ``MAX_QUEUED_TASKS``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise TemplateError(f"{name} must be a whole number, not {text!r}") from None
+    if value < 0:
+        raise TemplateError(f"{name} must not be negative, not {value}")
     return value

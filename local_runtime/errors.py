@@ -39,6 +39,10 @@ class UnknownOperationException(ServiceError):
     pass
 
 
+class SerializationException(ServiceError):
+    """JSON protocols: the request body is not a JSON object of the operation's shape."""
+
+
 class InvalidDefinition(ServiceError):
     pass
 

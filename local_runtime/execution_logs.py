@@ -13,8 +13,8 @@ is one JSON log event::
 ``event_timestamp`` is the history event's time (the engine's clock, scaled by ``TIME_SCALE``); the CloudWatch log
 event's own timestamp is the wall-clock time it was shipped.
 
-Shipping costs the execution nothing: the engine only tells :class:`ExecutionLogShipper` that an execution ended
-(a queue append); one background thread, about once a second, renders the events of the executions that ended and
+Shipping costs the execution nothing: the engine only tells :class:`ExecutionLogShipper` that an execution was
+created or has ended (a queue append each); one background thread, about once a second, renders the events of the executions that ended and
 of those still running (a long wait for an approval still shows its events), only the types the level logs, and
 hands them to logs.CloudWatchShipper. Local
 difference: events reach the group within about a second instead of as they happen; each execution has its own
@@ -119,16 +119,17 @@ class ExecutionLogShipper:
         self.engine = service.engine
         self.shipper = shipper
         self.interval = interval
+        self._created: collections.deque = collections.deque()
         self._ended: collections.deque = collections.deque()
         self._cursors: dict[str, int] = {}  # execution ARN -> history events already looked at
         self._running: set[str] = set()  # executions of logging state machines, still running
-        self._seen: dict[str, int] = {}  # state machine ARN -> executions of its list already picked up
         self._wake = threading.Event()
         self._stopped = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     def start(self) -> "ExecutionLogShipper":
+        self.engine.created.append(self._on_create)
         self.engine.listeners.append(self._on_end)
         self._thread = threading.Thread(target=self._run, name="execution-logs", daemon=True)
         self._thread.start()
@@ -141,6 +142,10 @@ class ExecutionLogShipper:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self.ship()
+
+    def _on_create(self, execution: Any) -> None:
+        """Engine listener (whoever creates the execution): a queue append; the next pass picks it up."""
+        self._created.append(execution)
 
     def _on_end(self, execution: Any) -> None:
         """Engine listener (the execution's own thread): a queue append, nothing more (the next pass, within a
@@ -161,14 +166,14 @@ class ExecutionLogShipper:
         """Render and hand over every event not shipped yet; returns how many log events."""
         with self._lock:
             sent = 0
-            machines = list(self.service.machines.values())
-            for machine in machines:  # executions started since the last pass (Standard, asynchronous Express)
-                level, _, group = logging_settings(machine.logging)
-                start = self._seen.get(machine.arn, 0)
-                arns = machine.executions[start:]
-                self._seen[machine.arn] = start + len(arns)
-                if logged_types(level) is not None and group:
-                    self._running.update(arns)
+            while self._created:  # executions created since the last pass: those of a logging state machine
+                execution = self._created.popleft()  # are shipped as they run (a long wait still shows its events)
+                machine = self.service.machines.get(execution.state_machine_arn)
+                # one that has ended is (or will be) in _ended and is shipped from there, once
+                if machine is not None and execution.status == "RUNNING":
+                    level, _, group = logging_settings(machine.logging)
+                    if logged_types(level) is not None and group:
+                        self._running.add(execution.arn)
             ended = []
             while self._ended:
                 ended.append(self._ended.popleft())

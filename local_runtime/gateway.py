@@ -7,6 +7,12 @@
 * ``/_local/console/``: the local console (local_runtime/console/);
 * everything else (DynamoDB, SQS, SNS, EventBridge, CloudWatch, ...): moto's server application, in process.
 
+Before any of them, a request from outside the process is checked against botocore's model of its service
+(protocols.py): a malformed one gets the AWS-shaped 4xx AWS would give (``SerializationException``,
+``UnknownOperationException``, ``ValidationException``, ``InvalidAction``, ...), never reaching a service. An
+exception inside moto is answered in the request's protocol too (501 ``NotImplemented`` for an operation moto does
+not implement, else 500 ``InternalFailure``), never with an empty body.
+
 boto3 and the AWS CLI reach it with ``AWS_ENDPOINT_URL=http://127.0.0.1:4566``.
 """
 from __future__ import annotations
@@ -21,7 +27,8 @@ from typing import Any, Callable
 
 from werkzeug.wrappers import Request, Response
 
-from local_runtime.errors import ServiceError
+from local_runtime import protocols
+from local_runtime.errors import SerializationException, ServiceError
 from local_runtime.sqs_moves import ACTIONS as SQS_MOVE_ACTIONS, MessageMoveTasks, SqsError
 
 log = logging.getLogger("local_runtime.gateway")
@@ -31,6 +38,8 @@ _SCOPE_SERVICE = re.compile(r"Credential=[^/,]*/[^/,]*/[^/,]*/(?P<service>[^/,]+
 _FORM_ACTION = re.compile(rb"(?:^|&)Action=(?P<action>[A-Za-z0-9]+)")
 CONSOLE_AGENT = "dofs-console"  # in the User-Agent of the console's calls (local_runtime/console)
 IN_PROCESS_KEY = "dofs.in_process"  # set in the environ of the runtime's own calls (local_runtime.inprocess)
+# signing names of services that speak only the JSON protocol: a request without X-Amz-Target names no operation
+_JSON_SIGNING_NAMES = frozenset({"states", "dynamodb", "events", "logs"})
 
 
 class RequestCounts:
@@ -130,6 +139,7 @@ class Gateway:
         self.requests = RequestCounts()
         self.sqs_moves = MessageMoveTasks()
         self.console = None  # console.Console: the WSGI app of /_local/console/ (attached by the runtime)
+        self.load: Callable[[], dict] | None = None  # runtime load for /_local/stats (running executions, 429s)
 
     # -- WSGI -----------------------------------------------------------------------------------------
     def __call__(self, environ: dict, start_response: Callable) -> Any:
@@ -138,6 +148,10 @@ class Gateway:
             return self.console(environ, start_response)
         if path.startswith("/_local/"):
             return self._local(Request(environ))(environ, start_response)
+        refusal = self._refusal(environ)
+        if refusal is not None:
+            self.requests.add(environ)
+            return refusal.response()(environ, start_response)
         if environ.get("REQUEST_METHOD") == "POST" and "/sns/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
             return self._sns(environ, start_response)  # counted there, with the Action of its body
         self.requests.add(environ)
@@ -151,36 +165,98 @@ class Gateway:
             return self._invoke(Request(environ), match.group("name"))(environ, start_response)
         if target.startswith("AWSEvents.") and self.eventbridge is not None:
             return self._events(environ, start_response, target.split(".", 1)[1])
-        return self.moto_app(environ, start_response)
+        return self._moto(environ, start_response)
+
+    # -- requests AWS would refuse, and moto's failures (protocols.py) ------------------------------------------
+    def _refusal(self, environ: dict) -> protocols.Refusal | None:
+        """Why AWS would refuse this request, or None. The runtime's own calls (botocore, in process) are not
+        checked; for the others the body is read here and put back for whoever answers."""
+        if environ.get(IN_PROCESS_KEY):
+            return None
+        body = _read_body(environ)
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        refusal = protocols.check_request(environ, body)
+        if refusal is not None:
+            return refusal
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        signing = protocols.signing_service(environ)
+        if signing is None or _INVOKE_PATH.match(environ.get("PATH_INFO", "")):
+            return None
+        if not target and signing in _JSON_SIGNING_NAMES:
+            return protocols.Refusal("UnknownOperationException", "Missing X-Amz-Target: the operation to call")
+        if not self._moto_serves(environ):
+            return protocols.Refusal("InvalidSignatureException",
+                                     f"Credential should be scoped to a valid service: '{signing}' is not served "
+                                     f"by this endpoint", protocol=protocols.protocol_of(environ))
+        return None
+
+    def _moto_serves(self, environ: dict) -> bool:
+        try:
+            host = self.moto_app.infer_service_region_host(environ, environ.get("PATH_INFO", ""))
+            return host is None or self.moto_app.get_backend_for_host(host) is not None
+        except Exception:  # moto cannot tell: let it answer (and _moto catch what it raises)
+            return True
+
+    def _moto(self, environ: dict, start_response: Callable) -> Any:
+        try:
+            return self.moto_app(environ, start_response)
+        except Exception as exc:
+            return self._moto_failure(environ, exc)(environ, start_response)
+
+    def _call_moto(self, environ: dict, body: bytes) -> tuple[str, list, bytes]:
+        try:
+            return call_wsgi(self.moto_app, environ, body)
+        except Exception as exc:
+            response = self._moto_failure(environ, exc)
+            return response.status, list(response.headers.items()), response.get_data()
+
+    @staticmethod
+    def _moto_failure(environ: dict, exc: Exception) -> Response:
+        protocol = protocols.protocol_of(environ)
+        if isinstance(exc, NotImplementedError):
+            return protocols.error_response(protocol, "NotImplemented", f"Not implemented by the local runtime "
+                                            f"(moto): {exc}", status=501, sender=False)
+        log.exception("moto failed on %s %s (%s)", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"),
+                      environ.get("HTTP_X_AMZ_TARGET", ""))
+        return protocols.error_response(protocol, "InternalFailure", f"The local runtime failed on this request: "
+                                        f"{type(exc).__name__}", status=500, sender=False)
 
     # -- services moto stores but we deliver for ------------------------------------------------------------
     def _events(self, environ: dict, start_response: Callable, action: str) -> Any:
         if action == "PutEvents":
             request = Request(environ)
             try:
-                result = self.eventbridge.put_events(json.loads(request.get_data() or b"{}"))
+                result = self.eventbridge.put_events(protocols.parse_json_object(request.get_data()))
             except ServiceError as exc:
                 return self._error(exc, "application/x-amz-json-1.1")(environ, start_response)
+            except ValueError as exc:
+                return self._error(SerializationException(str(exc)), "application/x-amz-json-1.1")(environ,
+                                                                                                start_response)
             return _json_response(result, content_type="application/x-amz-json-1.1")(environ, start_response)
         from local_runtime.eventbridge import RULE_CHANGING_ACTIONS
 
         if action in RULE_CHANGING_ACTIONS:
             self.eventbridge.invalidate()
-        return self.moto_app(environ, start_response)
+        return self._moto(environ, start_response)
 
     def _sns(self, environ: dict, start_response: Callable) -> Any:
         body = _read_body(environ)
         self.requests.add(environ, body)
         if self.sns is None:  # not attached yet (start-up): moto alone
-            status, headers, response = call_wsgi(self.moto_app, environ, body)
+            status, headers, response = self._call_moto(environ, body)
             start_response(status, headers)
             return [response]
         if b"Action=Subscribe" in body or b"Action=Unsubscribe" in body:
-            answer = self.sns.handle_subscription_call(body)
+            try:
+                answer = self.sns.handle_subscription_call(body)
+            except ServiceError as exc:  # an http/https endpoint off this machine (sns.py)
+                return protocols.error_response("query", exc.code, exc.message, exc.status,
+                                                service="sns")(environ, start_response)
             if answer is not None:
                 start_response("200 OK", [("Content-Type", "text/xml"), ("x-amzn-RequestId", str(uuid.uuid4()))])
                 return [answer]
-        status, headers, response = call_wsgi(self.moto_app, environ, body)
+        status, headers, response = self._call_moto(environ, body)
         if b"Action=Publish" in body and status.startswith("200"):
             try:
                 self.sns.after_publish(body, response)
@@ -199,20 +275,23 @@ class Gateway:
             return _json_response(self.api_keys)
         if request.path == "/_local/stats":
             service = self.lambda_service
-            return _json_response({"requests": self.requests.snapshot(),
-                                   "invocations": service.invocation_counts() if service is not None else {}})
+            body = {"requests": self.requests.snapshot(),
+                    "invocations": service.invocation_counts() if service is not None else {}}
+            if self.load is not None:
+                body["load"] = self.load()
+            return _json_response(body)
         return _json_response({"message": f"No local route {request.path}"}, status=404)
 
     def _stepfunctions(self, request: Request, action: str) -> Response:
         if self.stepfunctions is None:
             return self._error(ServiceUnavailableError("Step Functions is starting"), "application/x-amz-json-1.0")
         try:
-            body = json.loads(request.get_data() or b"{}")
+            body = protocols.parse_json_object(request.get_data())
             result = self.stepfunctions.handle(action, body)
         except ServiceError as exc:
             return self._error(exc, "application/x-amz-json-1.0")
-        except json.JSONDecodeError as exc:
-            return self._error(SerializationError(str(exc)), "application/x-amz-json-1.0")
+        except ValueError as exc:  # not a UTF-8 JSON object
+            return self._error(SerializationException(str(exc)), "application/x-amz-json-1.0")
         return _json_response(result, content_type="application/x-amz-json-1.0")
 
     def _sqs_move(self, request: Request, action: str) -> Response:
@@ -282,12 +361,6 @@ class ServiceUnavailableError(ServiceError):
     @property
     def code(self) -> str:
         return "ServiceUnavailableException"
-
-
-class SerializationError(ServiceError):
-    @property
-    def code(self) -> str:
-        return "SerializationException"
 
 
 class Server:

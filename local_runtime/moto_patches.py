@@ -52,6 +52,11 @@ Each fix was found by profiling the runtime process under the order workflow (do
   which a long poll gives up while it waits for messages.
 * ``BaseResponse.call_action`` listed a handler class's methods with ``inspect.getmembers`` and converted the action
   name with regular expressions on every request: both are pure functions of their argument, now memoised.
+* DynamoDB Streams kept every shard iterator it ever handed out (each GetRecords returns a new one, about 2 KB with
+  its random id), so the stream poller's four GetRecords a second grew the process without end (measured with
+  tracemalloc: the largest per-order growth after executions were bounded). Iterators now expire 15 minutes after
+  they were handed out, as AWS documents; GetRecords with an expired (or never issued) one answers
+  ``ExpiredIteratorException`` (400) instead of moto's KeyError (``_expiring_shard_iterators``).
 """
 from __future__ import annotations
 
@@ -81,6 +86,7 @@ def apply() -> None:
         _top_level_projection()
         _untracked_model_instances()
         _atomic_sqs_requests()
+        _expiring_shard_iterators()
     atomic_dynamodb_requests()
 
 
@@ -438,3 +444,52 @@ def _tree_copy_of_expressions() -> None:
         return copy.deepcopy(value, memo)
 
     validators.deepcopy = deepcopy
+
+
+SHARD_ITERATOR_SECONDS = 15 * 60  # a DynamoDB Streams shard iterator expires 15 minutes after it is returned (AWS)
+
+
+def _monotonic() -> float:
+    """The clock shard iterators expire by (a function, so tests can move it)."""
+    import time
+
+    return time.monotonic()
+
+
+class _ExpiringIterators(dict):
+    """Shard iterators by ARN, forgotten SHARD_ITERATOR_SECONDS after they were handed out (oldest first)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._issued: dict[str, float] = {}  # ARN -> when, in insertion (= time) order
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        now = _monotonic()
+        for old, when in list(self._issued.items()):
+            if now - when < SHARD_ITERATOR_SECONDS:
+                break
+            del self._issued[old]
+            self.pop(old, None)
+        super().__setitem__(key, value)
+        self._issued[key] = now
+
+
+def _expiring_shard_iterators() -> None:
+    from moto.core.exceptions import JsonRESTError
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    init = DynamoDBStreamsBackend.__init__
+    get_records = DynamoDBStreamsBackend.get_records
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        self.shard_iterators = _ExpiringIterators()
+
+    def get_records_or_expired(self, iterator_arn: str, limit: int) -> Any:
+        if iterator_arn not in self.shard_iterators:
+            raise JsonRESTError("ExpiredIteratorException", "Iterator expired: shard iterators expire 15 minutes "
+                                                            "after they are returned (or it was never issued)")
+        return get_records(self, iterator_arn, limit)
+
+    DynamoDBStreamsBackend.__init__ = __init__
+    DynamoDBStreamsBackend.get_records = get_records_or_expired

@@ -45,6 +45,7 @@ class LocalRuntime:
         self.sns = None
         self.api_keys: list = []
         self.faults = None  # faults.Faults when FAULTS is set (chaos runs)
+        self.api = None  # apigateway.RestApiEmulator
         self.outputs: dict[str, Any] = {}
         self.console = None  # logs.Console: function logs on the terminal
         self.log_shipper = None  # logs.CloudWatchShipper: function and execution logs to CloudWatch Logs
@@ -76,6 +77,12 @@ class LocalRuntime:
             account_id=ACCOUNT_ID,
             endpoint_url=self.endpoint_url,
         )
+        from local_runtime.sns import SnsFanout
+
+        # before provisioning: the template's http/https subscriptions are checked like any Subscribe (sns.py)
+        self.sns = SnsFanout(self._lambda_invoke_async, region=REGION,
+                             allowed_http_hosts=settings.sns_http_allowed_hosts)
+        self.gateway.sns = self.sns
         provision(self.stack, self.client)
         if settings.sample_data:
             load_sample_data(self.stack, settings.sample_data, _resource("dynamodb", self.endpoint_url))
@@ -104,6 +111,7 @@ class LocalRuntime:
             "startupSeconds": round(time.perf_counter() - started, 3),
             **({"faults": self.faults.describe()} if self.faults is not None else {}),
         }
+        self.gateway.load = self.load
         self.gateway.ready.set()
         return self
 
@@ -166,12 +174,12 @@ class LocalRuntime:
         self.lambda_service.start()
         self.gateway.lambda_service = self.lambda_service
 
-    def invoke(self, name_or_arn: str, event: Any) -> tuple[bytes, str | None]:
-        result = self.lambda_service.invoke(name_or_arn, json.dumps(event).encode())
+    def invoke(self, name_or_arn: str, event: Any, on_start=None) -> tuple[bytes, str | None]:
+        result = self.lambda_service.invoke(name_or_arn, json.dumps(event).encode(), on_start=on_start)
         return result.payload, result.function_error
 
-    def _lambda_invoke_bytes(self, name_or_arn: str, payload: bytes) -> tuple[bytes, str | None]:
-        result = self.lambda_service.invoke(name_or_arn, payload)
+    def _lambda_invoke_bytes(self, name_or_arn: str, payload: bytes, on_start=None) -> tuple[bytes, str | None]:
+        result = self.lambda_service.invoke(name_or_arn, payload, on_start=on_start)
         return result.payload, result.function_error
 
     def _lambda_invoke_async(self, name_or_arn: str, payload: bytes):
@@ -187,7 +195,8 @@ class LocalRuntime:
         scale = self.settings.time_scale
         clock = RealClock() if scale == 1 else ScaledClock(scale)
         integrations = Integrations(lambda_invoke=self._lambda_invoke_bytes, aws_client=self.client)
-        self.engine = Engine(clock=clock, integrations=integrations)
+        self.engine = Engine(clock=clock, integrations=integrations,
+                             max_finished=self.settings.max_finished_executions)
         self.stepfunctions = StepFunctionsService(self.engine, region=REGION, account_id=ACCOUNT_ID)
         from local_runtime.stepfunctions.nested import NestedExecutions
 
@@ -226,12 +235,10 @@ class LocalRuntime:
     def _start_messaging(self) -> None:
         """EventBridge rules and SNS Lambda subscribers: moto stores them, we deliver (see eventbridge.py, sns.py)."""
         from local_runtime.eventbridge import EventBridge
-        from local_runtime.sns import SnsFanout
         from local_runtime.targets import TargetDelivery
 
         delivery = TargetDelivery(self.client, self._lambda_invoke_async, self.stepfunctions)
         self.eventbridge = EventBridge(self.client, delivery, region=REGION, account_id=ACCOUNT_ID)
-        self.sns = SnsFanout(self._lambda_invoke_async, region=REGION)
         for topic in self.stack.of_type("AWS::SNS::Topic"):
             for item in topic.properties.get("Subscription") or []:
                 if item.get("Protocol") == "lambda":
@@ -242,7 +249,6 @@ class LocalRuntime:
                 self.sns.subscribe(props["TopicArn"], props["Endpoint"], props)
         self.delivery = delivery
         self.gateway.eventbridge = self.eventbridge
-        self.gateway.sns = self.sns
 
     def _start_api(self) -> None:
         from local_runtime.apigateway import RestApiEmulator
@@ -266,11 +272,36 @@ class LocalRuntime:
         keys = {key.key_id: key.value for key in self.api_keys if key.usable}
         keys.update(self.settings.api_keys or {})
         emulator = RestApiEmulator(body, stage, api.physical_id, self.invoke, account_id=ACCOUNT_ID, region=REGION,
-                                   api_keys=keys or None)
+                                   api_keys=keys or None, throttle=self.saturation)
+        self.api = emulator
         keyed_routes = emulator.routes(api_key_required=True)
         self.gateway.api_keys = {key.logical_id: key.as_dict(keyed_routes) for key in self.api_keys}
         self.api_server = emulator.serve(self.settings.host, self.settings.api_port)
         self.api_stage = stage
+
+    def saturation(self) -> str | None:
+        """Why the runtime takes no more work now (the API answers 429), or None: task calls of Step Functions
+        executions waiting to start (for the engine's task pool or a free Lambda worker) at or above
+        MAX_QUEUED_TASKS (0: no bound). Executions parked on a Wait or a task token are no load and do not count.
+        docs/local-runtime.md, "Under load"."""
+        bound = self.settings.max_queued_tasks
+        queued = self.engine.queued_calls() if self.engine is not None else 0
+        if bound and queued >= bound:
+            return f"{queued} task calls waiting for a worker (MAX_QUEUED_TASKS={bound})"
+        return None
+
+    def load(self) -> dict:
+        """``load`` of /_local/stats: task calls waiting to start and their bound, executions running and kept,
+        API requests answered 429."""
+        engine = self.engine
+        return {
+            "queuedTaskCalls": engine.queued_calls() if engine is not None else 0,
+            "maxQueuedTasks": self.settings.max_queued_tasks,
+            "runningExecutions": engine.running_count() if engine is not None else 0,
+            "keptExecutions": len(engine.executions) if engine is not None else 0,
+            "maxFinishedExecutions": self.settings.max_finished_executions,
+            "throttledRequests": self.api.throttled if self.api is not None else 0,
+        }
 
     def _start_event_sources(self) -> None:
         from local_runtime.event_sources import SqsEventSource

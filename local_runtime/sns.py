@@ -14,11 +14,17 @@ MessageBody) gets an asynchronous invoke with the event Lambda documents for SNS
 ``default``. Subscribe calls with protocol ``lambda`` (and Unsubscribe of such subscriptions) are answered here too,
 so moto never holds a Lambda subscription. Differences: the signature is not a real one; such subscriptions are
 missing from ListSubscriptions.
+
+``http``/``https`` subscriptions are delivered by moto (a POST per message), so the runtime would call any URL a
+Subscribe names. Subscribe accepts such an endpoint only on a loopback host (``localhost``, 127.0.0.0/8, ``::1``) or
+on a host listed in ``SNS_HTTP_ALLOWED_HOSTS`` (``*``: any); any other is refused with ``InvalidParameter`` and
+never reaches moto, so nothing is ever delivered off the machine unless allowed.
 """
 from __future__ import annotations
 
 import base64
 import datetime as _dt
+import ipaddress
 import json
 import logging
 import threading
@@ -26,7 +32,9 @@ import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any, Callable
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
+
+from local_runtime import errors
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +55,41 @@ def _timestamp() -> str:
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
+class InvalidParameter(errors.ServiceError):
+    """SNS's code for a parameter it refuses (query protocol)."""
+
+
+def is_loopback(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_http_endpoint(endpoint: str, allowed_hosts: frozenset[str]) -> None:
+    """An http/https subscription endpoint the runtime may POST to; raises InvalidParameter otherwise."""
+    try:
+        host = urlsplit(endpoint).hostname
+    except ValueError:
+        host = None
+    if not host:
+        raise InvalidParameter("Invalid parameter: Endpoint must be an http or https URL")
+    if is_loopback(host) or "*" in allowed_hosts or host.lower() in allowed_hosts:
+        return
+    raise InvalidParameter(f"Invalid parameter: Endpoint Reason: the local runtime delivers http/https "
+                           f"subscriptions to loopback hosts only; {host[:100]} is not one (SNS_HTTP_ALLOWED_HOSTS "
+                           f"lists the hosts it may call)")
+
+
 class SnsFanout:
-    def __init__(self, invoke_async: Callable[[str, bytes], Any], region: str = "us-east-1") -> None:
+    def __init__(self, invoke_async: Callable[[str, bytes], Any], region: str = "us-east-1",
+                 allowed_http_hosts: frozenset[str] | set[str] = frozenset()) -> None:
         self.invoke_async = invoke_async
         self.region = region
+        self.allowed_http_hosts = frozenset(host.lower() for host in allowed_http_hosts)
         self.subscriptions: dict[str, list[LambdaSubscription]] = {}
         self._lock = threading.Lock()
 
@@ -68,10 +107,14 @@ class SnsFanout:
         return subscription
 
     def handle_subscription_call(self, form_body: bytes) -> bytes | None:
-        """Subscribe (protocol ``lambda``) and Unsubscribe of our subscriptions; None = moto's call."""
+        """Subscribe (protocol ``lambda``) and Unsubscribe of our subscriptions; None = moto's call. Raises
+        InvalidParameter for an http/https endpoint the runtime may not call."""
         params = _form(form_body)
         action = params.get("Action")
         request_id = str(uuid.uuid4())
+        if action == "Subscribe" and (params.get("Protocol") or "").lower() in ("http", "https"):
+            check_http_endpoint(params.get("Endpoint") or "", self.allowed_http_hosts)
+            return None
         if action == "Subscribe" and params.get("Protocol") == "lambda":
             attributes, n = {}, 1
             while f"Attributes.entry.{n}.key" in params:

@@ -204,7 +204,10 @@ class LambdaService:
             raise KeyError(name_or_arn)
         return self._specs[name]
 
-    def invoke(self, name_or_arn: str, payload: bytes, invocation_type: str = "RequestResponse") -> InvokeResult:
+    def invoke(self, name_or_arn: str, payload: bytes, invocation_type: str = "RequestResponse",
+               on_start: Callable[[], None] | None = None) -> InvokeResult:
+        """``on_start()``, when given, is called once a worker takes the invocation (after any wait for a free
+        worker): the Step Functions engine starts a task's TimeoutSeconds there."""
         try:
             spec = self.get(name_or_arn)
         except KeyError:
@@ -224,7 +227,7 @@ class LambdaService:
         if spec.reserved_concurrency == 0:
             raise errors.TooManyRequestsException(
                 "Rate Exceeded.", reason="ReservedFunctionConcurrentInvocationLimitExceeded")
-        invocation = Invocation(request_id=request_id, payload=payload, timeout=float(spec.timeout))
+        invocation = Invocation(request_id=request_id, payload=payload, timeout=float(spec.timeout), on_start=on_start)
         pool = self._pools[spec.name]
         with self._lock:
             self._invocations[spec.name] = self._invocations.get(spec.name, 0) + 1
@@ -287,6 +290,6 @@ def _check_payload(payload: bytes, limit: int) -> bytes:
         return b"{}"
     try:
         json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         raise errors.InvalidRequestContentException("Could not parse request body into json") from None
     return payload

@@ -46,6 +46,8 @@ class FunctionPool:
 
     def run(self, invocation: Invocation) -> None:
         worker = self._acquire()
+        if invocation.on_start is not None:  # a worker takes it now: what waited for one is not its caller's time
+            invocation.on_start()
         try:
             worker.run(invocation)
             if self._faults is not None:

@@ -59,6 +59,7 @@ class Invocation:
     started: float | None = None  # monotonic, when the runtime picked it up (the start of Duration)
     init_ms: float | None = None  # the worker's Init Duration when this invocation was its first
     reported: bool = False  # END and REPORT written
+    on_start: Callable[[], None] | None = None  # called when a worker is assigned (pool.py), after any queueing
 
     def finish(self, result: bytes, function_error: str | None) -> bool:
         if self.done.is_set():

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .. import errors
 from . import failures
 from .failures import ExecutionCancelled, StatesError
+from .scheduler import Flag, wait
 
 if TYPE_CHECKING:  # pragma: no cover
     from .execution import Branch, Execution
@@ -16,11 +17,11 @@ if TYPE_CHECKING:  # pragma: no cover
 class _Waiter:
     __slots__ = ("execution", "event", "outcome", "heartbeat")
 
-    def __init__(self, execution: "Execution", event: threading.Event) -> None:
+    def __init__(self, execution: "Execution", event: Flag) -> None:
         self.execution = execution
         self.event = event  # a child of the branch's cancel scope: set when answered or cancelled
         self.outcome: tuple[str, Any, str] | None = None  # ("success", output, "") | ("failure", error, cause)
-        self.heartbeat = threading.Event()  # set on each SendTaskHeartbeat
+        self.heartbeat = Flag()  # set on each SendTaskHeartbeat
 
 
 class Callbacks:
@@ -65,7 +66,8 @@ class Callbacks:
         self._get(token).heartbeat.set()
 
     def wait(self, token: str, branch: "Branch", timeout: float | None, heartbeat: float | None) -> Any:
-        """Block until the token is answered; States.Timeout / States.HeartbeatTimeout per the task's limits."""
+        """Wait (parked) until the token is answered; States.Timeout / States.HeartbeatTimeout per the task's
+        limits."""
         with self._lock:
             waiter = self._waiters[token]
         clock = branch.clock
@@ -80,12 +82,12 @@ class Callbacks:
             if remaining is not None and remaining <= 0:
                 raise StatesError(failures.TIMEOUT, "")
             if heartbeat is None and remaining is None:
-                done.wait()
+                wait(clock, None, [done])
                 continue
             span = heartbeat if remaining is None else (remaining if heartbeat is None else min(heartbeat,
                                                                                                remaining))
             waiter.heartbeat.clear()
-            finished = clock.sleep(span, done)
+            finished = wait(clock, span, [done])
             if not finished:
                 continue  # answered or cancelled
             elapsed += span

@@ -1,9 +1,14 @@
-"""The engine: compiles definitions, starts executions in threads, stops and waits for them.
+"""The engine: compiles definitions, starts executions, stops and waits for them, forgets old finished ones.
 
     engine = Engine(clock=RealClock(), integrations=Integrations(lambda_invoke=..., aws_client=...))
     execution = engine.start(program, arn=..., name=..., state_machine_arn=..., state_machine_name=...,
                              input_text='{"a": 1}')
     engine.wait(execution.arn, timeout=10)
+
+Executions run as tasks of one scheduler thread (scheduler.py): a waiting execution (a Wait, a task call, a task
+token, a child execution) holds no thread; task calls run on a bounded pool (``max_task_workers`` threads).
+Finished executions are kept up to ``max_finished`` (the oldest finished one is forgotten first; DescribeExecution
+then answers ExecutionDoesNotExist); running executions are always kept.
 
 The service layer (service.py) owns state machines and the API; the engine owns running executions.
 """
@@ -11,6 +16,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
@@ -20,12 +26,16 @@ from .execution import RUNNING, Execution
 from .integrations import Integrations
 from .mocks import ENV_VAR, MockConfig, MockConfigError, MockedCase, load_mock_config
 from .parser import parse_definition
+from .scheduler import Scheduler
 from .states import Program
+
+DEFAULT_MAX_FINISHED = 1000  # finished executions kept (MAX_FINISHED_EXECUTIONS in the local runtime)
 
 
 class Engine:
     def __init__(self, clock: Clock | None = None, integrations: Integrations | None = None,
-                 max_task_workers: int = 64, mock_config: Any = None) -> None:
+                 max_task_workers: int = 64, mock_config: Any = None,
+                 max_finished: int | None = DEFAULT_MAX_FINISHED) -> None:
         self.clock = clock or RealClock()
         self.integrations = integrations or Integrations()
         # Step Functions Local mock config (mocks.py): a path, a dict or a MockConfig; None reads $SFN_MOCK_CONFIG
@@ -35,7 +45,14 @@ class Engine:
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._max_task_workers = max_task_workers
+        self.scheduler = Scheduler()
+        self.max_finished = max_finished  # None: keep every finished execution
+        self._finished_arns: deque[str] = deque()  # oldest first
+        self._running = 0
+        self._queued_calls = 0  # task calls waiting for the task pool or a Lambda worker (execution.py _CallStart)
+        self.created: list[Callable[[Execution], None]] = []  # called when an execution is created (before it runs)
         self.listeners: list[Callable[[Execution], None]] = []  # called when an execution ends
+        self.evicted: list[Callable[[str], None]] = []  # called with the ARN of each finished execution forgotten
 
     @property
     def pool(self) -> ThreadPoolExecutor:
@@ -63,6 +80,12 @@ class Engine:
         execution.mocks = mocks
         with self._lock:
             self.executions[arn] = execution
+            self._running += 1
+        for listener in list(self.created):
+            try:
+                listener(execution)
+            except Exception:  # pragma: no cover - a listener must not break the engine
+                pass
         return execution
 
     def mocked_case(self, state_machine_name: str, test_case: str) -> MockedCase:
@@ -72,16 +95,19 @@ class Engine:
         return self.mock_config.case(state_machine_name, test_case)
 
     def start(self, program: Program, **kwargs: Any) -> Execution:
-        """Create an execution and run it in a new daemon thread."""
+        """Create an execution and start it on the engine's scheduler."""
         execution = self.create(program, **kwargs)
-        thread = threading.Thread(target=execution.run, daemon=True, name=f"sfn-exec-{execution.name}"[:60])
-        thread.start()
+        self.launch(execution)
         return execution
+
+    def launch(self, execution: Execution) -> None:
+        """Start a created execution on the engine's scheduler (returns at once)."""
+        self.scheduler.spawn(execution.run, execution.name)
 
     def run_sync(self, program: Program, **kwargs: Any) -> Execution:
         """Create an execution and run it to the end in the calling thread."""
         execution = self.create(program, **kwargs)
-        execution.run()
+        Scheduler().run(execution.run)
         return execution
 
     def get(self, arn: str) -> Execution | None:
@@ -101,6 +127,19 @@ class Engine:
     def running(self) -> list[Execution]:
         return [e for e in list(self.executions.values()) if e.status == RUNNING]
 
+    def running_count(self) -> int:
+        """Executions created and not ended (without scanning them)."""
+        return self._running
+
+    def queued_calls(self) -> int:
+        """Task calls of running executions that wait to start: queued for the task pool or for a free Lambda
+        worker (what the local runtime's API throttles on: the backlog of work accepted but not yet started)."""
+        return self._queued_calls
+
+    def call_queued(self, delta: int) -> None:
+        with self._lock:
+            self._queued_calls += delta
+
     def shutdown(self) -> None:
         """Abort every running execution and stop the worker pool."""
         for execution in self.running():
@@ -109,8 +148,23 @@ class Engine:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _finished(self, execution: Execution) -> None:
+        evicted = []
+        with self._lock:
+            self._running -= 1
+            if self.executions.get(execution.arn) is execution:
+                self._finished_arns.append(execution.arn)
+            while self.max_finished is not None and len(self._finished_arns) > self.max_finished:
+                arn = self._finished_arns.popleft()
+                if self.executions.pop(arn, None) is not None:
+                    evicted.append(arn)
         for listener in list(self.listeners):
             try:
                 listener(execution)
             except Exception:  # a listener must not break the engine
                 pass
+        for arn in evicted:
+            for forget in list(self.evicted):
+                try:
+                    forget(arn)
+                except Exception:  # pragma: no cover - a listener must not break the engine
+                    pass

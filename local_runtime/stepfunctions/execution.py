@@ -1,8 +1,9 @@
 """Running a program: ``Execution`` (one StartExecution) and ``Branch`` (one thread of control inside it).
 
 A Branch walks states, records history events and owns the context object ``$$``. Parallel branches and Map
-iterations run as child Branches in their own threads, with a child cancel scope: a failing sibling or a
-StopExecution cancels every sleep and wait below it.
+iterations run as child Branches (tasks of the execution's scheduler, scheduler.py), with a child cancel scope: a
+failing sibling or a StopExecution cancels every sleep and wait below it. Nothing here blocks a thread: waits go
+through ``scheduler.wait`` (the execution parks) and task calls run on the engine's task pool.
 """
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from . import failures
+from .clock import DEADLINE, SLEEP, WORK
 from .failures import ExecutionCancelled, StatesError
 from .history import History, Payload
 from .paths import dumps
+from .scheduler import Flag, current_task, join, spawn, wait
 from .states import Map, Parallel, Program, Task
 from .variables import CURRENT as CURRENT_VARIABLES, Scope
 
@@ -48,8 +51,8 @@ def iso(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
-class CancelScope(threading.Event):
-    """An Event whose ``set()`` also sets every child scope (execution > Parallel/Map > branch > task wait)."""
+class CancelScope(Flag):
+    """A Flag whose ``set()`` also sets every child scope (execution > Parallel/Map > branch > task wait)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -104,6 +107,7 @@ class Execution:
         self.redrive_count = 0
         self.mocks = None  # mocks.MockedCase / SingleMock: mocked Task states answer instead of their integration
         self._lock = threading.Lock()
+        self._timeout_timer = None  # the clock timer of the execution's TimeoutSeconds
         self._context_execution = {
             "Id": arn, "Input": input_value, "Name": name, "RoleArn": role_arn, "StartTime": iso(self.start_date),
             "RedriveCount": 0,
@@ -120,11 +124,8 @@ class Execution:
             "roleArn": self.role_arn,
         })
         branch = Branch(self, self.cancel, 0)  # AWS: the first StateEntered has previousEventId 0
-        watchdog = None
         if self.program.timeout_seconds:
-            watchdog = threading.Thread(target=self._watchdog, args=(self.program.timeout_seconds,), daemon=True,
-                                        name=f"sfn-timeout-{self.name}")
-            watchdog.start()
+            self._timeout_timer = self.engine.clock.call_later(self.program.timeout_seconds, self._timed_out, DEADLINE)
         try:
             output = branch.run_program(self.program, self.input_value)
             text = dumps(output)  # within PAYLOAD_LIMIT: every state's output was checked as it left the state
@@ -144,6 +145,7 @@ class Execution:
             self._finish(FAILED, branch, "ExecutionFailed", {"error": failures.RUNTIME, "cause": cause},
                          error=failures.RUNTIME, cause=cause)
         finally:
+            self.history.freeze()
             self.done.set()
 
     def _finish(self, status: str, branch: "Branch | None", event: str, details: dict, output: str | None = None,
@@ -158,6 +160,9 @@ class Execution:
             self.error = error
             self.cause = cause
             self.stop_date = self.engine.clock.now()
+            timer, self._timeout_timer = self._timeout_timer, None
+        if timer is not None:
+            timer.cancel()
         self.cancel.set()
         self.engine._finished(self)
         return True
@@ -166,11 +171,10 @@ class Execution:
         details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
         return self._finish(ABORTED, None, "ExecutionAborted", details, error=error, cause=cause)
 
-    def _watchdog(self, seconds: float) -> None:
-        if self.engine.clock.sleep(seconds, self.done):
-            self._finish(TIMED_OUT, None, "ExecutionTimedOut",
-                         {"error": failures.TIMEOUT, "cause": "The execution timed out."}, error=failures.TIMEOUT,
-                         cause="The execution timed out.")
+    def _timed_out(self) -> None:
+        self._finish(TIMED_OUT, None, "ExecutionTimedOut",
+                     {"error": failures.TIMEOUT, "cause": "The execution timed out."}, error=failures.TIMEOUT,
+                     cause="The execution timed out.")
 
 
 class Branch:
@@ -216,7 +220,7 @@ class Branch:
         return ctx
 
     def sleep(self, seconds: float) -> None:
-        if not self.clock.sleep(seconds, self.cancel):
+        if seconds > 0 and not wait(self.clock, seconds, [self.cancel], SLEEP):
             raise ExecutionCancelled()
         if self.cancel.is_set():
             raise ExecutionCancelled()
@@ -365,39 +369,49 @@ class Branch:
         if resource.pattern in ("sync", "sync:2") and getattr(integrations, "nested", None) is not None \
                 and resource.service == "states":
             return integrations.nested.run_sync(self, resource, params, timeout)  # nested.py: waits for the child
+        call = lambda on_start: integrations.call(resource, params, on_start=on_start)  # noqa: E731
         if resource.callback:
             token = self.task_token
-            submitted = self._call_bounded(lambda: integrations.call(resource, params), timeout)
+            submitted = self.call(call, timeout)
             self.record("TaskSubmitted", {"resourceType": resource.resource_type, "resource": resource.resource_name,
                                           "output": Payload(submitted), "outputDetails": {"truncated": False}})
             return self.engine.callbacks.wait(token, self, timeout, heartbeat)
-        if timeout is None:
-            return integrations.call(resource, params)
-        return self._call_bounded(lambda: integrations.call(resource, params), timeout)
+        return self.call(call, timeout)
 
-    def _call_bounded(self, fn, timeout: float | None) -> Any:
-        """Run ``fn`` on the engine's worker pool; States.Timeout if it outlives ``timeout`` clock seconds."""
-        if timeout is None:
-            return fn()
-        done = self.cancel.child()
+    def call(self, fn, timeout: float | None) -> Any:
+        """``fn(on_start)``, a task call, on the engine's task pool while this branch waits (parked); States.Timeout
+        if it outlives ``timeout`` clock seconds.
+
+        The timeout counts from ``on_start()``, which the call makes when its work really starts (a Lambda worker
+        took the invocation): time spent queued for the pool or for a free Lambda worker is not task time, as on
+        AWS, where Lambda scales out instead of queueing (docs/local-runtime.md, "Under load"). Called from a
+        plain thread without a timeout (TestState), ``fn`` runs in that thread."""
+        if timeout is None and current_task() is None:
+            return fn(None)
+        done = self.cancel.child()  # set when the call ends, or the execution is cancelled
+        expired = Flag()
+        call = _CallStart(self.engine, timeout, expired)
         try:
-            future = self.engine.pool.submit(fn)
-            future.add_done_callback(lambda _f: done.set())
-            wait = getattr(self.clock, "wait_for_work", None) or self.clock.sleep
-            wait(timeout, done)
-            if future.done():
+            future = self.engine.pool.submit(fn, call.start)
+            future.add_done_callback(lambda _f: (call.decide("done"), done.set()))
+            while not (done.is_set() or expired.is_set()):
+                wait(self.clock, None, [done, expired])
+            # what happened first decides, however late this branch runs again: an answer after the timeout is
+            # a timeout, as on AWS
+            if call.first == "done":
                 return future.result()
+            future.cancel()  # still queued: it never runs
             if self.cancel.is_set():
                 raise ExecutionCancelled()
-            future.cancel()
             raise StatesError(failures.TIMEOUT, "")
         finally:
+            call.close()
             self.cancel.release(done)
 
     # -- Parallel and Map -----------------------------------------------------------------------------------
 
     def _run_children(self, jobs: list, concurrency: int, on_start, on_success, on_failure) -> tuple[list, list]:
-        """Run ``jobs`` (callables taking a child Branch) with at most ``concurrency`` threads.
+        """Run ``jobs`` (callables taking a child Branch) with at most ``concurrency`` workers (scheduler tasks).
 
         Returns (results, failures) where failures is a list of (index, StatesError) in completion order. The
         first failure cancels the siblings unless ``on_failure`` returns True (the failure is tolerated)."""
@@ -429,17 +443,13 @@ class Branch:
                     return
 
         try:
-            threads = min(concurrency or len(jobs), len(jobs))
-            # this thread would only wait: it runs one of the workers itself (one thread fewer to start)
-            pool = [threading.Thread(target=worker, daemon=True, name=f"sfn-{self.state_name}-{i}")
-                    for i in range(1, threads)]
-            for thread in pool:
-                thread.start()
+            workers = min(concurrency or len(jobs), len(jobs))
+            # this branch would only wait: it runs one of the workers itself (one child fewer to start)
+            children = [spawn(worker, f"sfn-{self.state_name}-{i}") for i in range(1, workers)]
             try:
                 worker()
             finally:
-                for thread in pool:
-                    thread.join()
+                join(children, self.clock)
         finally:
             self.cancel.release(scope)
         if self.cancel.is_set():
@@ -542,6 +552,50 @@ class Branch:
         # AWS: MapStateExited has the same previousEventId as MapStateSucceeded
         self.history.add("MapStateSucceeded", self.prev)
         return results
+
+
+class _CallStart:
+    """The start of one task call: while it waits (for the task pool, for a Lambda worker) the engine counts it as
+    queued; ``start`` (the call's ``on_start``, on whichever thread makes it) ends the wait and starts the timeout
+    timer at once."""
+
+    __slots__ = ("engine", "seconds", "expired", "timer", "started", "closed", "first", "lock")
+
+    def __init__(self, engine: "Engine", seconds: float | None, expired: Flag) -> None:
+        self.engine, self.seconds, self.expired = engine, seconds, expired
+        self.timer = None
+        self.started = self.closed = False
+        self.first: str | None = None  # "done" (the call ended) or "timeout", whichever came first
+        self.lock = threading.Lock()
+        engine.call_queued(+1)
+
+    def decide(self, what: str) -> None:
+        with self.lock:
+            if self.first is None:
+                self.first = what
+
+    def _expire(self) -> None:
+        self.decide("timeout")
+        self.expired.set()
+
+    def start(self) -> None:
+        with self.lock:
+            if self.closed or self.started:
+                return
+            self.started = True
+            if self.seconds is not None:
+                self.timer = self.engine.clock.call_later(self.seconds, self._expire, WORK)
+        self.engine.call_queued(-1)
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+            timer, self.timer = self.timer, None
+            was_queued, self.started = not self.started, True
+        if timer is not None:
+            timer.cancel()
+        if was_queued:
+            self.engine.call_queued(-1)
 
 
 def new_token() -> str:

@@ -68,6 +68,18 @@ class History:
         with self._lock:
             return [event[3] for event in self._events]
 
+    def freeze(self) -> None:
+        """The execution ended: keep each payload as its JSON text only (what GetExecutionHistory answers), so the
+        Python values (parsed task results, inputs) are freed while the history is kept."""
+        with self._lock:
+            for event in self._events:
+                details = event[4]
+                if details:
+                    for value in details.values():
+                        # a payload whose text was never needed keeps its value (serialising it costs more)
+                        if type(value) is Payload and value._text is not None:
+                            value.value = None
+
     def events(self, include_data: bool = True, start: int = 0, types: Container[str] | None = None) -> list[dict]:
         """Events in the AWS API shape (timestamps as datetimes; the service converts them), from the ``start``-th
         on, only those of ``types`` when given (execution logs: execution_logs.py)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import inspect
 import json
 import re
 import threading
@@ -27,7 +28,10 @@ from .. import errors
 from .failures import RUNTIME, StatesError
 from .paths import dumps
 
-LambdaInvoke = Callable[[str, bytes], "tuple[bytes, str | None]"]
+# (function name, payload[, on_start]) -> (response, X-Amz-Function-Error); an invoker that takes ``on_start`` calls
+# it when a worker takes the invocation (the task's TimeoutSeconds counts from there), else the call starts at once
+LambdaInvoke = Callable[..., "tuple[bytes, str | None]"]
+OnStart = Callable[[], None] | None
 ClientFactory = Callable[[str], Any]
 
 _LAMBDA_ARN = re.compile(r"^arn:aws[\w-]*:lambda:([\w-]+):([\w-]+):function:([\w-]+)(?::([\w$-]+))?$")
@@ -150,6 +154,7 @@ class Integrations:
     def __init__(self, lambda_invoke: LambdaInvoke | None = None, aws_client: ClientFactory | None = None,
                  region: str = "us-east-1", account_id: str = "123456789012") -> None:
         self.lambda_invoke = lambda_invoke
+        self._invoke_reports_start = lambda_invoke is not None and _takes(lambda_invoke, "on_start")
         self.aws_client = aws_client
         self.region = region
         self.account_id = account_id
@@ -159,10 +164,16 @@ class Integrations:
 
     # -- entry point ----------------------------------------------------------------------------------------
 
-    def call(self, resource: Resource, parameters: Any) -> Any:
-        """Run one task attempt (for a callback task: the request that hands out the token)."""
+    def call(self, resource: Resource, parameters: Any, on_start: OnStart = None) -> Any:
+        """Run one task attempt (for a callback task: the request that hands out the token). ``on_start()`` is
+        called when the work starts: for a Lambda function when a worker takes the invocation, else now."""
         if resource.kind == "lambda-function":
-            return self._invoke_function(resource.arn, parameters)[0]
+            return self._invoke_function(resource.arn, parameters, on_start=on_start)[0]
+        if resource.kind == "optimized" and (resource.service, resource.action) == ("lambda", "invoke") and \
+                not resource.pattern.startswith("sync"):
+            return self._lambda_invoke(parameters if isinstance(parameters, dict) else {}, on_start)
+        if on_start is not None:
+            on_start()
         if resource.kind == "optimized":
             if resource.service == "states" and resource.action == "startExecution" and self.nested is not None:
                 if resource.pattern.startswith("sync"):  # the engine runs these through nested.run_sync
@@ -184,13 +195,21 @@ class Integrations:
     def _function_arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
 
-    def _invoke_function(self, target: str, payload: Any, raw_payload: bytes | None = None) -> tuple[Any, bytes]:
+    def _invoke_function(self, target: str, payload: Any, raw_payload: bytes | None = None,
+                         on_start: OnStart = None) -> tuple[Any, bytes]:
         if self.lambda_invoke is None:
+            if on_start is not None:
+                on_start()
             raise StatesError(RUNTIME, "No Lambda runtime is configured")
         name = function_name(target)
         body = raw_payload if raw_payload is not None else dumps(payload).encode()
         try:
-            response, function_error = self.lambda_invoke(name, body)
+            if on_start is not None and self._invoke_reports_start:
+                response, function_error = self.lambda_invoke(name, body, on_start=on_start)
+            else:
+                if on_start is not None:
+                    on_start()
+                response, function_error = self.lambda_invoke(name, body)
         except errors.ResourceNotFoundException:
             raise StatesError(
                 "Lambda.ResourceNotFoundException",
@@ -216,15 +235,17 @@ class Integrations:
         except ValueError:
             return text, response
 
-    def _lambda_invoke(self, params: dict) -> dict:
+    def _lambda_invoke(self, params: dict, on_start: OnStart = None) -> dict:
         target = params.get("FunctionName")
         if not isinstance(target, str):
+            if on_start is not None:
+                on_start()
             raise StatesError("Lambda.InvalidParameterValueException",
                               "FunctionName is required (Service: AWSLambda; Status Code: 400; Error Code: "
                               "InvalidParameterValueException; Proxy: null)")
         payload = params.get("Payload", {})
         raw = payload.encode() if isinstance(payload, str) else None
-        result, _ = self._invoke_function(target, payload, raw)
+        result, _ = self._invoke_function(target, payload, raw, on_start=on_start)
         request_id = str(uuid.uuid4())
         out = {"ExecutedVersion": "$LATEST", "Payload": result}
         out.update(_http_metadata(request_id, 200, {"X-Amz-Executed-Version": "$LATEST"}))
@@ -319,6 +340,13 @@ class Integrations:
         params = api_parameters(self.client(service), operation, params)
         response = self._boto_call(service, operation, params, prefix, prefix)
         return _to_json(response)
+
+
+def _takes(fn: Callable, parameter: str) -> bool:
+    try:
+        return parameter in inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return False
 
 
 def _method_name(client: Any, operation: str) -> str:

@@ -29,6 +29,7 @@ from .failures import ExecutionCancelled, StatesError
 from .history import Payload
 from .integrations import _http_metadata
 from .paths import dumps
+from .scheduler import wait
 
 if TYPE_CHECKING:  # pragma: no cover
     from .execution import Branch, Execution
@@ -95,8 +96,9 @@ class NestedExecutions:
         try:
             if child.status == "RUNNING":
                 if timeout is None:
-                    wake.wait()
-                elif branch.clock.sleep(timeout, wake):
+                    while not wake.is_set():
+                        wait(branch.clock, None, [wake])
+                elif wait(branch.clock, timeout, [wake]):
                     self._stop_child(child, "States.Timeout", "The parent task timed out")
                     raise StatesError(failures.TIMEOUT, "")
             if branch.cancel.is_set():
@@ -112,7 +114,8 @@ class NestedExecutions:
 
     def describe(self, child: "Execution", parsed: bool) -> dict:
         """DescribeExecution of ``child`` as the ``.sync`` integrations return it."""
-        fields = self.service.handle("DescribeExecution", {"executionArn": child.arn})
+        # from the object, not by ARN: a finished child may already be forgotten (Engine.max_finished)
+        fields = dict(self.service._execution_fields(child), redriveCount=child.redrive_count)
         out: dict[str, Any] = {}
         for key, value in fields.items():
             name = key[0].upper() + key[1:]

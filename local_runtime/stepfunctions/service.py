@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from .. import errors
+from ..protocols import operation_names
 from .engine import Engine
 from .execution import PAYLOAD_LIMIT, RUNNING, Execution
 from .mocks import MockConfigError
@@ -58,7 +59,7 @@ class StateMachine:
     update_date: datetime | None = None
     revision_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     tags: dict[str, str] = field(default_factory=dict)
-    executions: list[str] = field(default_factory=list)
+    executions: dict[str, None] = field(default_factory=dict)  # execution ARNs, oldest first (an ordered set)
 
 
 class StepFunctionsService:
@@ -69,13 +70,18 @@ class StepFunctionsService:
         self.machines: dict[str, StateMachine] = {}
         self._execution_machine: dict[str, StateMachine] = {}
         self._lock = threading.RLock()
+        engine.evicted.append(self._forget_execution)
 
     # -- dispatch -------------------------------------------------------------------------------------------
 
     def handle(self, action: str, body: dict | None) -> dict:
-        method = getattr(self, "_" + re.sub(r"(?<!^)([A-Z])", r"_\1", action).lower(), None) if action else None
-        if method is None or not action[:1].isupper():
+        """``action``: an operation of the Step Functions API (only those: the helpers below are not operations)."""
+        method = getattr(self, "_" + re.sub(r"(?<!^)([A-Z])", r"_\1", action).lower(), None) \
+            if action in operation_names("stepfunctions") else None
+        if method is None:
             raise errors.UnknownOperationException(f"Unknown operation {action}")
+        if body is not None and not isinstance(body, dict):
+            raise errors.SerializationException("Start of structure or map expected")
         return method(body or {})
 
     # -- helpers --------------------------------------------------------------------------------------------
@@ -266,9 +272,9 @@ class StepFunctionsService:
                                            state_machine_name=machine.name, input_text=input_text,
                                            input_value=input_value, role_arn=machine.role_arn,
                                            machine_type=machine.type, test_case=test_case)
-            machine.executions.append(arn)
+            machine.executions[arn] = None
             self._execution_machine[arn] = machine
-        threading.Thread(target=execution.run, daemon=True, name=f"sfn-exec-{name}"[:60]).start()
+        self.engine.launch(execution)
         return {"executionArn": arn, "startDate": _epoch(execution.start_date)}
 
     def _start_sync_execution(self, body: dict) -> dict:
@@ -286,6 +292,13 @@ class StepFunctionsService:
         out = self._execution_fields(execution)
         out["billingDetails"] = {"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": 100}
         return out
+
+    def _forget_execution(self, arn: str) -> None:
+        """The engine forgot a finished execution (its bound of finished executions): forget it here too."""
+        with self._lock:
+            machine = self._execution_machine.pop(arn, None)
+            if machine is not None:
+                machine.executions.pop(arn, None)
 
     def _execution_fields(self, e: Execution) -> dict:
         out = {
@@ -318,7 +331,9 @@ class StepFunctionsService:
         machine = self._machine(self._required(body, "stateMachineArn"))
         status = body.get("statusFilter")
         items = []
-        for arn in reversed(machine.executions):
+        with self._lock:
+            arns = list(machine.executions)
+        for arn in reversed(arns):
             e = self.engine.get(arn)
             if e is None or (status and e.status != status):
                 continue

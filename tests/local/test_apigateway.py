@@ -466,3 +466,54 @@ def test_concurrent_requests_are_served_in_parallel(api, fake_lambda):
         t.join()
     assert results == [200] * 5
     assert time.monotonic() - started < 1.2
+
+
+# ----- throttling (the local runtime saturated) -----------------------------------------------------------------------
+
+def test_a_saturated_runtime_is_answered_429_for_work_and_reads_still_pass(swagger_body, fake_lambda):
+    saturated: list[str | None] = ["12 task calls waiting for a worker (MAX_QUEUED_TASKS=12)"]
+    emulator = RestApiEmulator(swagger_body, STAGE, API_ID, fake_lambda, api_keys={"key-id-1": API_KEY},
+                               throttle=lambda: saturated[0])
+    server = emulator.serve("127.0.0.1", 0)
+    try:
+        post = requests.post(f"{server.url}/{STAGE}/orders", json=VALID_ORDER, timeout=5)
+        assert (post.status_code, post.json()) == (429, {"message": "Too Many Requests"})
+        assert post.headers["x-amzn-ErrorType"] == "TooManyRequestsException"
+        invalid = requests.post(f"{server.url}/{STAGE}/orders", json={"nope": 1}, timeout=5)
+        put = requests.put(f"{server.url}/{STAGE}/orders/o-1", json=VALID_ORDER, timeout=5)
+        assert (invalid.status_code, put.status_code) == (429, 429)  # before validation, as API Gateway does
+        assert fake_lambda.calls == []
+        no_key = requests.get(f"{server.url}/{STAGE}/orders/o-1", timeout=5)
+        read = requests.get(f"{server.url}/{STAGE}/orders/o-1", headers={"x-api-key": API_KEY}, timeout=5)
+        assert (no_key.status_code, read.status_code) == (403, 200)  # the key is checked first; reads pass
+        assert emulator.throttled == 3
+        saturated[0] = None
+        assert requests.post(f"{server.url}/{STAGE}/orders", json=VALID_ORDER, timeout=5).status_code == 200
+        assert [e["httpMethod"] for _, e in fake_lambda.calls] == ["GET", "POST"]
+    finally:
+        server.shutdown()
+
+
+def test_time_queued_for_a_lambda_worker_is_not_integration_time(swagger_body):
+    class QueuedLambda:
+        """Each invocation waits a second for a free worker, then the worker answers at once."""
+
+        def __init__(self) -> None:
+            self.started: list[float] = []
+
+        def __call__(self, function: str, event: dict, on_start=None):
+            time.sleep(1.0)  # queued behind other invocations: longer than the integration timeout
+            if on_start is not None:
+                on_start()
+            self.started.append(time.monotonic())
+            return json.dumps({"statusCode": 200, "body": "{}"}).encode(), None
+
+    invoke = QueuedLambda()
+    emulator = RestApiEmulator(swagger_body, STAGE, API_ID, invoke, integration_timeout=0.5)
+    server = emulator.serve("127.0.0.1", 0)
+    try:
+        response = requests.post(f"{server.url}/{STAGE}/orders", json=VALID_ORDER, timeout=10)
+        assert response.status_code == 200  # not 504: the 0.5 s started when the worker took the invocation
+        assert len(invoke.started) == 1
+    finally:
+        server.shutdown()

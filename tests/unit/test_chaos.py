@@ -1,6 +1,7 @@
 """make chaos's accounting (benchmarks/chaos.py): the prediction formula, and a reconciliation that passes on a
 consistent snapshot and names each broken invariant of a fabricated inconsistent one."""
 import copy
+import json
 from decimal import Decimal
 
 import pytest
@@ -14,6 +15,7 @@ from benchmarks.chaos import (
     order_body,
     predict,
     reconcile,
+    sample_data,
 )
 
 # predicts exactly the consistent snapshot's FAILED share: half the orders fail their charge, none is dead-lettered
@@ -190,3 +192,13 @@ def test_orders_stay_below_the_approval_threshold():
         total = sum({"SKU-001": 8999, "SKU-002": 1299, "SKU-003": 32999}[i["sku"]] * i["quantity"]
                     for i in body["items"])
         assert total < 100_000 and len({i["sku"] for i in body["items"]}) == len(body["items"])
+
+
+def test_the_run_starts_with_the_sample_customers_and_stock_and_no_order(tmp_path):
+    path = tmp_path / "sample_data.json"
+    initial = sample_data(path)
+    written = json.loads(path.read_text())
+    assert sorted(written) == ["customers", "inventory"]  # the sample order's charge and reservation left out
+    assert {c["customer_id"] for c in written["customers"]} >= {"CUST-001", "CUST-002"}
+    assert {sku: initial[sku] for sku in ("SKU-001", "SKU-002", "SKU-003")} == dict.fromkeys(
+        ("SKU-001", "SKU-002", "SKU-003"), 10_000_000)

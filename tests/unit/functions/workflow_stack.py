@@ -5,7 +5,6 @@ same engine. No sockets, no threads of our own besides the engine's."""
 
 from __future__ import annotations
 
-import heapq
 import importlib
 import json
 import re
@@ -13,7 +12,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,9 @@ from moto.core.botocore_stubber import MockRawResponse
 
 from local_runtime import errors
 from local_runtime.stepfunctions import Engine, Integrations, StepFunctionsService, VirtualClock
+from local_runtime.stepfunctions.clock import DEADLINE, SLEEP, WORK
 from local_runtime.stepfunctions.nested import NestedExecutions
+from local_runtime.stepfunctions.scheduler import current_task
 from tests.support.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -47,70 +47,42 @@ STATE_MACHINE_ENV = {"OrderStateMachine": "ORDER_STATE_MACHINE_ARN", "BatchState
 
 
 class SteppedClock(VirtualClock):
-    """A manual virtual clock that tells a wait for real work (a task call bounded by its TimeoutSeconds) from a
-    sleep (a Wait state, a Retry interval, a callback timeout).
+    """A manual virtual clock that tells a task call's timeout (a ``WORK`` timer: TimeoutSeconds counted from the
+    call's start) from a sleep (a ``SLEEP`` timer: a Wait state, a Retry interval, a callback timeout; or the
+    execution's own TimeoutSeconds, a ``DEADLINE``). The engine parks an execution on such timers
+    (``clock.call_later``, scheduler.py); no engine thread blocks on this clock.
 
     ``drive`` moves time from sleep to sleep while the test waits for an execution; a task call's timeout comes only
     when the test asks for it (``expire_work``), once the call it means is held at a ``Gate`` and nothing else runs.
     Every outcome is decided by the test, never by how fast this machine is.
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._kinds: dict[int, str] = {}  # sequence number of a sleeper -> "work" | "sleep"
-        self._local = threading.local()
-
-    def wait_for_work(self, seconds: float, done: threading.Event) -> bool:
-        self._local.work = True
-        return self.sleep(seconds, done)
-
-    def sleep(self, seconds: float, cancel: threading.Event | None = None) -> bool:
-        kind = "work" if getattr(self._local, "work", False) else "sleep"
-        self._local.work = False
-        if cancel is not None and cancel.is_set():
-            return False
-        with self._cond:
-            deadline = self._now + timedelta(seconds=max(seconds, 0))
-            entry = (deadline, next(self._seq))
-            heapq.heappush(self._sleepers, entry)
-            self._kinds[entry[1]] = kind
-            try:
-                while self._now < deadline:
-                    if cancel is not None and cancel.is_set():
-                        return False
-                    self._cond.wait(0.01)
-                return True
-            finally:
-                self._sleepers.remove(entry)
-                heapq.heapify(self._sleepers)
-                del self._kinds[entry[1]]
-
-    def _earliest(self, kind: str):
-        with self._cond:
-            deadlines = [deadline for deadline, seq in self._sleepers if self._kinds.get(seq) == kind]
-            return min(deadlines) if deadlines else None
+    def _earliest(self, *kinds: str):
+        deadlines = [deadline for kind in kinds for deadline in self.pending(kind)[:1]]
+        return min(deadlines) if deadlines else None
 
     def _advance_to(self, deadline) -> None:
         with self._cond:
             if deadline > self._now:
                 self._now = deadline
             self._cond.notify_all()
+        self._fire_due()
 
     def work_waits(self) -> int:
-        with self._cond:
-            return sum(1 for _, seq in self._sleepers if self._kinds.get(seq) == "work")
+        """How many task calls are in progress (started, their TimeoutSeconds counting)."""
+        return len(self.pending(WORK))
 
     def expire_work(self) -> None:
         """Let the earliest task call in progress time out (its TimeoutSeconds elapse at once)."""
-        deadline = self._earliest("work")
+        deadline = self._earliest(WORK)
         assert deadline is not None, "no task call is waiting"
         self._advance_to(deadline)
 
     def step(self) -> bool:
         """Move time to the earliest sleep's end, if something sleeps and no task call would time out on the way;
         True if time moved."""
-        deadline = self._earliest("sleep")
-        work = self._earliest("work")
+        deadline = self._earliest(SLEEP, DEADLINE)
+        work = self._earliest(WORK)
         if deadline is None or (work is not None and deadline >= work):
             return False
         self._advance_to(deadline)
@@ -137,6 +109,9 @@ class Gate:
         self._lock = threading.Lock()
 
     def hold(self, proceed: Callable[[], Any], *args: Any) -> Any:
+        # the engine makes task calls on its task pool: holding one never blocks the scheduler's thread, where the
+        # executions (greenlets) run
+        assert current_task() is None, "a task call made on the scheduler's thread"
         with self._lock:
             self.calls += 1
             held = self.calls <= self.times

@@ -95,3 +95,20 @@ def test_help_and_the_readme_list_every_setting():
     readme = (REPO_ROOT / "README.md").read_text()
     table = readme.split("### Settings of `make run`")[1].split("\n\n")[1]
     assert set(re.findall(r"`([A-Z_]+)`", "".join(line.split("|")[1] for line in table.splitlines()[2:]))) == names
+
+
+def test_execution_bounds_default_and_are_read_from_the_environment():
+    defaults = Settings.from_env({})
+    assert (defaults.max_finished_executions, defaults.max_queued_tasks) == (1000, 500)
+    settings = Settings.from_env({"MAX_FINISHED_EXECUTIONS": "50", "MAX_QUEUED_TASKS": "0"})
+    assert (settings.max_finished_executions, settings.max_queued_tasks) == (50, 0)
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("MAX_FINISHED_EXECUTIONS", "lots", "MAX_FINISHED_EXECUTIONS must be a whole number, not 'lots'"),
+    ("MAX_QUEUED_TASKS", "-1", "MAX_QUEUED_TASKS must not be negative, not -1"),
+])
+def test_bad_execution_bounds_are_named(name, text, message):
+    with pytest.raises(TemplateError) as raised:
+        Settings.from_env({name: text})
+    assert str(raised.value) == message

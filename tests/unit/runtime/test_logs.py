@@ -12,6 +12,7 @@ from moto import mock_aws
 from local_runtime.execution_logs import ERROR_EVENTS, ExecutionLogShipper, log_event, logging_settings
 from local_runtime.logs import MAX_BATCH_EVENTS, CloudWatchShipper, Console, LogRecord, parse_log_format
 from local_runtime.stepfunctions import Engine, Integrations, StepFunctionsService, VirtualClock
+from tests.support.polling import wait_until
 
 GROUP = "/aws/lambda/dofs-ValidateOrderFunction"
 STREAM = "2026/12/04/[$LATEST]0123456789abcdef0123456789abcdef"
@@ -172,17 +173,25 @@ def logging_config(level: str, include_data: bool, group: str = "/aws/vendedlogs
                 "logGroupArn": f"arn:aws:logs:us-east-1:123456789012:log-group:{group}:*"}}]}
 
 
-def run_and_ship(logs, level: str, include_data: bool) -> list[dict]:
-    service = StepFunctionsService(Engine(VirtualClock(), Integrations()))
+def log_shipping(logs, clock=None):
+    """An execution log shipper as start() wires it, without its thread (the test calls ship())."""
+    service = StepFunctionsService(Engine(clock or VirtualClock(), Integrations()))
     shipper = CloudWatchShipper(lambda: logs)
     executions = ExecutionLogShipper(service, shipper)
-    service.engine.listeners.append(executions._on_end)  # noqa: SLF001 - start() without its thread
+    service.engine.created.append(executions._on_create)  # noqa: SLF001
+    service.engine.listeners.append(executions._on_end)  # noqa: SLF001
+    return service, shipper, executions
+
+
+def run_and_ship(logs, level: str, include_data: bool) -> list[dict]:
+    service, shipper, executions = log_shipping(logs)
     arn = service.handle("CreateStateMachine", {"name": "m", "definition": json.dumps(FAILING), "roleArn": ROLE,
                                                 "loggingConfiguration": logging_config(level, include_data)})[
         "stateMachineArn"]
     execution = service.handle("StartExecution", {"stateMachineArn": arn, "name": "e-1", "input": '{"a": 1}'})
     service.engine.wait(execution["executionArn"], timeout=10)
-    executions.ship()
+    executions.ship()  # it was created and has ended since the last pass: shipped once, as it ended
+    assert executions.ship() == 0
     shipper.flush()
     try:
         events = logs.filter_log_events(logGroupName="/aws/vendedlogs/states/m")["events"]
@@ -226,6 +235,43 @@ def test_fatal_logs_only_the_execution_end(logs):
 
 def test_off_logs_nothing(logs):
     assert run_and_ship(logs, "OFF", True) == []
+
+
+def test_a_running_execution_is_shipped_as_it_runs_each_event_once(logs):
+    clock = VirtualClock()
+    service, shipper, executions = log_shipping(logs, clock)
+    waiting = {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 60, "End": True}}}
+    arn = service.handle("CreateStateMachine", {"name": "m", "definition": json.dumps(waiting), "roleArn": ROLE,
+                                                "loggingConfiguration": logging_config("ALL", False)})[
+        "stateMachineArn"]
+    execution_arn = service.handle("StartExecution", {"stateMachineArn": arn, "name": "e-1"})["executionArn"]
+    wait_until(lambda: clock.sleepers() == 1, 10, "the execution never reached its Wait state", 0.01)
+
+    def shipped() -> list[str]:
+        shipper.flush()
+        return [json.loads(e["message"])["type"]
+                for e in logs.filter_log_events(logGroupName="/aws/vendedlogs/states/m")["events"]]
+
+    assert executions.ship() == 2
+    assert shipped() == ["ExecutionStarted", "WaitStateEntered"]
+    clock.advance(60)
+    assert service.engine.wait(execution_arn, timeout=10).status == "SUCCEEDED"
+    assert executions.ship() == 2
+    assert executions.ship() == 0
+    assert shipped() == ["ExecutionStarted", "WaitStateEntered", "WaitStateExited", "ExecutionSucceeded"]
+
+
+def test_an_execution_that_ended_before_a_pass_picked_it_up_is_shipped_once(logs):
+    service, shipper, executions = log_shipping(logs)
+    service.engine.created.clear()  # its creation is seen only after it has ended and been shipped
+    arn = service.handle("CreateStateMachine", {"name": "m", "definition": json.dumps(FAILING), "roleArn": ROLE,
+                                                "loggingConfiguration": logging_config("ERROR", False)})[
+        "stateMachineArn"]
+    execution = service.engine.wait(service.handle("StartExecution", {"stateMachineArn": arn, "name": "e-1"})[
+        "executionArn"], timeout=10)
+    assert executions.ship() == 2
+    executions._on_create(execution)  # noqa: SLF001
+    assert executions.ship() == 0
 
 
 def test_logging_settings_read_either_casing():

@@ -1,0 +1,72 @@
+"""DynamoDB Streams shard iterators expire 15 minutes after they are handed out (AWS), so a stream poller's
+GetRecords loop (four a second per mapping) no longer grows the process without end."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from local_runtime import moto_patches
+from local_runtime.gateway import Gateway
+from local_runtime.runtime import _client
+
+
+def test_shard_iterators_are_forgotten_15_minutes_after_they_were_handed_out(monkeypatch):
+    now = [time.monotonic() + 1e6]  # later than any iterator other tests of this process handed out
+    monkeypatch.setattr(moto_patches, "_monotonic", lambda: now[0], raising=False)
+    gateway = Gateway()
+    ddb, streams = (_client(s, "http://127.0.0.1:7", gateway) for s in ("dynamodb", "dynamodbstreams"))
+    ddb.create_table(TableName="iter-expiry", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+                     BillingMode="PAY_PER_REQUEST",
+                     StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
+    arn = ddb.describe_table(TableName="iter-expiry")["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    first = streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                       ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    backend = dynamodbstreams_backends["123456789012"]["us-east-1"]
+    before = len(backend.shard_iterators)
+    iterator, records = first, 0
+    for i in range(200):  # a poller's loop: each GetRecords hands out the next iterator
+        if i % 50 == 0:
+            ddb.put_item(TableName="iter-expiry", Item={"k": {"S": str(i)}})
+        answer = streams.get_records(ShardIterator=iterator)
+        records += len(answer["Records"])
+        iterator = answer["NextShardIterator"]
+    assert records == 4
+    assert len(backend.shard_iterators) == before + 200  # all handed out within 15 minutes: all still valid
+    now[0] += 15 * 60 + 1
+    streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")
+    assert len(backend.shard_iterators) == 1  # the 15-minute-old ones are gone, the new one is there
+
+
+def test_an_expired_iterator_is_answered_expired_and_the_old_ones_are_gone(monkeypatch):
+    now = [time.monotonic() + 2e6]
+    monkeypatch.setattr(moto_patches, "_monotonic", lambda: now[0], raising=False)
+    gateway = Gateway()
+    ddb, streams = (_client(s, "http://127.0.0.1:8", gateway) for s in ("dynamodb", "dynamodbstreams"))
+    ddb.create_table(TableName="iter-expired", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+                     BillingMode="PAY_PER_REQUEST",
+                     StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
+    arn = ddb.describe_table(TableName="iter-expired")["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    backend = dynamodbstreams_backends["123456789012"]["us-east-1"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")["ShardIterator"]
+    handed_out = [iterator]
+    for _ in range(100):
+        iterator = streams.get_records(ShardIterator=iterator)["NextShardIterator"]
+        handed_out.append(iterator)
+    now[0] += 15 * 60 + 1
+    fresh = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")["ShardIterator"]
+    assert not any(old in backend.shard_iterators for old in handed_out)  # forgotten: the process does not grow
+    assert streams.get_records(ShardIterator=fresh)["Records"] == []
+    with pytest.raises(ClientError) as raised:
+        streams.get_records(ShardIterator=handed_out[-1])
+    assert raised.value.response["Error"]["Code"] == "ExpiredIteratorException"
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
