@@ -42,6 +42,18 @@ IN_PROCESS_KEY = "dofs.in_process"  # set in the environ of the runtime's own ca
 _JSON_SIGNING_NAMES = frozenset({"states", "dynamodb", "events", "logs"})
 
 
+def _without_cors(start_response: Callable) -> Callable:
+    """No response of the endpoint carries CORS headers: moto's server would allow any web page open in the user's
+    browser to call it (it echoes every Origin, and answers every preflight). SDKs and the CLI need none, and the
+    console is served from the endpoint's own origin."""
+
+    def start(status: str, headers: list, exc_info=None):
+        kept = [(name, value) for name, value in headers if not name.lower().startswith("access-control-")]
+        return start_response(status, kept, exc_info) if exc_info is not None else start_response(status, kept)
+
+    return start
+
+
 class RequestCounts:
     """The requests the endpoint served, by caller and operation (what ``GET /_local/stats`` reports).
 
@@ -143,6 +155,9 @@ class Gateway:
 
     # -- WSGI -----------------------------------------------------------------------------------------
     def __call__(self, environ: dict, start_response: Callable) -> Any:
+        return self._serve(environ, _without_cors(start_response))
+
+    def _serve(self, environ: dict, start_response: Callable) -> Any:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_local/console") and self.console is not None:
             return self.console(environ, start_response)

@@ -241,3 +241,19 @@ def test_fuzz_query_services(endpoint, service, body):
     if action in SESSION.get_service_model(service).operation_names:
         return  # a real action: its answer depends on its parameters, not a malformed request
     assert_aws_error(call_query(endpoint, service, body), "query")
+
+
+# -- no CORS: a web page open in the user's browser cannot call the endpoint ----------------------------------------
+
+@pytest.mark.parametrize("method, headers", [
+    ("POST", {"X-Amz-Target": "DynamoDB_20120810.ListTables", "Authorization": auth("dynamodb"),
+              "Content-Type": "application/x-amz-json-1.0"}),
+    ("POST", {"X-Amz-Target": "AWSStepFunctions.ListStateMachines", "Authorization": auth("states"),
+              "Content-Type": "application/x-amz-json-1.0"}),
+    ("OPTIONS", {"Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "x-amz-target,content-type"}),
+])
+def test_no_response_allows_another_origin(endpoint, method, headers):
+    response = endpoint.open("/", method=method, data=b"{}" if method == "POST" else None,
+                             headers={"Origin": "http://evil.example", **headers})
+    assert [name for name in response.headers.keys() if name.lower().startswith("access-control-")] == []
