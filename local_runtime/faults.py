@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from local_runtime.lambda_runtime import FunctionSpec
-    from local_runtime.lambda_runtime.worker import Invocation, Worker
+    from local_runtime.awslambda import FunctionSpec
+    from local_runtime.awslambda.worker import Invocation, Worker
 
 KINDS = ("error", "timeout", "duplicate")
 INJECTED_ERROR = "FaultInjectedError"
@@ -112,7 +112,7 @@ class Faults:
         """Called by the function's pool once the invocation has its outcome, before the worker is released."""
         if invocation.function_error is not None:
             return  # it failed on its own
-        from local_runtime.lambda_runtime.worker import error_envelope, timeout_envelope
+        from local_runtime.awslambda.worker import error_envelope, timeout_envelope
 
         if self._draw("timeout", spec.name):
             if invocation.deadline is not None:

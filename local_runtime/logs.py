@@ -3,7 +3,7 @@ terminal.
 
 Every line a worker prints is one log event of its log stream: group ``/aws/lambda/<function name>``, stream
 ``YYYY/MM/DD/[$LATEST]<32 hex digits>``, one stream per worker as one per execution environment on AWS. The
-worker adds Lambda's platform lines (``START``, ``END``, ``REPORT``: lambda_runtime/worker.py).
+worker adds Lambda's platform lines (``START``, ``END``, ``REPORT``: awslambda/worker.py).
 
 :class:`CloudWatchShipper` keeps the hot path cheap: a record is appended to a deque; one background thread sends
 what gathered, about once a second, with one PutLogEvents per log stream (in batches of at most 10,000 events and

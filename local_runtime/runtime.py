@@ -162,7 +162,7 @@ class LocalRuntime:
         self.log_shipper = CloudWatchShipper(lambda: MotoLogs(ACCOUNT_ID, REGION)).start()
 
     def _start_lambda(self) -> None:
-        from local_runtime.lambda_runtime import LambdaService
+        from local_runtime.awslambda import LambdaService
         from local_runtime.logs import LogRouter
 
         specs = [function_spec(self.stack, resource) for resource in self.stack.of_type("AWS::Lambda::Function")]
@@ -386,7 +386,7 @@ def _resource(service: str, endpoint_url: str):
 
 def function_spec(stack: Stack, resource) -> "FunctionSpec":
     """The FunctionSpec of an AWS::Lambda::Function of a resolved stack (code and layers as local directories)."""
-    from local_runtime.lambda_runtime import FunctionSpec
+    from local_runtime.awslambda import FunctionSpec
 
     props = resource.properties
     if not resource.local_path:

@@ -15,7 +15,7 @@ from moto import mock_aws
 from local_runtime.config import Settings
 from local_runtime.event_sources import SqsEventSource
 from local_runtime.faults import Faults, Rule, parse
-from local_runtime.lambda_runtime import LambdaService
+from local_runtime.awslambda import LambdaService
 from local_runtime.template import TemplateError
 from tests.local.test_lambda_runtime import BASE_ENV, body, invoke, spec
 from tests.support.polling import wait_until

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from local_runtime import errors
-from local_runtime.lambda_runtime import FunctionSpec, InvokeResult, LambdaService
+from local_runtime.awslambda import FunctionSpec, InvokeResult, LambdaService
 from tests.support.polling import wait_until
 
 FIXTURES = Path(__file__).parent / "lambda_fixtures"
@@ -208,7 +208,7 @@ def test_import_error_is_an_init_error(lambdas):
 def test_an_init_error_reported_before_the_first_invocation_is_that_invocations_error():
     """awslambdaric posts its init error as soon as the import fails, which can be before the pool hands the worker
     its first invocation: that invocation still fails with the init error, not as a crashed runtime."""
-    from local_runtime.lambda_runtime.worker import Invocation, Worker
+    from local_runtime.awslambda.worker import Invocation, Worker
 
     worker = Worker(spec("test-BrokenImport", "app.lambda_handler", code_dir=str(FIXTURES / "broken_import")),
                     {}, python=sys.executable)

@@ -25,7 +25,7 @@ from werkzeug.test import Client
 
 from local_runtime.eventbridge import EventBridge
 from local_runtime.gateway import Gateway
-from local_runtime.lambda_runtime import FunctionSpec, LambdaService
+from local_runtime.awslambda import FunctionSpec, LambdaService
 from local_runtime.runtime import _client
 from local_runtime.sns import SnsFanout
 from local_runtime.stepfunctions import Engine, Integrations, StepFunctionsService, VirtualClock

@@ -10,11 +10,11 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from local_runtime import errors
-from local_runtime.lambda_runtime.worker import Invocation, Worker
+from local_runtime.awslambda.worker import Invocation, Worker
 
 if TYPE_CHECKING:
     from local_runtime.faults import Faults
-    from local_runtime.lambda_runtime import FunctionSpec
+    from local_runtime.awslambda import FunctionSpec
 
 
 class FunctionPool:

@@ -30,12 +30,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from local_runtime.lambda_runtime.runtime_api import NextEvent, RuntimeApiServer
+from local_runtime.awslambda.runtime_api import NextEvent, RuntimeApiServer
 from local_runtime.logs import Console, LogRecord, LogRouter
 
 if TYPE_CHECKING:
-    from local_runtime.lambda_runtime import FunctionSpec
-    from local_runtime.lambda_runtime.forkserver import ForkedProcess, ForkServer
+    from local_runtime.awslambda import FunctionSpec
+    from local_runtime.awslambda.forkserver import ForkedProcess, ForkServer
 
 # Lambda accepts 6,291,556 bytes of response (the documented "6 MB" quota, as its error message states).
 MAX_RESPONSE_BYTES = 6_291_556

@@ -309,7 +309,7 @@ class ForkServer:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             self._proc = subprocess.Popen(
-                [self._python, "-c", "from local_runtime.lambda_runtime.forkserver import main; main()",
+                [self._python, "-c", "from local_runtime.awslambda.forkserver import main; main()",
                  str(theirs.fileno())],
                 env=self._environ, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
                 cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),

@@ -23,9 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from local_runtime import errors
-from local_runtime.lambda_runtime import forkserver
-from local_runtime.lambda_runtime.pool import FunctionPool
-from local_runtime.lambda_runtime.worker import Invocation, Worker, worker_environment
+from local_runtime.awslambda import forkserver
+from local_runtime.awslambda.pool import FunctionPool
+from local_runtime.awslambda.worker import Invocation, Worker, worker_environment
 from local_runtime.logs import LogRecord
 
 log = logging.getLogger("local_runtime.lambda")
