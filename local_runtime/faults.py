@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from local_runtime.awslambda import FunctionSpec
+    from local_runtime.awslambda.functions import FunctionSpec
     from local_runtime.awslambda.worker import Invocation, Worker
 
 KINDS = ("error", "timeout", "duplicate")

@@ -14,7 +14,7 @@ from local_runtime.awslambda.worker import Invocation, Worker
 
 if TYPE_CHECKING:
     from local_runtime.faults import Faults
-    from local_runtime.awslambda import FunctionSpec
+    from local_runtime.awslambda.functions import FunctionSpec
 
 
 class FunctionPool:

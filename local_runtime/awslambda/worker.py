@@ -34,7 +34,7 @@ from local_runtime.awslambda.runtime_api import NextEvent, RuntimeApiServer
 from local_runtime.logs import Console, LogRecord, LogRouter
 
 if TYPE_CHECKING:
-    from local_runtime.awslambda import FunctionSpec
+    from local_runtime.awslambda.functions import FunctionSpec
     from local_runtime.awslambda.forkserver import ForkedProcess, ForkServer
 
 # Lambda accepts 6,291,556 bytes of response (the documented "6 MB" quota, as its error message states).
