@@ -240,7 +240,7 @@ class Reloader:
         return messages
 
     def _update_state_machine(self, resource: Any, cause: str, logging_config: Any = None) -> str:
-        from local_runtime.runtime import api_casing
+        from local_runtime.cfn import api_casing
         from local_runtime.template import TemplateError, render_definition
 
         service = self.runtime.stepfunctions
@@ -309,7 +309,7 @@ class Reloader:
     def apply_stack(self, old: Any, new: Any) -> tuple[list[str], dict[str, str]]:
         """Apply what can change live from ``old`` to ``new``; return (what was applied, {logical id: what needs a
         restart, compared with the stack the runtime started with}): a change undone needs no restart any more."""
-        from local_runtime.runtime import function_spec
+        from local_runtime.awslambda.functions import function_spec
 
         applied: list[str] = []
         problems: dict[str, str] = {}

@@ -21,7 +21,8 @@ from botocore.config import Config
 from local_runtime.config import ACCOUNT_ID, FAKE_CREDENTIALS, REGION, Settings
 from local_runtime.gateway import Gateway, Server
 from local_runtime.provision import load_sample_data, provision
-from local_runtime.cfn import cfn_bool
+from local_runtime.awslambda.functions import function_spec
+from local_runtime.cfn import api_casing, cfn_bool
 from local_runtime.template import Stack, TemplateError, load_template, render_definition
 
 log = logging.getLogger("local_runtime")
@@ -382,56 +383,3 @@ def _resource(service: str, endpoint_url: str):
             aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
             aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
         )
-
-
-def function_spec(stack: Stack, resource) -> "FunctionSpec":
-    """The FunctionSpec of an AWS::Lambda::Function of a resolved stack (code and layers as local directories)."""
-    from local_runtime.awslambda import FunctionSpec
-
-    props = resource.properties
-    if not resource.local_path:
-        raise TemplateError(f"{resource.logical_id}: only local CodeUri functions can run locally")
-    layers = {r.physical_id: r.local_path for r in stack.of_type("AWS::Lambda::LayerVersion")}
-    layer_dirs = []
-    for arn in props.get("Layers") or []:
-        if arn not in layers or not layers[arn]:
-            raise TemplateError(f"{resource.logical_id}: layer {arn} is not a local layer of this template")
-        layer_dirs.append(layers[arn])
-    return FunctionSpec(
-        name=resource.physical_id,
-        arn=resource.attributes["Arn"],
-        handler=props["Handler"],
-        code_dir=resource.local_path,
-        layer_dirs=layer_dirs,
-        timeout=float(props.get("Timeout", 3)),
-        memory_mb=int(props.get("MemorySize", 128)),
-        environment={k: str(v) for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()},
-        runtime=props.get("Runtime", "python3.13"),
-        reserved_concurrency=_reserved_concurrency(resource.logical_id, props),
-        label=resource.logical_id,
-    )
-
-
-def api_casing(value: Any) -> Any:
-    """A CloudFormation property (LoggingConfiguration: Level, Destinations, CloudWatchLogsLogGroup, LogGroupArn)
-    in the Step Functions API's casing (level, destinations, cloudWatchLogsLogGroup, logGroupArn)."""
-    if isinstance(value, dict):
-        return {key[:1].lower() + key[1:]: api_casing(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [api_casing(item) for item in value]
-    return value
-
-
-def _reserved_concurrency(logical_id: str, props: dict) -> int | None:
-    """ReservedConcurrentExecutions (SAM passes it through to AWS::Lambda::Function), None when unset."""
-    value = props.get("ReservedConcurrentExecutions")
-    if value is None:
-        return None
-    try:
-        reserved = int(value)
-    except (TypeError, ValueError):
-        raise TemplateError(f"{logical_id}: ReservedConcurrentExecutions must be a whole number, not {value!r}") \
-            from None
-    if reserved < 0:
-        raise TemplateError(f"{logical_id}: ReservedConcurrentExecutions must not be negative, not {reserved}")
-    return reserved
