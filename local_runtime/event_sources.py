@@ -137,7 +137,7 @@ class SqsEventSource:
         self.region = region
         self.account_id = account_id
         self.wait_seconds = wait_seconds
-        self.faults = faults  # local_runtime.faults.Faults: duplicate deliveries of chaos runs (FAULTS), else None
+        self.faults = faults  # local_runtime.awslambda.faults.Faults: duplicate deliveries of chaos runs (FAULTS), else None
         self._queue_url: str | None = None
         self._visibility_timeout: int | None = None
         self._stop = threading.Event()

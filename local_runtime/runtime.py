@@ -88,7 +88,7 @@ class LocalRuntime:
         if settings.sample_data:
             load_sample_data(self.stack, settings.sample_data, _resource("dynamodb", self.endpoint_url))
         if settings.faults:
-            from local_runtime.faults import Faults
+            from local_runtime.awslambda.faults import Faults
 
             self.faults = Faults.from_text(settings.faults, settings.faults_seed)
         self._start_logs()

@@ -3,6 +3,7 @@
 * ``models.py``: :class:`LambdaService`, Invoke by name or ARN (quotas, reserved concurrency, ``Event``/``DryRun``);
 * ``functions.py``: :class:`FunctionSpec`, a function's configuration;
 * ``interface.py``: what the other services call Lambda through (:class:`InvokeResult`);
+* ``faults.py``: injected faults of chaos runs (``FAULTS``), hooked into the pool and the SQS event source;
 * ``pool.py`` (warm workers of one function), ``worker.py`` (one awslambdaric process), ``runtime_api.py`` (the
   Runtime API it polls), ``forkserver.py`` (workers forked from a process with the common libraries imported).
 """

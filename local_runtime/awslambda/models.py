@@ -62,7 +62,7 @@ class LambdaService:
         time_scale: float = 1.0,
         max_concurrency_per_function: int = 8,
         log_sink: Callable[[LogRecord], None] | None = None,
-        faults=None,  # local_runtime.faults.Faults: injected faults of chaos runs (FAULTS), None otherwise
+        faults=None,  # local_runtime.awslambda.faults.Faults: injected faults of chaos runs (FAULTS), None otherwise
     ) -> None:
         self.time_scale = time_scale  # not applied: timeouts are real function time (see module docstring)
         self._specs = {spec.name: spec for spec in functions}

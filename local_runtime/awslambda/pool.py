@@ -13,7 +13,7 @@ from local_runtime import errors
 from local_runtime.awslambda.worker import Invocation, Worker
 
 if TYPE_CHECKING:
-    from local_runtime.faults import Faults
+    from local_runtime.awslambda.faults import Faults
     from local_runtime.awslambda.functions import FunctionSpec
 
 
@@ -34,7 +34,7 @@ class FunctionPool:
         self._python = python
         self._max = max(1, max_concurrency)
         self._factory = worker_factory
-        self._faults = faults  # local_runtime/faults.py: chaos runs only
+        self._faults = faults  # local_runtime/awslambda/faults.py: chaos runs only
         self._cond = threading.Condition()
         self._idle: list[Worker] = []  # LIFO: the most recently used worker is the warmest
         self._workers: set[Worker] = set()
