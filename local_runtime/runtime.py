@@ -305,8 +305,8 @@ class LocalRuntime:
         }
 
     def _start_event_sources(self) -> None:
-        from local_runtime.event_sources import SqsEventSource
-        from local_runtime.streams import DynamoDbStreamSource, is_stream_arn
+        from local_runtime.awslambda.event_sources.sqs import SqsEventSource
+        from local_runtime.awslambda.event_sources.dynamodb_streams import DynamoDbStreamSource, is_stream_arn
 
         for mapping in self.stack.of_type("AWS::Lambda::EventSourceMapping"):
             props = mapping.properties

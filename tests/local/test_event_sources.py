@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local_runtime.event_sources import SqsEventSource, failed_item_ids, InvalidBatchResponse
+from local_runtime.awslambda.event_sources.sqs import SqsEventSource, failed_item_ids, InvalidBatchResponse
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -169,7 +169,7 @@ def test_without_report_batch_item_failures_the_response_is_ignored_with_one_war
     send(sqs, url, "bad")
     consumer = FakeConsumer(fail_bodies={"bad"})
     source = SqsEventSource(mapping(arn, report_failures=False), sqs, consumer)
-    with caplog.at_level(logging.WARNING, logger="local_runtime.event_sources"):
+    with caplog.at_level(logging.WARNING, logger="local_runtime.awslambda.event_sources.sqs"):
         assert source.poll_once(wait_seconds=0) == 1
         send(sqs, url, "bad")
         assert source.poll_once(wait_seconds=0) == 1

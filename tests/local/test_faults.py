@@ -13,7 +13,7 @@ import pytest
 from moto import mock_aws
 
 from local_runtime.config import Settings
-from local_runtime.event_sources import SqsEventSource
+from local_runtime.awslambda.event_sources.sqs import SqsEventSource
 from local_runtime.awslambda.faults import Faults, Rule, parse
 from local_runtime.awslambda import LambdaService
 from local_runtime.template import TemplateError

@@ -35,7 +35,7 @@ from typing import Any, Callable
 
 from local_runtime.cfn import cfn_bool
 from local_runtime.event_patterns import matches_parsed, parse_pattern
-from local_runtime.event_sources import InvalidBatchResponse, failed_item_ids
+from local_runtime.awslambda.event_sources.sqs import InvalidBatchResponse, failed_item_ids
 
 logger = logging.getLogger(__name__)
 
