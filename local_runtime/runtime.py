@@ -219,7 +219,7 @@ class LocalRuntime:
             )
         self.gateway.stepfunctions = self.stepfunctions
         if self.log_shipper is not None:
-            from local_runtime.execution_logs import ExecutionLogShipper
+            from local_runtime.logs.execution_logs import ExecutionLogShipper
 
             self.execution_logs = ExecutionLogShipper(self.stepfunctions, self.log_shipper).start()
 
