@@ -154,7 +154,7 @@ class LocalRuntime:
         }
 
     def _start_logs(self) -> None:
-        """Function and execution logs: the terminal, and CloudWatch Logs at the endpoint (logs.py)."""
+        """Function and execution logs: the terminal, and CloudWatch Logs at the endpoint (local_runtime/logs/)."""
         from local_runtime.logs import CloudWatchShipper, Console, MotoLogs
 
         functions = self.stack.of_type("AWS::Lambda::Function")

@@ -26,8 +26,7 @@ from local_runtime.awslambda import forkserver
 from local_runtime.awslambda.functions import FunctionSpec
 from local_runtime.awslambda.interface import InvokeResult
 from local_runtime.awslambda.pool import FunctionPool
-from local_runtime.awslambda.worker import Invocation, Worker, worker_environment
-from local_runtime.logs import LogRecord
+from local_runtime.awslambda.worker import Invocation, LogSink, Worker, worker_environment
 
 log = logging.getLogger("local_runtime.lambda")
 
@@ -61,7 +60,7 @@ class LambdaService:
         python: str = sys.executable,
         time_scale: float = 1.0,
         max_concurrency_per_function: int = 8,
-        log_sink: Callable[[LogRecord], None] | None = None,
+        log_sink: LogSink | None = None,
         faults=None,  # local_runtime.awslambda.faults.Faults: injected faults of chaos runs (FAULTS), None otherwise
     ) -> None:
         self.time_scale = time_scale  # not applied: timeouts are real function time (see module docstring)
@@ -69,7 +68,7 @@ class LambdaService:
         self._base_env = dict(base_env)
         self._python = python
         self._max_concurrency = max_concurrency_per_function
-        self._log_sink = log_sink  # None: workers write to the terminal (logs.Console)
+        self._log_sink = log_sink  # None: workers write to the terminal (logs/terminal.py)
         self._forkserver = _forkserver(functions, base_env, python) if forkserver.enabled() else None
         self._pools = {
             spec.name: FunctionPool(spec, dict(base_env), python, _concurrency(spec, max_concurrency_per_function),

@@ -4,7 +4,7 @@ A worker runs one invocation at a time. It ends an invocation with the function'
 posted, its init error, a crash (``Runtime.ExitError``) or a timeout (``Sandbox.Timedout``, the process group is
 killed). A worker that crashed, failed to initialise or timed out is dead and never reused.
 
-Logs: each line the process writes is one log event of the worker's log stream (``log_sink``, see logs.py), and
+Logs: each line the process writes is one log event of the worker's log stream (``log_sink``, see local_runtime/logs/), and
 the worker adds Lambda's platform lines around each invocation: ``START RequestId: <id> Version: $LATEST``,
 ``END RequestId: <id>`` and ``REPORT RequestId: <id>  Duration: x ms  Billed Duration: y ms  Memory Size: m MB
 Max Memory Used: z MB`` (tab separated; ``Init Duration`` on a cold start, ``Status: timeout`` / ``error`` when the
@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from local_runtime.awslambda.runtime_api import NextEvent, RuntimeApiServer
-from local_runtime.logs import Console, LogRecord, LogRouter
+from local_runtime.logs import Console, LogRecord, LogRouter, LogSink
 
 if TYPE_CHECKING:
     from local_runtime.awslambda.functions import FunctionSpec
@@ -130,7 +130,7 @@ class Worker:
     """An awslambdaric process for one function, started with start(), ended with kill() or stop()."""
 
     def __init__(self, spec: FunctionSpec, base_env: Mapping[str, str], python: str,
-                 forkserver: ForkServer | None = None, log_sink: Callable[[LogRecord], None] | None = None) -> None:
+                 forkserver: ForkServer | None = None, log_sink: LogSink | None = None) -> None:
         self.spec = spec
         self._forkserver = forkserver
         self._base_env = base_env

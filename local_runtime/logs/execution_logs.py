@@ -16,7 +16,7 @@ event's own timestamp is the wall-clock time it was shipped.
 Shipping costs the execution nothing: the engine only tells :class:`ExecutionLogShipper` that an execution was
 created or has ended (a queue append each); one background thread, about once a second, renders the events of the executions that ended and
 of those still running (a long wait for an approval still shows its events), only the types the level logs, and
-hands them to logs.CloudWatchShipper. Local
+hands them to cloudwatch.CloudWatchShipper. Local
 difference: events reach the group within about a second instead of as they happen; each execution has its own
 log stream, ``states/<state machine name>/<YYYY-MM-DD-HH-MM>/<execution name>`` (AWS does not document its stream
 names).
@@ -25,15 +25,12 @@ from __future__ import annotations
 
 import collections
 import json
-import logging
 import threading
 import time
 from datetime import UTC
 from typing import Any
 
-from local_runtime.logs import CloudWatchShipper
-
-log = logging.getLogger("local_runtime.execution_logs")
+from local_runtime.logs.cloudwatch import CloudWatchShipper, Periodic
 
 # "Log levels" table of the Step Functions developer guide: the events ERROR logs
 ERROR_EVENTS = frozenset({
@@ -107,41 +104,35 @@ def log_event(execution_arn: str, event: dict, include_data: bool, redrive_count
     }
 
 
-class ExecutionLogShipper:
+class ExecutionLogShipper(Periodic):
     """Sends the history events of executions whose state machine logs to CloudWatch Logs (see module docstring).
 
     ``service``: the StepFunctionsService (its state machines' logging configuration and executions);
     ``shipper``: where log events go.
     """
 
+    thread_name = "execution-logs"
+
     def __init__(self, service: Any, shipper: CloudWatchShipper, interval: float = 1.0) -> None:
+        super().__init__(interval)
         self.service = service
         self.engine = service.engine
         self.shipper = shipper
-        self.interval = interval
         self._created: collections.deque = collections.deque()
         self._ended: collections.deque = collections.deque()
         self._cursors: dict[str, int] = {}  # execution ARN -> history events already looked at
         self._running: set[str] = set()  # executions of logging state machines, still running
-        self._wake = threading.Event()
-        self._stopped = threading.Event()
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
 
     def start(self) -> "ExecutionLogShipper":
         self.engine.created.append(self._on_create)
         self.engine.listeners.append(self._on_end)
-        self._thread = threading.Thread(target=self._run, name="execution-logs", daemon=True)
-        self._thread.start()
+        super().start()
         return self
 
-    def stop(self) -> None:
-        """Ship what is left (executions aborted by the shutdown included), then stop."""
-        self._stopped.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self.ship()
+    def run_pass(self) -> int:
+        """Ship what is left (at stop: executions aborted by the shutdown included)."""
+        return self.ship()
 
     def _on_create(self, execution: Any) -> None:
         """Engine listener (whoever creates the execution): a queue append; the next pass picks it up."""
@@ -152,15 +143,6 @@ class ExecutionLogShipper:
         second, ships it: waking the thread at every end would scan the running executions hundreds of times a
         second under load)."""
         self._ended.append(execution)
-
-    def _run(self) -> None:
-        while not self._stopped.is_set():
-            self._wake.wait(self.interval)
-            self._wake.clear()
-            try:
-                self.ship()
-            except Exception:  # noqa: BLE001 - logs must never stop the runtime
-                log.exception("execution logs: shipping failed")
 
     def ship(self) -> int:
         """Render and hand over every event not shipped yet; returns how many log events."""
