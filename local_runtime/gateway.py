@@ -249,7 +249,7 @@ class Gateway:
                 return self._error(SerializationException(str(exc)), "application/x-amz-json-1.1")(environ,
                                                                                                 start_response)
             return _json_response(result, content_type="application/x-amz-json-1.1")(environ, start_response)
-        from local_runtime.eventbridge import RULE_CHANGING_ACTIONS
+        from local_runtime.events.models import RULE_CHANGING_ACTIONS
 
         if action in RULE_CHANGING_ACTIONS:
             self.eventbridge.invalidate()

@@ -234,9 +234,9 @@ class LocalRuntime:
                                                                CONSOLE_AGENT), self.gateway, express)
 
     def _start_messaging(self) -> None:
-        """EventBridge rules and SNS Lambda subscribers: moto stores them, we deliver (see eventbridge.py, sns.py)."""
-        from local_runtime.eventbridge import EventBridge
-        from local_runtime.targets import TargetDelivery
+        """EventBridge rules and SNS Lambda subscribers: moto stores them, we deliver (see local_runtime/events/, sns.py)."""
+        from local_runtime.events.models import EventBridge
+        from local_runtime.events.targets import TargetDelivery
 
         delivery = TargetDelivery(self.client, self._lambda_invoke_async, self.stepfunctions)
         self.eventbridge = EventBridge(self.client, delivery, region=REGION, account_id=ACCOUNT_ID)

@@ -23,13 +23,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.test import Client
 
-from local_runtime.eventbridge import EventBridge
+from local_runtime.events.models import EventBridge
 from local_runtime.gateway import Gateway
 from local_runtime.awslambda import FunctionSpec, LambdaService
 from local_runtime.runtime import _client
 from local_runtime.sns import SnsFanout
 from local_runtime.stepfunctions import Engine, Integrations, StepFunctionsService, VirtualClock
-from local_runtime.targets import TargetDelivery
+from local_runtime.events.targets import TargetDelivery
 
 SESSION = botocore.session.get_session()
 JSON_SERVICES = ("stepfunctions", "dynamodb", "dynamodbstreams", "sqs", "events", "logs", "cloudwatch")

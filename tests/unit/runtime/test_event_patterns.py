@@ -1,10 +1,10 @@
-"""EventBridge content filtering (event_patterns.py) and target input shaping (eventbridge.render_input)."""
+"""EventBridge content filtering (events/patterns.py) and target input shaping (events.models.render_input)."""
 import json
 
 import pytest
 
-from local_runtime.event_patterns import InvalidEventPattern, matches, parse_pattern
-from local_runtime.eventbridge import Rule, entry_size, render_input
+from local_runtime.events.patterns import InvalidEventPattern, matches, parse_pattern
+from local_runtime.events.models import Rule, entry_size, render_input
 
 EVENT = {
     "version": "0", "id": "e-1", "detail-type": "OrderPlaced", "source": "dofs.orders", "account": "123456789012",

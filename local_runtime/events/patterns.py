@@ -1,7 +1,7 @@
 """EventBridge event patterns (content filtering), as the EventBridge user guide defines them.
 
-Used by EventBridge rules (eventbridge.py), Lambda event-source filters (``FilterCriteria``, awslambda/event_sources/dynamodb_streams.py) and
-EventBridge Pipes filters: one matcher, one set of semantics.
+Used by EventBridge rules (models.py), Lambda event-source filters (``FilterCriteria``,
+awslambda/event_sources/dynamodb_streams.py) and EventBridge Pipes filters: one matcher, one set of semantics.
 
 * A pattern is a JSON object; every key must match (AND). A key's value is either an object (the event's value is
   an object: match it recursively) or an array of match values (OR), applied to leaf values.

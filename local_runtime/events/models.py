@@ -9,7 +9,7 @@ endpoint answers ``AWSEvents.PutEvents`` here:
   missing Source/DetailType/Detail, ``MalformedDetail`` for a Detail that is not a JSON object,
   ``NotAuthorizedForSourceException`` for an ``aws.`` source, ``ResourceNotFoundException`` for an unknown bus;
 * the event: ``version, id, detail-type, source, account, time, region, resources, detail``;
-* every ENABLED rule of the bus whose pattern matches (event_patterns.py) sends to each of its targets, in a
+* every ENABLED rule of the bus whose pattern matches (events/patterns.py) sends to each of its targets, in a
   background thread (PutEvents answers before delivery, as on AWS). ``Input`` (constant JSON), ``InputPath`` and
   ``InputTransformer`` (``InputPathsMap`` + ``InputTemplate``, with ``<aws.events.rule-arn>``,
   ``<aws.events.rule-name>``, ``<aws.events.event>``, ``<aws.events.event.json>``,
@@ -31,8 +31,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from local_runtime import errors
-from local_runtime.event_patterns import InvalidEventPattern, matches_parsed, parse_pattern
-from local_runtime.targets import TargetDelivery, dumps
+from local_runtime.events.patterns import InvalidEventPattern, matches_parsed, parse_pattern
+from local_runtime.events.targets import TargetDelivery, dumps
 
 logger = logging.getLogger(__name__)
 

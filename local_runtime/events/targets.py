@@ -4,7 +4,7 @@
 * Step Functions state machine: StartExecution with the payload as input (STANDARD or EXPRESS);
 * SQS queue: SendMessage (``MessageGroupId`` for FIFO queues from ``SqsParameters``);
 * SNS topic: Publish through the endpoint, so Lambda subscribers get it too (sns.py);
-* EventBridge bus: PutEvents of the same event on that bus (eventbridge.py);
+* EventBridge bus: PutEvents of the same event on that bus (models.py);
 * CloudWatch Logs log group: one log event in a new stream.
 
 Any other ARN raises ``UnsupportedTarget``. Errors of the target service propagate to the caller, which logs them.
