@@ -265,7 +265,7 @@ class Gateway:
         if b"Action=Subscribe" in body or b"Action=Unsubscribe" in body:
             try:
                 answer = self.sns.handle_subscription_call(body)
-            except ServiceError as exc:  # an http/https endpoint off this machine (sns.py)
+            except ServiceError as exc:  # an http/https endpoint off this machine (sns/models.py)
                 return protocols.error_response("query", exc.code, exc.message, exc.status,
                                                 service="sns")(environ, start_response)
             if answer is not None:

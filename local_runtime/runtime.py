@@ -78,9 +78,9 @@ class LocalRuntime:
             account_id=ACCOUNT_ID,
             endpoint_url=self.endpoint_url,
         )
-        from local_runtime.sns import SnsFanout
+        from local_runtime.sns.models import SnsFanout
 
-        # before provisioning: the template's http/https subscriptions are checked like any Subscribe (sns.py)
+        # before provisioning: the template's http/https subscriptions are checked like any Subscribe (local_runtime/sns/)
         self.sns = SnsFanout(self._lambda_invoke_async, region=REGION,
                              allowed_http_hosts=settings.sns_http_allowed_hosts)
         self.gateway.sns = self.sns
@@ -234,7 +234,7 @@ class LocalRuntime:
                                                                CONSOLE_AGENT), self.gateway, express)
 
     def _start_messaging(self) -> None:
-        """EventBridge rules and SNS Lambda subscribers: moto stores them, we deliver (see local_runtime/events/, sns.py)."""
+        """EventBridge rules and SNS Lambda subscribers: moto stores them, we deliver (see local_runtime/events/ and local_runtime/sns/)."""
         from local_runtime.events.models import EventBridge
         from local_runtime.events.targets import TargetDelivery
 

@@ -3,7 +3,7 @@
 * Lambda function: an asynchronous invoke (``InvocationType=Event``) of our worker processes;
 * Step Functions state machine: StartExecution with the payload as input (STANDARD or EXPRESS);
 * SQS queue: SendMessage (``MessageGroupId`` for FIFO queues from ``SqsParameters``);
-* SNS topic: Publish through the endpoint, so Lambda subscribers get it too (sns.py);
+* SNS topic: Publish through the endpoint, so Lambda subscribers get it too (local_runtime/sns/);
 * EventBridge bus: PutEvents of the same event on that bus (models.py);
 * CloudWatch Logs log group: one log event in a new stream.
 

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from local_runtime.gateway import Gateway
 from local_runtime.runtime import _client
-from local_runtime.sns import SnsFanout
+from local_runtime.sns.models import SnsFanout
 
 
 def sns_client():

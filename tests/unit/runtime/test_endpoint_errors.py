@@ -27,7 +27,7 @@ from local_runtime.events.models import EventBridge
 from local_runtime.gateway import Gateway
 from local_runtime.awslambda import FunctionSpec, LambdaService
 from local_runtime.runtime import _client
-from local_runtime.sns import SnsFanout
+from local_runtime.sns.models import SnsFanout
 from local_runtime.stepfunctions import Engine, Integrations, StepFunctionsService, VirtualClock
 from local_runtime.events.targets import TargetDelivery
 

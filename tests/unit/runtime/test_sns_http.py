@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from local_runtime.gateway import Gateway
 from local_runtime.runtime import _client
-from local_runtime.sns import SnsFanout
+from local_runtime.sns.models import SnsFanout
 
 
 def sns_client(allowed: set[str] = frozenset()):
