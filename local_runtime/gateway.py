@@ -3,7 +3,7 @@
 * ``/_local/health``, ``/_local/outputs``, ``/_local/api-keys`` and ``/_local/stats``: the runtime's own routes;
 * ``POST /2015-03-31/functions/{name}/invocations``: Lambda Invoke, served by our worker processes;
 * ``X-Amz-Target: AWSStepFunctions.*``: Step Functions, served by our engine;
-* ``X-Amz-Target: AmazonSQS.{Start,List,Cancel}MessageMoveTask(s)``: DLQ redrive tasks (sqs_moves.py; moto has none);
+* ``X-Amz-Target: AmazonSQS.{Start,List,Cancel}MessageMoveTask(s)``: DLQ redrive tasks (sqs/; moto has none);
 * ``/_local/console/``: the local console (local_runtime/console/);
 * everything else (DynamoDB, SQS, SNS, EventBridge, CloudWatch, ...): moto's server application, in process.
 
@@ -29,7 +29,7 @@ from werkzeug.wrappers import Request, Response
 
 from local_runtime import protocols
 from local_runtime.errors import SerializationException, ServiceError
-from local_runtime.sqs_moves import ACTIONS as SQS_MOVE_ACTIONS, MessageMoveTasks, SqsError
+from local_runtime.sqs.models import ACTIONS as SQS_MOVE_ACTIONS, MessageMoveTasks, SqsError
 
 log = logging.getLogger("local_runtime.gateway")
 
