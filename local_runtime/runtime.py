@@ -61,7 +61,7 @@ class LocalRuntime:
         return self.endpoint.url
 
     def client(self, service: str):
-        """A client of this process's endpoint; its requests reach the gateway in-process (inprocess.py)."""
+        """A client of this process's endpoint; its requests reach the gateway in-process (gateway/inprocess.py)."""
         return _client(service, self.endpoint_url, self.gateway)
 
     # -- lifecycle ------------------------------------------------------------------------------------
@@ -357,7 +357,7 @@ def _session() -> boto3.session.Session:
 @lru_cache(maxsize=None)
 def _client(service: str, endpoint_url: str, app=None, agent: str | None = None):
     """``agent``: added to the User-Agent (the console's calls are counted apart in /_local/stats)."""
-    from local_runtime.inprocess import attach
+    from local_runtime.gateway.inprocess import attach
 
     with _SESSION_LOCK:
         client = _session().client(

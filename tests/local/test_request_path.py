@@ -1,4 +1,4 @@
-"""The runtime process's request path: keep-alive endpoint server (cheroot), in-process clients (inprocess.py) and
+"""The runtime process's request path: keep-alive endpoint server (cheroot), in-process clients (gateway/inprocess.py) and
 moto's speed fixes (moto_patches.py) answer as before, over HTTP and in-process alike."""
 from __future__ import annotations
 

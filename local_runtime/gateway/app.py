@@ -37,7 +37,7 @@ _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?
 _SCOPE_SERVICE = re.compile(r"Credential=[^/,]*/[^/,]*/[^/,]*/(?P<service>[^/,]+)/aws4_request")
 _FORM_ACTION = re.compile(rb"(?:^|&)Action=(?P<action>[A-Za-z0-9]+)")
 CONSOLE_AGENT = "dofs-console"  # in the User-Agent of the console's calls (local_runtime/console)
-IN_PROCESS_KEY = "dofs.in_process"  # set in the environ of the runtime's own calls (local_runtime.inprocess)
+IN_PROCESS_KEY = "dofs.in_process"  # set in the environ of the runtime's own calls (local_runtime.gateway.inprocess)
 # signing names of services that speak only the JSON protocol: a request without X-Amz-Target names no operation
 _JSON_SIGNING_NAMES = frozenset({"states", "dynamodb", "events", "logs"})
 
