@@ -135,9 +135,9 @@ class Gateway:
     def __init__(self) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-        from local_runtime import moto_patches
+        from local_runtime.gateway.moto_app import apply_patches
 
-        moto_patches.apply()
+        apply_patches()
         self.moto_app = DomainDispatcherApplication(create_backend_app)
         _memoize_backend_lookup(self.moto_app)
         self.lambda_service = None

@@ -31,6 +31,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from local_runtime.sqs.moto_patches import locked, record_dead_letter_sources
+
 ACTIONS = ("StartMessageMoveTask", "ListMessageMoveTasks", "CancelMessageMoveTask")
 MAX_RATE = 500
 _UNLIMITED_BATCH = 100  # messages moved per pass of a task without MaxNumberOfMessagesPerSecond
@@ -149,7 +151,7 @@ class MessageMoveTasks:
             raise SqsError("MissingParameter", "The request must contain the parameter SourceArn.")
         source = self._queue(source_arn, "SourceArn")
         backend = self._backend(source_arn)
-        is_dlq = bool(_locked(lambda: backend.list_dead_letter_source_queues(source.name)))
+        is_dlq = bool(locked(lambda: backend.list_dead_letter_source_queues(source.name)))
         if not is_dlq:
             raise _invalid("Source queue must be configured as a Dead Letter Queue.")
         destination_arn = body.get("DestinationArn")
@@ -166,7 +168,7 @@ class MessageMoveTasks:
             if any(task.status == "RUNNING" for task in tasks):
                 raise _invalid("There is already a task running. Only one active task is allowed for a source "
                                "queue arn at a given time.")
-            to_move = _locked(lambda: len(source.messages))
+            to_move = locked(lambda: len(source.messages))
             task = MoveTask(uuid.uuid4().hex, source_arn, destination_arn, rate, self._now_ms(), to_move)
             tasks.append(task)
             finished = [t for t in tasks if t.status != "RUNNING"]
@@ -245,7 +247,7 @@ class MessageMoveTasks:
     def _move(self, task: MoveTask, budget: int) -> int:
         """Move up to ``budget`` visible messages of the task's source, one at a time; returns how many moved."""
         backend = self._backend(task.source_arn)
-        return _locked(lambda: self._move_locked(task, backend, budget))
+        return locked(lambda: self._move_locked(task, backend, budget))
 
     def _move_locked(self, task: MoveTask, backend: Any, budget: int) -> int:
         from moto.sqs.exceptions import QueueDoesNotExist
@@ -300,40 +302,7 @@ class MessageMoveTasks:
         from moto.sqs.models import sqs_backends
 
         region, account, name = _parse_arn(arn, parameter)
-        queue = _locked(lambda: sqs_backends[account][region].queues.get(name))
+        queue = locked(lambda: sqs_backends[account][region].queues.get(name))
         if queue is None:
             raise _not_found(f"The resource that you specified for the {parameter} parameter doesn't exist.")
         return queue
-
-
-def _locked(function: Callable[[], Any]) -> Any:
-    """Run ``function`` under the endpoint's SQS lock (moto_patches): between two SQS requests, never inside one."""
-    from local_runtime import moto_patches
-
-    return moto_patches._SQS.run(function)
-
-
-_patched = False
-_patch_lock = threading.Lock()
-
-
-def record_dead_letter_sources() -> None:
-    """moto moves a message object to its queue's DLQ as is: remember the queue it came from, so that a redrive
-    without DestinationArn sends it back there (AWS: "redriven back to their respective original source queues")."""
-    global _patched
-    with _patch_lock:
-        if _patched:
-            return
-        _patched = True
-        from moto.sqs.models import Queue
-
-        original = Queue.add_message
-
-        def add_message(self: Any, message: Any) -> None:
-            home = getattr(message, "queue_arn_of_record", None)
-            if home is not None and home != self.queue_arn:
-                message.dead_letter_source_arn = home
-            message.queue_arn_of_record = self.queue_arn
-            original(self, message)
-
-        Queue.add_message = add_message

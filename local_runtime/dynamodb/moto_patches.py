@@ -1,7 +1,7 @@
-"""Speed fixes to moto's request path, applied once when the gateway is built. The same answers (but for the
-set-order note below), less CPU.
-
-Each fix was found by profiling the runtime process under the order workflow (docs/benchmarks.md):
+"""Fixes to moto's DynamoDB and DynamoDB Streams, applied once when the gateway is built (gateway/moto_app.py): the
+same answers (but for the set-order note below), less CPU, each request atomic and shard iterators that expire, as
+on AWS. Each fix was found by profiling the runtime process under the order workflow (docs/benchmarks.md), or by a
+race or a memory test:
 
 * ``TransactWriteItems`` backed up every table it touches with ``copy.deepcopy`` of the whole table (every item,
   plus the table's stream records) before running, so a transaction cost O(table size) and the stack slowed down as
@@ -18,40 +18,17 @@ Each fix was found by profiling the runtime process under the order workflow (do
   The validator's deep copy of that AST (``copy.deepcopy``, about 0.4 ms) is done by a walk over the node tree
   (same objects, same parent links); anything in a node that is not a node, a list of nodes or a plain value is
   still copied by ``copy.deepcopy``.
-* SQS ReceiveMessage checked each message's retention period through ``get_queue_attributes``, which builds every
-  attribute of the queue, message counts included (a pass over all its messages), twice: a receive cost
-  O(messages x batch). The check now reads the queue's retention period directly.
-* SendMessage (to read ``ContentBasedDeduplication``) and GetQueueAttributes (up to three times per attribute
-  asked for) build every attribute of the queue, whose message counts each pass over all its messages and read
-  the clock for every message (``Message.visible`` / ``delayed``: two datetime conversions each): a SendMessage
-  cost 2.6 ms of CPU with 200 messages in the queue and 13 ms with 800. The counts and the list of receivable
-  messages (``Queue.messages``) now read the clock once per pass and compare each message's times to it (the same
-  tests, one instant for the whole pass).
-* Every response's ``x-amzn-RequestId`` (52 characters) was drawn one ``random.choice`` at a time:
-  ``get_random_string`` now draws them with one ``choices`` call on the same (seedable) generator (a seeded run
-  still repeats itself, but its random strings differ from stock moto's for the same seed).
 * A ``ProjectionExpression`` (GetItem, BatchGetItem, Query, Scan) converted the whole item to Python values and back
   for every item read. When every projected path is a plain top-level attribute name, the projected item is now
   built from those attributes directly; nested paths and list indexes still take moto's path. (One visible
   difference: the members of a projected string/number/binary set keep their stored order, as an unprojected read
   returns them, where moto's round trip through Python sets reordered them; set order is unspecified in DynamoDB.)
-* moto appends every model object it creates (``BaseModel.__new__``) to a class-level list, for the dashboard of
-  its own standalone server (``/moto-api/``, which this runtime does not serve), and never lets go of them. Reads
-  create model objects too (a GetItem, Query or Scan deep-copies each item it returns), so a long-running process
-  grew with every read: about 0.35 MB per Scan of 220 small items (5 GB after some 14,000 of them). Model objects
-  are no longer tracked; the backends still hold everything they store.
 * moto runs a DynamoDB request's condition check and its write as separate steps, with nothing held between
   them, while the endpoint serves requests on many threads: when the interpreter switched threads between the two
   steps, two conditional PutItems on one key could both succeed and concurrent ``SET n = n + :one`` updates lost
   increments (found as two orders behind one Idempotency-Key). DynamoDB makes every single-item write and every
   transaction atomic; each DynamoDB request now runs under one lock, from its parsed parameters to its answer
-  (``atomic_dynamodb_requests``, also applied by the tests to moto's in-process mock).
-* SQS had the same gap: two ReceiveMessage calls at once could both take the same message (in 7 of 10 rounds with
-  thread switches forced), and one that iterated the in-flight set while another changed it answered 500
-  ("Set changed size during iteration"). Every SQS request, and SNS's deliveries to SQS, now run under one lock,
-  which a long poll gives up while it waits for messages.
-* ``BaseResponse.call_action`` listed a handler class's methods with ``inspect.getmembers`` and converted the action
-  name with regular expressions on every request: both are pure functions of their argument, now memoised.
+  (:func:`atomic_requests`, also applied by the tests to moto's in-process mock).
 * DynamoDB Streams kept every shard iterator it ever handed out (each GetRecords returns a new one, about 2 KB with
   its random id), so the stream poller's four GetRecords a second grew the process without end (measured with
   tracemalloc: the largest per-order growth after executions were bounded). Iterators now expire 15 minutes after
@@ -64,37 +41,27 @@ import functools
 import threading
 from typing import Any
 
+from local_runtime.locks import Section
+
 _applied = False
 _lock = threading.Lock()
 _backup = threading.local()  # .skip: inside our TransactWriteItems wrapper, the whole-table copy is not needed
 
 
 def apply() -> None:
+    """Every fix of this module (idempotent)."""
     global _applied
     with _lock:
         if _applied:
             return
         _applied = True
-        _memoise_dispatch()
         _cheap_transaction_backup()
         _plain_attribute_values()
         _memoise_update_expressions()
         _tree_copy_of_expressions()
-        _direct_retention_check()
-        _queue_passes_read_the_clock_once()
-        _random_strings_in_one_draw()
         _top_level_projection()
-        _untracked_model_instances()
-        _atomic_sqs_requests()
         _expiring_shard_iterators()
-    atomic_dynamodb_requests()
-
-
-def _memoise_dispatch() -> None:
-    from moto.core import responses
-
-    responses.method_names_from_class = functools.lru_cache(maxsize=None)(responses.method_names_from_class)
-    responses.camelcase_to_underscores = functools.lru_cache(maxsize=4096)(responses.camelcase_to_underscores)
+    atomic_requests()
 
 
 class _CopyModule:
@@ -259,56 +226,6 @@ def _memoise_update_expressions() -> None:
     UpdateExpressionParser.make = classmethod(make_once)
 
 
-def _direct_retention_check() -> None:
-    from moto.core.utils import unix_time
-    from moto.sqs.models import SQSBackend
-
-    original = SQSBackend.is_message_valid_based_on_retention_period
-
-    @functools.wraps(original)
-    def is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Any) -> bool:
-        retention = getattr(self.get_queue(queue_name), "message_retention_period", None)
-        if retention is None or message.sent_timestamp is None:
-            return original(self, queue_name, message)
-        return int(retention) + message.sent_timestamp / 1000 > unix_time()
-
-    SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
-
-
-def _queue_passes_read_the_clock_once() -> None:
-    from moto.sqs import models
-
-    # moto's tests, message by message: visible when now > visible_at; delayed when now < delayed_until
-    def messages(self: Any) -> list:
-        now = models.unix_time_millis()
-        return [m for m in self._messages if now > m.visible_at and not now < m.delayed_until]
-
-    def not_visible(self: Any) -> int:
-        now = models.unix_time_millis()
-        return sum(1 for m in self._messages if not now > m.visible_at)
-
-    def delayed(self: Any) -> int:
-        now = models.unix_time_millis()
-        return sum(1 for m in self._messages if now < m.delayed_until)
-
-    models.Queue.messages = property(messages)
-    models.Queue.approximate_number_of_messages_not_visible = property(not_visible)
-    models.Queue.approximate_number_of_messages_delayed = property(delayed)
-
-
-def _random_strings_in_one_draw() -> None:
-    import string
-
-    from moto.moto_api._internal.moto_random import MotoRandom
-
-    def get_random_string(self: Any, length: int = 20, include_digits: bool = True, lower_case: bool = False) -> str:
-        pool = string.ascii_letters + (string.digits if include_digits else "")
-        text = "".join(self.choices(pool, k=length))
-        return text.lower() if lower_case else text
-
-    MotoRandom.get_random_string = get_random_string
-
-
 def _top_level_projection() -> None:
     from moto.dynamodb.models.dynamo_type import Item
 
@@ -328,53 +245,11 @@ def _top_level_projection() -> None:
     Item.project = project
 
 
-class _Section:
-    """One lock, re-entrant within a thread, that its holder can give up while it waits."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._local = threading.local()
-
-    def run(self, function: Any, *args: Any, **kwargs: Any) -> Any:
-        if getattr(self._local, "depth", 0):
-            self._local.depth += 1
-            try:
-                return function(*args, **kwargs)
-            finally:
-                self._local.depth -= 1
-        with self._lock:
-            self._local.depth = 1
-            try:
-                return function(*args, **kwargs)
-            finally:
-                self._local.depth = 0
-
-    def wait_outside(self, function: Any, *args: Any, **kwargs: Any) -> Any:
-        depth = getattr(self._local, "depth", 0)
-        if not depth:
-            return function(*args, **kwargs)
-        self._local.depth = 0
-        self._lock.release()
-        try:
-            return function(*args, **kwargs)
-        finally:
-            self._lock.acquire()
-            self._local.depth = depth
-
-    def around(self, original: Any) -> Any:
-        """``original`` made to run inside this section."""
-        @functools.wraps(original)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            return self.run(original, *args, **kwargs)
-        return wrapper
-
-
-_DYNAMODB = _Section()
-_SQS = _Section()
+REQUESTS = Section()  # held by every DynamoDB request from its parsed parameters to its answer
 _atomic = False
 
 
-def atomic_dynamodb_requests() -> None:
+def atomic_requests() -> None:
     """One DynamoDB request at a time through moto (idempotent): condition checks and writes cannot interleave."""
     global _atomic
     with _lock:
@@ -383,31 +258,7 @@ def atomic_dynamodb_requests() -> None:
         _atomic = True
         from moto.dynamodb.responses import DynamoHandler
 
-        DynamoHandler.call_action = _DYNAMODB.around(DynamoHandler.call_action)
-
-
-def _atomic_sqs_requests() -> None:
-    from moto.sqs.models import Queue, SQSBackend
-    from moto.sqs.responses import SQSResponse
-
-    SQSResponse.call_action = _SQS.around(SQSResponse.call_action)
-    SQSBackend.send_message = _SQS.around(SQSBackend.send_message)  # SNS delivers to SQS by calling the backend
-    original_wait = Queue.wait_for_messages
-
-    @functools.wraps(original_wait)
-    def wait_for_messages(self: Any, timeout: int) -> None:
-        _SQS.wait_outside(original_wait, self, timeout)
-
-    Queue.wait_for_messages = wait_for_messages
-
-
-def _untracked_model_instances() -> None:
-    from moto.core.common_models import BaseModel
-
-    def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:
-        return super(BaseModel, cls).__new__(cls)
-
-    BaseModel.__new__ = staticmethod(__new__)  # type: ignore[method-assign,assignment]
+        DynamoHandler.call_action = REQUESTS.around(DynamoHandler.call_action)
 
 
 _ATOMIC = (str, int, float, bool, type(None))
