@@ -107,15 +107,6 @@ def failed_item_ids(payload: bytes, batch_ids: list[str]) -> set[str]:
     return failed
 
 
-_RECEIVE_LOCKS: dict[str, threading.Lock] = {}
-_RECEIVE_LOCKS_GUARD = threading.Lock()
-
-
-def _receive_lock(queue_arn: str) -> threading.Lock:
-    with _RECEIVE_LOCKS_GUARD:
-        return _RECEIVE_LOCKS.setdefault(queue_arn, threading.Lock())
-
-
 class SqsEventSource:
     """Polls one queue and delivers batches to one function, like a Lambda SQS event source mapping."""
 
@@ -219,25 +210,16 @@ class SqsEventSource:
         batch: dict[str, dict] = {}
         deadline = time.monotonic() + self.batching_window * self.clock_scale
         wait = max(0, min(20, int(wait_seconds)))
-        # moto's ReceiveMessage is not safe to run concurrently on one queue (two receivers can both move the
-        # same message to the DLQ and one fails with a 500): the pollers of a queue take turns receiving.
-        lock = _receive_lock(self.queue_arn)
+        # Concurrent receives of one queue (this mapping's pollers, other consumers) take turns inside moto: every SQS
+        # request holds the SQS request lock (local_runtime/sqs/moto_patches.py), a long poll gives it up while waiting.
         while len(batch) < self.batch_size and not self._stop.is_set():
-            while not lock.acquire(timeout=0.05):
-                if self._stop.is_set():
-                    return list(batch.values())
-            try:
-                if self._stop.is_set():
-                    break
-                response = self.sqs.receive_message(
-                    QueueUrl=self.queue_url,
-                    MaxNumberOfMessages=min(MAX_RECEIVE, self.batch_size - len(batch)),
-                    WaitTimeSeconds=wait,
-                    MessageSystemAttributeNames=["All"],
-                    MessageAttributeNames=["All"],
-                )
-            finally:
-                lock.release()
+            response = self.sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=min(MAX_RECEIVE, self.batch_size - len(batch)),
+                WaitTimeSeconds=wait,
+                MessageSystemAttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            )
             for message in response.get("Messages", []):
                 batch[message["MessageId"]] = message   # a re-received message keeps its newest receipt handle
             remaining = deadline - time.monotonic()
