@@ -267,7 +267,7 @@ class LocalRuntime:
         body = api.properties.get("Body")
         if body is None:
             raise TemplateError(f"{api.logical_id}: the local runtime needs an inline API definition")
-        from local_runtime.api_keys import api_keys
+        from local_runtime.apigateway.api_keys import api_keys
 
         self.api_keys = api_keys(self.stack, api.physical_id, stage)
         keys = {key.key_id: key.value for key in self.api_keys if key.usable}
