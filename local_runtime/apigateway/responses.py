@@ -50,23 +50,20 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from local_runtime.apigateway.exceptions import ERROR_TYPES, GATEWAY_RESPONSE_DEFAULTS, MalformedProxyResponse
+from local_runtime.apigateway.models import Method, Resource, RestApi
+from local_runtime.apigateway.server import RAW_HEADERS_KEY, ApiServer, serve
 from local_runtime.errors import RequestTooLargeException
 
 logger = logging.getLogger(__name__)
 
 Invoke = Callable[[str, dict], tuple[bytes, "str | None"]]
 
-ANY_METHOD = "x-amazon-apigateway-any-method"
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
-DEFAULT_INTEGRATION_TIMEOUT = 29.0
-RAW_HEADERS_KEY = "dofs.raw_headers"
 # API Gateway's payload quota (10 MB). Above it the request is refused before anything else, with this text/plain body
 # (recorded from AWS: 413, "HTTP content length exceeded 10485760 bytes."); a gateway response cannot change it.
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
@@ -78,67 +75,10 @@ REQUEST_TOO_LONG = "Request Too Long"
 MAX_VALIDATION_MESSAGE = 256
 MAX_VALIDATION_ERRORS = 10
 
-# Gateway response types: default status and message (API Gateway's documented defaults).
-GATEWAY_RESPONSE_DEFAULTS: dict[str, tuple[int, str]] = {
-    "MISSING_AUTHENTICATION_TOKEN": (403, "Missing Authentication Token"),
-    "INVALID_API_KEY": (403, "Forbidden"),
-    "BAD_REQUEST_BODY": (400, "Invalid request body"),
-    "BAD_REQUEST_PARAMETERS": (400, "Missing required request parameters"),
-    "INTEGRATION_TIMEOUT": (504, "Endpoint request timed out"),
-    "INTEGRATION_FAILURE": (502, "Internal server error"),
-    "DEFAULT_5XX": (502, "Internal server error"),
-    "THROTTLED": (429, "Too Many Requests"),
-}
-ERROR_TYPES = {
-    "MISSING_AUTHENTICATION_TOKEN": "MissingAuthenticationTokenException",
-    "INVALID_API_KEY": "ForbiddenException",
-    "BAD_REQUEST_BODY": "BadRequestException",
-    "BAD_REQUEST_PARAMETERS": "BadRequestException",
-    "INTEGRATION_TIMEOUT": "InternalServerErrorException",
-    "INTEGRATION_FAILURE": "InternalServerErrorException",
-    "DEFAULT_5XX": "InternalServerErrorException",
-    "THROTTLED": "TooManyRequestsException",
-}
 READ_METHODS = ("GET", "HEAD", "OPTIONS")  # never throttled: they start no work
 PROXY_RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded", "cookies"}
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_FUNCTION_IN_URI = re.compile(r"/functions/(?P<function>.+?)/invocations$")
 _CONTEXT_VAR = re.compile(r"\$(?:\{context\.([A-Za-z0-9_.]+)\}|context\.([A-Za-z0-9_.]*[A-Za-z0-9_]))")
-
-
-class MalformedProxyResponse(Exception):
-    """The function's answer is not a valid Lambda proxy response (API Gateway answers 502)."""
-
-
-@dataclass
-class Method:
-    resource: str                       # "/orders/{orderId}"
-    http_method: str                    # "GET", or "ANY"
-    spec: dict
-    function: str | None                # function ARN of an aws_proxy integration
-    integration_type: str
-    timeout: float
-    validate_body: bool = False
-    validate_params: bool = False
-    body_schema: dict | None = None
-    body_required: bool = False
-    required_params: list[tuple[str, str]] = field(default_factory=list)  # (location, name)
-    api_key_required: bool = False
-
-
-@dataclass
-class Resource:
-    path: str
-    segments: list[tuple[int, str]]     # (rank, text): 0 literal, 1 {param}, 2 {proxy+}
-    methods: dict[str, Method]
-
-
-def function_from_integration_uri(uri: str) -> str:
-    """``arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<arn>/invocations`` -> ``<arn>``."""
-    match = _FUNCTION_IN_URI.search(uri or "")
-    if not match:
-        raise ValueError(f"not a Lambda integration uri: {uri!r}")
-    return match.group("function")
 
 
 def _request_time(epoch_ms: int) -> str:
@@ -168,7 +108,7 @@ class RestApiEmulator:
                  region: str = "us-east-1", api_keys: dict[str, str] | None = None,
                  stage_variables: dict[str, str] | None = None, integration_timeout: float | None = None,
                  throttle: Callable[[], str | None] | None = None) -> None:
-        self.body = body
+        self.api = RestApi(body, stage, integration_timeout)
         self.stage = stage
         self.rest_api_id = rest_api_id
         self.invoke = invoke
@@ -176,128 +116,15 @@ class RestApiEmulator:
         self.region = region
         self.api_keys = dict(api_keys or {})
         self.stage_variables = dict(stage_variables) if stage_variables else None
-        self._timeout_override = integration_timeout
         self.throttle = throttle  # -> why the runtime is saturated, or None (module docstring, "Throttling")
         # an invoke(function, event, on_start=...) calls on_start when a worker takes the invocation
         self._invoke_reports_start = "on_start" in inspect.signature(invoke).parameters
         self.throttled = 0  # requests answered 429
-        self.gateway_responses: dict = body.get("x-amazon-apigateway-gateway-responses") or {}
-        self.binary_media_types: list[str] = [t.replace("~1", "/")
-                                              for t in body.get("x-amazon-apigateway-binary-media-types") or []]
-        self.resources = self._load_resources()
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="apigw-invoke")
 
-    # ----- model -----------------------------------------------------------------------------------------------------
-
-    def _load_resources(self) -> list[Resource]:
-        validators = self.body.get("x-amazon-apigateway-request-validators") or {}
-        default_validator = self.body.get("x-amazon-apigateway-request-validator")
-        definitions = self.body.get("definitions") or {}
-        security_definitions = self.body.get("securityDefinitions") or {}
-        api_key_schemes = {name for name, d in security_definitions.items()
-                           if d.get("type") == "apiKey" and d.get("in", "header") == "header"
-                           and d.get("name", "x-api-key").lower() == "x-api-key"}
-        global_security = self.body.get("security") or []
-        resources = []
-        for path, item in (self.body.get("paths") or {}).items():
-            methods: dict[str, Method] = {}
-            for key, spec in item.items():
-                if key == ANY_METHOD:
-                    verb = "ANY"
-                elif key.lower() in HTTP_METHODS:
-                    verb = key.upper()
-                else:
-                    continue
-                methods[verb] = self._load_method(path, verb, spec, validators, default_validator, definitions,
-                                                  api_key_schemes, global_security)
-            resources.append(Resource(path, self._segments(path), methods))
-        return resources
-
     def routes(self, api_key_required: bool | None = None) -> list[str]:
-        """``"POST /orders"`` for every method of a proxy or mock integration (only those that need a key, or only
-        those that do not, when ``api_key_required`` is given)."""
-        return [f"{verb} {resource.path}" for resource in self.resources for verb, method in resource.methods.items()
-                if api_key_required is None or method.api_key_required == api_key_required]
-
-    @staticmethod
-    def _segments(path: str) -> list[tuple[int, str]]:
-        segments = []
-        for part in [p for p in path.split("/") if p]:
-            if part.startswith("{") and part.endswith("+}"):
-                segments.append((2, part[1:-2]))
-            elif part.startswith("{") and part.endswith("}"):
-                segments.append((1, part[1:-1]))
-            else:
-                segments.append((0, part))
-        return segments
-
-    def _load_method(self, path: str, verb: str, spec: dict, validators: dict, default_validator: str | None,
-                     definitions: dict, api_key_schemes: set[str], global_security: list) -> Method:
-        integration = spec.get("x-amazon-apigateway-integration") or {}
-        integration_type = str(integration.get("type", "")).lower()
-        function = None
-        if integration_type == "aws_proxy":
-            function = function_from_integration_uri(integration.get("uri", ""))
-        timeout = self._timeout_override
-        if timeout is None:
-            timeout = integration.get("timeoutInMillis", DEFAULT_INTEGRATION_TIMEOUT * 1000) / 1000
-        method = Method(path, verb, spec, function, integration_type, float(timeout))
-        validator = validators.get(spec.get("x-amazon-apigateway-request-validator", default_validator) or "", {})
-        method.validate_body = bool(validator.get("validateRequestBody"))
-        method.validate_params = bool(validator.get("validateRequestParameters"))
-        for param in spec.get("parameters") or []:
-            location = param.get("in")
-            if location == "body":
-                method.body_required = bool(param.get("required"))
-                schema = param.get("schema")
-                ref = (schema or {}).get("$ref", "")
-                if ref.startswith("#/definitions/") and ref.split("/")[-1] not in definitions:
-                    raise ValueError(f"{verb} {path}: body model {ref} is not in the API's definitions")
-                if schema:
-                    method.body_schema = {**schema, "definitions": definitions}
-                    jsonschema.Draft4Validator.check_schema(method.body_schema)
-            elif param.get("required") and location in ("query", "header", "path"):
-                method.required_params.append((location, param["name"]))
-        security = spec.get("security", global_security) or []
-        method.api_key_required = any(name in api_key_schemes for req in security for name in req)
-        return method
-
-    # ----- routing ---------------------------------------------------------------------------------------------------
-
-    def _match(self, path: str) -> tuple[Resource, dict[str, str]] | None:
-        parts = [p for p in path.split("/") if p]
-        best: tuple[tuple, Resource, dict[str, str]] | None = None
-        for resource in self.resources:
-            params = self._match_segments(resource.segments, parts)
-            if params is None:
-                continue
-            rank = tuple(r for r, _ in resource.segments)
-            if best is None or rank < best[0]:
-                best = (rank, resource, params)
-        return (best[1], best[2]) if best else None
-
-    @staticmethod
-    def _match_segments(segments: list[tuple[int, str]], parts: list[str]) -> dict[str, str] | None:
-        params: dict[str, str] = {}
-        for i, (rank, text) in enumerate(segments):
-            if rank == 2:
-                if i >= len(parts):
-                    return None
-                params[text] = "/".join(parts[i:])
-                return params
-            if i >= len(parts):
-                return None
-            if rank == 0 and parts[i] != text:
-                return None
-            if rank == 1:
-                params[text] = parts[i]
-        return params if len(parts) == len(segments) else None
-
-    def _split_stage(self, path: str) -> tuple[str, bool]:
-        prefix = f"/{self.stage}"
-        if path == prefix or path.startswith(prefix + "/"):
-            return path[len(prefix):] or "/", True
-        return path, False
+        """``"POST /orders"`` for every method (see :meth:`RestApi.routes`)."""
+        return self.api.routes(api_key_required)
 
     # ----- WSGI ------------------------------------------------------------------------------------------------------
 
@@ -322,8 +149,8 @@ class RestApiEmulator:
         if _too_large(request):
             return Response(f"HTTP content length exceeded {MAX_PAYLOAD_BYTES} bytes.", status=413,
                             content_type="text; charset=utf-8")
-        path, _ = self._split_stage(request.path)
-        matched = self._match(path)
+        path, _ = self.api.split_stage(request.path)
+        matched = self.api.match(path)
         if matched is None:
             return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", request_id)
         resource, path_params = matched
@@ -507,19 +334,10 @@ class RestApiEmulator:
     def _resource_id(path: str) -> str:
         return uuid.uuid5(uuid.NAMESPACE_URL, path).hex[:6]
 
-    def _is_binary_type(self, content_type: str) -> bool:
-        media = content_type.split(";")[0].strip().lower()
-        for pattern in self.binary_media_types:
-            pattern = pattern.lower()
-            if pattern == "*/*" or pattern == media or (
-                    pattern.endswith("/*") and media.startswith(pattern[:-1])):
-                return True
-        return False
-
     def _event_body(self, raw_body: bytes, content_type: str) -> tuple[str | None, bool]:
         if not raw_body:
             return None, False
-        if not self._is_binary_type(content_type):
+        if not self.api.is_binary_type(content_type):
             try:
                 return raw_body.decode("utf-8"), False
             except UnicodeDecodeError:
@@ -590,7 +408,7 @@ class RestApiEmulator:
         default_status = status or default_status
         message = message or default_message
         family = "DEFAULT_5XX" if default_status >= 500 else "DEFAULT_4XX"
-        custom = self.gateway_responses.get(response_type) or self.gateway_responses.get(family) or {}
+        custom = self.api.gateway_responses.get(response_type) or self.api.gateway_responses.get(family) or {}
         status = int(custom.get("statusCode") or default_status)
         template = (custom.get("responseTemplates") or {}).get("application/json")
         context = {
@@ -617,13 +435,9 @@ class RestApiEmulator:
 
     # ----- serving ---------------------------------------------------------------------------------------------------
 
-    def serve(self, host: str = "127.0.0.1", port: int = 3000) -> "ApiServer":
+    def serve(self, host: str = "127.0.0.1", port: int = 3000) -> ApiServer:
         """Serve on ``host:port`` (0 = any free port) from a daemon thread; ``.shutdown()`` stops it."""
-        server = make_server(host, port, self.wsgi_app, threaded=True, request_handler=_RawHeaderRequestHandler)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                  name=f"apigw-{self.rest_api_id}", daemon=True)
-        thread.start()
-        return ApiServer(server, thread, self._executor)
+        return serve(self.wsgi_app, host, port, f"apigw-{self.rest_api_id}", self._executor)
 
 
 def _too_large(request: Request) -> bool:
@@ -653,34 +467,3 @@ def _header_value(value: Any) -> str:
     if isinstance(value, (str, int, float)):
         return str(value)
     raise MalformedProxyResponse(f"header values must be strings, got {type(value).__name__}")
-
-
-class _RawHeaderRequestHandler(WSGIRequestHandler):
-    """Keeps header names as the client sent them (WSGI upper-cases them), as API Gateway passes them on."""
-
-    def make_environ(self) -> dict:
-        environ = super().make_environ()
-        environ[RAW_HEADERS_KEY] = list(self.headers.items())
-        return environ
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass    # the emulator writes its own access line
-
-
-class ApiServer:
-    """A running emulator: ``url``, ``port``, ``shutdown()``."""
-
-    def __init__(self, server: Any, thread: threading.Thread,
-                 executor: concurrent.futures.ThreadPoolExecutor) -> None:
-        self._server = server
-        self._thread = thread
-        self._executor = executor
-        self.host = server.host
-        self.port = server.server_port
-        self.url = f"http://{self.host}:{self.port}"
-
-    def shutdown(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-        self._executor.shutdown(wait=False, cancel_futures=True)

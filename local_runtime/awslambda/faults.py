@@ -14,9 +14,10 @@ Functions are named by logical id (``ChargePaymentFunction``) or physical name. 
 
 Example: ``FAULTS="error:0.01:ChargePaymentFunction+ReserveInventoryFunction,timeout:0.005,duplicate:0.05"``.
 
-Hooks: ``LambdaService`` -> ``FunctionPool.run`` (pool.py) calls ``after_invocation``; ``SqsEventSource.poll_once`` calls
-``duplicate``. Every injected fault is counted (``counts()``) and written to the runtime log as ``[fault] ...``.
-Worker kills (SIGKILL of a worker process) need no hook: ``make chaos`` sends them from outside, as an operator would.
+Hooks: ``LambdaService`` -> ``FunctionPool.run`` (pool.py) calls ``after_invocation``; ``SqsEventSource.poll_once``
+calls ``duplicate``. Every injected fault is counted (``counts()``) and written to the runtime log as ``[fault]
+...``. Worker kills (SIGKILL of a worker process) need no hook: ``make chaos`` sends them from outside, as an
+operator would.
 """
 from __future__ import annotations
 

@@ -4,14 +4,14 @@ A worker runs one invocation at a time. It ends an invocation with the function'
 posted, its init error, a crash (``Runtime.ExitError``) or a timeout (``Sandbox.Timedout``, the process group is
 killed). A worker that crashed, failed to initialise or timed out is dead and never reused.
 
-Logs: each line the process writes is one log event of the worker's log stream (``log_sink``, see local_runtime/logs/), and
-the worker adds Lambda's platform lines around each invocation: ``START RequestId: <id> Version: $LATEST``,
-``END RequestId: <id>`` and ``REPORT RequestId: <id>  Duration: x ms  Billed Duration: y ms  Memory Size: m MB
-Max Memory Used: z MB`` (tab separated; ``Init Duration`` on a cold start, ``Status: timeout`` / ``error`` when the
-invocation timed out or the process died). Order is kept without a hand-off between threads: whoever emits a line
-(the pump thread, or the Runtime API thread at ``/next`` and at the response) first reads what the process has
-written so far, under the worker's log lock; by the time the runtime posts a response it has written all of that
-invocation's output, and before ``/next`` returns the process has not seen the new event yet.
+Logs: each line the process writes is one log event of the worker's log stream (``log_sink``, see
+local_runtime/logs/), and the worker adds Lambda's platform lines around each invocation: ``START RequestId: <id>
+Version: $LATEST``, ``END RequestId: <id>`` and ``REPORT RequestId: <id> Duration: x ms Billed Duration: y ms Memory
+Size: m MB Max Memory Used: z MB`` (tab separated; ``Init Duration`` on a cold start, ``Status: timeout`` /
+``error`` when the invocation timed out or the process died). Order is kept without a hand-off between threads:
+whoever emits a line (the pump thread, or the Runtime API thread at ``/next`` and at the response) first reads what
+the process has written so far, under the worker's log lock; by the time the runtime posts a response it has written
+all of that invocation's output, and before ``/next`` returns the process has not seen the new event yet.
 """
 from __future__ import annotations
 
