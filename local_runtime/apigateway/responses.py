@@ -58,7 +58,7 @@ from werkzeug.wrappers import Request, Response
 from local_runtime.apigateway.exceptions import ERROR_TYPES, GATEWAY_RESPONSE_DEFAULTS, MalformedProxyResponse
 from local_runtime.apigateway.models import Method, Resource, RestApi
 from local_runtime.apigateway.server import RAW_HEADERS_KEY, ApiServer, serve
-from local_runtime.errors import RequestTooLargeException
+from local_runtime.awslambda.exceptions import RequestTooLargeException
 
 logger = logging.getLogger(__name__)
 

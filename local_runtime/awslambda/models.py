@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable
 
 from local_runtime import errors
-from local_runtime.awslambda import forkserver
+from local_runtime.awslambda import exceptions, forkserver
 from local_runtime.awslambda.functions import FunctionSpec
 from local_runtime.awslambda.interface import InvokeResult
 from local_runtime.awslambda.pool import FunctionPool
@@ -188,7 +188,7 @@ class LambdaService:
         except KeyError:
             raise errors.ResourceNotFoundException(f"Function not found: {self._arn_for(name_or_arn)}") from None
         if invocation_type not in ("RequestResponse", "Event", "DryRun"):
-            raise errors.InvalidParameterValueException(
+            raise exceptions.InvalidParameterValueException(
                 f"1 validation error detected: Value '{invocation_type}' at 'invocationType' failed to satisfy "
                 "constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"
             )
@@ -198,9 +198,9 @@ class LambdaService:
         if invocation_type == "DryRun":
             return InvokeResult(payload=b"", function_error=None, request_id=request_id, status_code=204)
         if self._stopped:
-            raise errors.ServiceException("The Lambda service is stopped")
+            raise exceptions.ServiceException("The Lambda service is stopped")
         if spec.reserved_concurrency == 0:
-            raise errors.TooManyRequestsException(
+            raise exceptions.TooManyRequestsException(
                 "Rate Exceeded.", reason="ReservedFunctionConcurrentInvocationLimitExceeded")
         invocation = Invocation(request_id=request_id, payload=payload, timeout=float(spec.timeout), on_start=on_start)
         pool = self._pools[spec.name]
@@ -258,7 +258,7 @@ def _parse_function_id(name_or_arn: str) -> tuple[str, str | None]:
 
 def _check_payload(payload: bytes, limit: int) -> bytes:
     if len(payload) > limit:
-        raise errors.RequestTooLargeException(
+        raise exceptions.RequestTooLargeException(
             f"Request must be smaller than {limit} bytes for the InvokeFunction operation"
         )
     if not payload.strip():
@@ -266,5 +266,5 @@ def _check_payload(payload: bytes, limit: int) -> bytes:
     try:
         json.loads(payload)
     except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
-        raise errors.InvalidRequestContentException("Could not parse request body into json") from None
+        raise exceptions.InvalidRequestContentException("Could not parse request body into json") from None
     return payload

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from local_runtime import errors
+from local_runtime.awslambda import exceptions
 from local_runtime.awslambda.worker import Invocation, Worker
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ class FunctionPool:
         worker.kill()
         worker.wait(5.0)
         worker.join()
-        raise errors.ServiceException("The Lambda service is stopped")
+        raise exceptions.ServiceException("The Lambda service is stopped")
 
     def _release(self, worker: Worker) -> None:
         with self._cond:
@@ -139,4 +139,4 @@ class FunctionPool:
 
     def _check_open(self) -> None:
         if self._closed:
-            raise errors.ServiceException("The Lambda service is stopped")
+            raise exceptions.ServiceException("The Lambda service is stopped")

@@ -31,7 +31,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from local_runtime import errors
-from local_runtime.events.patterns import InvalidEventPattern, matches_parsed, parse_pattern
+from local_runtime.events.exceptions import InvalidEventPatternException
+from local_runtime.events.patterns import matches_parsed, parse_pattern
 from local_runtime.events.targets import TargetDelivery, dumps
 
 logger = logging.getLogger(__name__)
@@ -193,7 +194,7 @@ class EventBridge:
                     continue
                 try:
                     pattern = parse_pattern(rule["EventPattern"])
-                except InvalidEventPattern as exc:
+                except InvalidEventPatternException as exc:
                     logger.warning("rule %s: %s; it never matches", rule["Name"], exc)
                     continue
                 targets = events.list_targets_by_rule(Rule=rule["Name"], EventBusName=bus).get("Targets", [])

@@ -28,8 +28,9 @@ from typing import Any, Callable
 from werkzeug.wrappers import Request, Response
 
 from local_runtime import protocols
-from local_runtime.errors import SerializationException, ServiceError
-from local_runtime.sqs.models import ACTIONS as SQS_MOVE_ACTIONS, MessageMoveTasks, SqsError
+from local_runtime.errors import SerializationException, ServiceError, ServiceUnavailableException
+from local_runtime.sqs.exceptions import InvalidParameterValue, SqsError
+from local_runtime.sqs.models import ACTIONS as SQS_MOVE_ACTIONS, MessageMoveTasks
 
 log = logging.getLogger("local_runtime.gateway")
 
@@ -299,7 +300,7 @@ class Gateway:
 
     def _stepfunctions(self, request: Request, action: str) -> Response:
         if self.stepfunctions is None:
-            return self._error(ServiceUnavailableError("Step Functions is starting"), "application/x-amz-json-1.0")
+            return self._error(ServiceUnavailableException("Step Functions is starting"), "application/x-amz-json-1.0")
         try:
             body = protocols.parse_json_object(request.get_data())
             result = self.stepfunctions.handle(action, body)
@@ -317,15 +318,15 @@ class Gateway:
                 raise ValueError("the request body must be a JSON object")
             result = self.sqs_moves.handle(action, body)
         except ValueError as exc:
-            error = SqsError("InvalidParameterValue", f"Malformed request: {exc}")
-            return _json_response(error.body(), status=400, headers=error.headers(), content_type=content_type)
+            error = InvalidParameterValue(f"Malformed request: {exc}")
+            return _json_response(error.to_json(), status=400, headers=error.headers(), content_type=content_type)
         except SqsError as exc:
-            return _json_response(exc.body(), status=exc.status, headers=exc.headers(), content_type=content_type)
+            return _json_response(exc.to_json(), status=exc.status, headers=exc.headers(), content_type=content_type)
         return _json_response(result, content_type=content_type)
 
     def _invoke(self, request: Request, name: str) -> Response:
         if self.lambda_service is None:
-            return self._error(ServiceUnavailableError("Lambda is starting"))
+            return self._error(ServiceUnavailableException("Lambda is starting"))
         invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
         try:
             result = self.lambda_service.invoke(name, request.get_data(), invocation_type=invocation_type)
@@ -368,14 +369,6 @@ def call_wsgi(app: Callable, environ: dict, body: bytes) -> tuple[str, list, byt
         if hasattr(chunks, "close"):
             chunks.close()
     return captured["status"], captured["headers"], response
-
-
-class ServiceUnavailableError(ServiceError):
-    status = 503
-
-    @property
-    def code(self) -> str:
-        return "ServiceUnavailableException"
 
 
 class Server:

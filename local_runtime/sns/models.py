@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
-from local_runtime import errors
+from local_runtime.sns.exceptions import InvalidParameter
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +53,6 @@ class LambdaSubscription:
 def _timestamp() -> str:
     now = _dt.datetime.now(_dt.timezone.utc)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
-
-
-class InvalidParameter(errors.ServiceError):
-    """SNS's code for a parameter it refuses (query protocol)."""
 
 
 def is_loopback(host: str) -> bool:

@@ -31,37 +31,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from local_runtime.sqs.exceptions import (InvalidParameterValue, MissingParameter, NonExistentQueue,
+                                          ResourceNotFoundException, SqsError)
 from local_runtime.sqs.moto_patches import locked, record_dead_letter_sources
 
 ACTIONS = ("StartMessageMoveTask", "ListMessageMoveTasks", "CancelMessageMoveTask")
 MAX_RATE = 500
 _UNLIMITED_BATCH = 100  # messages moved per pass of a task without MaxNumberOfMessagesPerSecond
 _FINISHED_KEPT = 10  # ListMessageMoveTasks returns at most 10 per source: older finished tasks are forgotten
-
-
-class SqsError(Exception):
-    """An SQS error as the JSON protocol answers it (``__type`` plus the query-compatible code header)."""
-
-    def __init__(self, code: str, message: str, status: int = 400, shape: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-        self.shape = shape or code
-
-    def body(self) -> dict:
-        return {"__type": f"com.amazonaws.sqs#{self.shape}", "message": self.message}
-
-    def headers(self) -> dict:
-        return {"x-amzn-query-error": f"{self.code};Sender"}
-
-
-def _invalid(message: str) -> SqsError:
-    return SqsError("InvalidParameterValue", message)
-
-
-def _not_found(message: str) -> SqsError:
-    return SqsError("ResourceNotFoundException", message, status=404)
 
 
 @dataclass
@@ -109,15 +86,15 @@ def decode_handle(handle: Any) -> tuple[str, str]:
         data = json.loads(base64.b64decode(str(handle), validate=True))
         return str(data["taskId"]), str(data["sourceArn"])
     except (binascii.Error, ValueError, KeyError, TypeError):
-        raise _invalid("Value for parameter TaskHandle is invalid.") from None
+        raise InvalidParameterValue("Value for parameter TaskHandle is invalid.") from None
 
 
 def _parse_arn(arn: Any, parameter: str) -> tuple[str, str, str]:
     """(region, account, queue name) of an SQS queue ARN."""
     parts = arn.split(":") if isinstance(arn, str) else []
     if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sqs" or not parts[5]:
-        raise _invalid(f"You must use this format to specify the {parameter}: "
-                       f"arn:<partition>:<service>:<region>:<account-id>:<resource-id>")
+        raise InvalidParameterValue(f"You must use this format to specify the {parameter}: "
+                                    f"arn:<partition>:<service>:<region>:<account-id>:<resource-id>")
     return parts[3], parts[4], parts[5]
 
 
@@ -143,31 +120,31 @@ class MessageMoveTasks:
             return self.list(body)
         if action == "CancelMessageMoveTask":
             return self.cancel(body)
-        raise _invalid(f"Unknown action {action}")
+        raise InvalidParameterValue(f"Unknown action {action}")
 
     def start(self, body: dict) -> dict:
         source_arn = body.get("SourceArn")
         if not source_arn:
-            raise SqsError("MissingParameter", "The request must contain the parameter SourceArn.")
+            raise MissingParameter("The request must contain the parameter SourceArn.")
         source = self._queue(source_arn, "SourceArn")
         backend = self._backend(source_arn)
         is_dlq = bool(locked(lambda: backend.list_dead_letter_source_queues(source.name)))
         if not is_dlq:
-            raise _invalid("Source queue must be configured as a Dead Letter Queue.")
+            raise InvalidParameterValue("Source queue must be configured as a Dead Letter Queue.")
         destination_arn = body.get("DestinationArn")
         if destination_arn is not None:
             self._queue(destination_arn, "DestinationArn")
             if destination_arn == source_arn:
-                raise _invalid("Source queue arn and destination queue arn cannot be the same.")
+                raise InvalidParameterValue("Source queue arn and destination queue arn cannot be the same.")
         rate = body.get("MaxNumberOfMessagesPerSecond")
         if rate is not None and (not isinstance(rate, int) or isinstance(rate, bool) or not 1 <= rate <= MAX_RATE):
-            raise _invalid(f"Value {rate} for parameter MaxNumberOfMessagesPerSecond is invalid. "
-                           f"Reason: must be between 1 and {MAX_RATE}.")
+            raise InvalidParameterValue(f"Value {rate} for parameter MaxNumberOfMessagesPerSecond is invalid. "
+                                        f"Reason: must be between 1 and {MAX_RATE}.")
         with self._lock:
             tasks = self._tasks.setdefault(source_arn, [])
             if any(task.status == "RUNNING" for task in tasks):
-                raise _invalid("There is already a task running. Only one active task is allowed for a source "
-                               "queue arn at a given time.")
+                raise InvalidParameterValue("There is already a task running. Only one active task is allowed for a "
+                                            "source queue arn at a given time.")
             to_move = locked(lambda: len(source.messages))
             task = MoveTask(uuid.uuid4().hex, source_arn, destination_arn, rate, self._now_ms(), to_move)
             tasks.append(task)
@@ -182,14 +159,14 @@ class MessageMoveTasks:
     def list(self, body: dict) -> dict:
         source_arn = body.get("SourceArn")
         if not source_arn:
-            raise SqsError("MissingParameter", "The request must contain the parameter SourceArn.")
+            raise MissingParameter("The request must contain the parameter SourceArn.")
         self._queue(source_arn, "SourceArn")
         max_results = body.get("MaxResults")
         if max_results is None:
             max_results = 1
         if not isinstance(max_results, int) or isinstance(max_results, bool) or not 1 <= max_results <= 10:
-            raise _invalid(f"Value {max_results} for parameter MaxResults is invalid. Reason: must be between 1 "
-                           f"and 10.")
+            raise InvalidParameterValue(f"Value {max_results} for parameter MaxResults is invalid. Reason: must be "
+                                        f"between 1 and 10.")
         with self._lock:
             tasks = list(reversed(self._tasks.get(source_arn, [])))[:max_results]
             return {"Results": [task.entry() for task in tasks]}
@@ -197,15 +174,15 @@ class MessageMoveTasks:
     def cancel(self, body: dict) -> dict:
         handle = body.get("TaskHandle")
         if not handle:
-            raise SqsError("MissingParameter", "The request must contain the parameter TaskHandle.")
+            raise MissingParameter("The request must contain the parameter TaskHandle.")
         task_id, source_arn = decode_handle(handle)
         self._queue(source_arn, "SourceArn")
         with self._lock:
             task = next((t for t in self._tasks.get(source_arn, []) if t.task_id == task_id), None)
         if task is None:
-            raise _not_found("Task does not exist.")
+            raise ResourceNotFoundException("Task does not exist.")
         if task.status != "RUNNING":
-            raise _invalid(f"Only a RUNNING task can be cancelled; this task is {task.status}.")
+            raise InvalidParameterValue(f"Only a RUNNING task can be cancelled; this task is {task.status}.")
         task.cancel.set()
         task.done.wait(5)
         return {"ApproximateNumberOfMessagesMoved": task.moved}
@@ -256,7 +233,7 @@ class MessageMoveTasks:
         try:
             source = backend.get_queue(_parse_arn(task.source_arn, "SourceArn")[2])
         except QueueDoesNotExist:
-            raise SqsError("AWS.SimpleQueueService.NonExistentQueue", "The source queue was deleted") from None
+            raise NonExistentQueue("The source queue was deleted") from None
         for message in list(source.messages)[:budget]:
             if task.cancel.is_set():
                 break
@@ -264,8 +241,7 @@ class MessageMoveTasks:
             try:
                 destination = backend.get_queue(_parse_arn(destination_arn, "DestinationArn")[2])
             except QueueDoesNotExist:
-                raise SqsError("AWS.SimpleQueueService.NonExistentQueue",
-                               "The destination queue was deleted") from None
+                raise NonExistentQueue("The destination queue was deleted") from None
             backend.send_message(destination.name, message.body,
                                  message_attributes=message.message_attributes or None,
                                  deduplication_id=message.deduplication_id if destination.fifo_queue else None,
@@ -286,8 +262,7 @@ class MessageMoveTasks:
         sources = backend.list_dead_letter_source_queues(dlq.name)
         if len(sources) == 1:
             return sources[0].queue_arn
-        raise SqsError("AWS.SimpleQueueService.NonExistentQueue",
-                       "The message's original source queue is unknown")
+        raise NonExistentQueue("The message's original source queue is unknown")
 
     # -- lookups ----------------------------------------------------------------------------------------------------
 
@@ -304,5 +279,6 @@ class MessageMoveTasks:
         region, account, name = _parse_arn(arn, parameter)
         queue = locked(lambda: sqs_backends[account][region].queues.get(name))
         if queue is None:
-            raise _not_found(f"The resource that you specified for the {parameter} parameter doesn't exist.")
+            raise ResourceNotFoundException(f"The resource that you specified for the {parameter} parameter doesn't "
+                                            f"exist.")
         return queue

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from local_runtime import errors
+from local_runtime.awslambda import exceptions
 from local_runtime.awslambda import FunctionSpec, InvokeResult, LambdaService
 from tests.support.polling import wait_until
 
@@ -294,7 +295,7 @@ def test_reserved_concurrency_zero_throttles_every_invoke():
     service = LambdaService([spec("test-Throttled", "app.echo", reserved_concurrency=0)], BASE_ENV)
     service.start()
     try:
-        with pytest.raises(errors.TooManyRequestsException) as raised:
+        with pytest.raises(exceptions.TooManyRequestsException) as raised:
             invoke(service, "test-Throttled", {})
     finally:
         service.stop()
@@ -458,7 +459,7 @@ def test_unknown_function_is_resource_not_found(lambdas):
 def test_request_over_6_mb_is_rejected(lambdas):
     payload = json.dumps({"blob": "x" * (6 * 1024 * 1024)}).encode()
 
-    with pytest.raises(errors.RequestTooLargeException) as raised:
+    with pytest.raises(exceptions.RequestTooLargeException) as raised:
         lambdas.invoke("test-Echo", payload)
     assert raised.value.status == 413
 
@@ -586,5 +587,5 @@ def test_stop_leaves_no_worker_processes(tmp_path):
     assert [p for p in workers if alive(p)] == []
     assert descendants_of(os.getpid()) - before == set()
     assert [t.name for t in set(threading.enumerate()) - threads_before] == []
-    with pytest.raises(errors.ServiceException):
+    with pytest.raises(exceptions.ServiceException):
         invoke(service, "test-Echo", {})

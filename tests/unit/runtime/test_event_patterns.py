@@ -3,7 +3,8 @@ import json
 
 import pytest
 
-from local_runtime.events.patterns import InvalidEventPattern, matches, parse_pattern
+from local_runtime.events.exceptions import InvalidEventPatternException
+from local_runtime.events.patterns import matches, parse_pattern
 from local_runtime.events.models import Rule, entry_size, render_input
 
 EVENT = {
@@ -60,7 +61,7 @@ def test_pattern_matching(pattern, expected):
     '{"source": "dofs.orders"}', '{"source": []}', "not json", '{"detail": {"x": [{"unknown-op": 1}]}}',
 ])
 def test_invalid_patterns_are_rejected(pattern):
-    with pytest.raises(InvalidEventPattern):
+    with pytest.raises(InvalidEventPatternException):
         if parse_pattern(pattern):
             matches(pattern, EVENT)
 
