@@ -2,5 +2,7 @@
 
 * ``models.py``: :class:`EventBridge`, PutEvents (validation, the event) and delivery to each matching rule's targets;
 * ``patterns.py``: event patterns (content filtering), also Lambda's ``FilterCriteria`` syntax;
-* ``targets.py``: :class:`TargetDelivery`, one payload to one target ARN (Lambda, Step Functions, SQS, SNS, bus, logs).
+* ``targets.py``: :class:`TargetDelivery`, one payload to one target ARN (Lambda, Step Functions, SQS, SNS, bus, logs);
+* ``responses.py``: PutEvents read and answered; the operations that change rules;
+* ``exceptions.py``: EventBridge's error codes.
 """

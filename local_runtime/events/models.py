@@ -15,8 +15,8 @@ endpoint answers ``AWSEvents.PutEvents`` here:
   ``<aws.events.rule-name>``, ``<aws.events.event>``, ``<aws.events.event.json>``,
   ``<aws.events.event.ingestion-time>``) shape the payload; targets.py delivers it.
 
-Rules are read through the endpoint (ListRules, ListTargetsByRule) and cached; the gateway drops the cache on every
-call that changes rules or targets. Differences: a failed delivery is logged, not retried for 24 hours, and goes to
+Rules are read through the endpoint (ListRules, ListTargetsByRule) and cached; the endpoint drops the cache on every
+call that changes rules or targets (responses.py). Differences: a failed delivery is logged, not retried for 24 hours, and goes to
 no dead-letter queue; scheduled rules (``ScheduleExpression``) never fire; archives and replays are not emulated.
 """
 from __future__ import annotations
@@ -39,10 +39,6 @@ logger = logging.getLogger(__name__)
 
 MAX_ENTRIES = 10
 MAX_ENTRIES_BYTES = 256 * 1024
-RULE_CHANGING_ACTIONS = frozenset({
-    "PutRule", "DeleteRule", "EnableRule", "DisableRule", "PutTargets", "RemoveTargets", "CreateEventBus",
-    "DeleteEventBus",
-})
 
 
 def iso_time(moment: _dt.datetime) -> str:

@@ -1,7 +1,7 @@
 """botocore clients of the runtime process that reach the endpoint's WSGI application without a socket.
 
 The engine's service tasks, the SQS and DynamoDB-stream pollers and the SNS/EventBridge targets call services that
-live in this very process (moto behind :class:`local_runtime.gateway.app.Gateway`). Over loopback HTTP each call paid
+live in this very process (moto behind :class:`local_runtime.gateway.Gateway`). Over loopback HTTP each call paid
 for a socket, a server thread, HTTP parsing on both sides and urllib3's pool. :class:`InProcessSession` stands in
 for botocore's HTTP session: it turns the prepared request into a WSGI environ (the one the werkzeug server would
 build: same method, path, query, headers, Host) and calls the application directly. Everything above the transport
@@ -18,7 +18,8 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 from botocore.awsrequest import AWSResponse
 
-from local_runtime.gateway.app import IN_PROCESS_KEY, call_wsgi
+from local_runtime.gateway.stats import IN_PROCESS_KEY
+from local_runtime.gateway.wsgi import call_wsgi
 
 log = logging.getLogger("local_runtime.inprocess")
 

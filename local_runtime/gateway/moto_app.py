@@ -1,7 +1,9 @@
-"""moto's server application as the gateway runs it: built once, with our fixes to moto applied first (this module's
-moto-wide ones, then each service's: dynamodb/moto_patches.py, sqs/moto_patches.py). The same answers (but for the
-random strings noted below), less CPU and memory. Each fix was found by profiling the runtime process under the
-order workflow (docs/benchmarks.md):
+"""moto's server application as the gateway runs it (:class:`MotoApp`): every service moto serves, in process, with
+our fixes to moto applied first (this module's moto-wide ones, then each service's: dynamodb/moto_patches.py,
+sqs/moto_patches.py), its backend lookup memoised, and an exception inside moto answered in the request's protocol
+(501 ``NotImplemented`` for an operation moto does not implement, else 500 ``InternalFailure``), never with an
+empty body. The fixes give the same answers (but for the random strings noted below) for less CPU and memory; each
+was found by profiling the runtime process under the order workflow (docs/benchmarks.md):
 
 * Every response's ``x-amzn-RequestId`` (52 characters) was drawn one ``random.choice`` at a time:
   ``get_random_string`` now draws them with one ``choices`` call on the same (seedable) generator (a seeded run
@@ -17,14 +19,83 @@ order workflow (docs/benchmarks.md):
 from __future__ import annotations
 
 import functools
+import logging
 import threading
-from typing import Any
+from typing import Any, Callable
 
+from werkzeug.wrappers import Response
+
+from local_runtime import protocols
 from local_runtime.dynamodb import moto_patches as dynamodb_patches
+from local_runtime.gateway.wsgi import call_wsgi
 from local_runtime.sqs import moto_patches as sqs_patches
+
+log = logging.getLogger("local_runtime.gateway")
 
 _applied = False
 _lock = threading.Lock()
+
+
+class MotoApp:
+    """moto's server application (``DomainDispatcherApplication``), built once the fixes are applied."""
+
+    def __init__(self) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        apply_patches()
+        self.app = DomainDispatcherApplication(create_backend_app)
+        _memoize_backend_lookup(self.app)
+
+    def __call__(self, environ: dict, start_response: Callable) -> Any:
+        try:
+            return self.app(environ, start_response)
+        except Exception as exc:
+            return failure(environ, exc)(environ, start_response)
+
+    def call(self, environ: dict, body: bytes) -> tuple[str, list, bytes]:
+        """moto's answer to a request whose body was already read: (status, headers, body)."""
+        try:
+            return call_wsgi(self.app, environ, body)
+        except Exception as exc:
+            response = failure(environ, exc)
+            return response.status, list(response.headers.items()), response.get_data()
+
+    def serves(self, environ: dict) -> bool:
+        """Whether moto has a backend for the service the request names (by its host or credential scope)."""
+        try:
+            host = self.app.infer_service_region_host(environ, environ.get("PATH_INFO", ""))
+            return host is None or self.app.get_backend_for_host(host) is not None
+        except Exception:  # moto cannot tell: let it answer (and __call__ catch what it raises)
+            return True
+
+
+def failure(environ: dict, exc: Exception) -> Response:
+    """What the endpoint answers when moto raised ``exc`` on a request."""
+    protocol = protocols.protocol_of(environ)
+    if isinstance(exc, NotImplementedError):
+        return protocols.error_response(protocol, "NotImplemented", f"Not implemented by the local runtime "
+                                        f"(moto): {exc}", status=501, sender=False)
+    log.exception("moto failed on %s %s (%s)", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"),
+                  environ.get("HTTP_X_AMZ_TARGET", ""))
+    return protocols.error_response(protocol, "InternalFailure", f"The local runtime failed on this request: "
+                                    f"{type(exc).__name__}", status=500, sender=False)
+
+
+def _memoize_backend_lookup(dispatcher: Any) -> None:
+    """moto's dispatcher resolves the backend of every request with ``host in list_of_moto_modules()``, a
+    directory listing plus a stat per entry of moto's package, under its global lock. The answer for a host never
+    changes while the process runs: remember it (same routing, without the file system on each request)."""
+    lookup = dispatcher.get_backend_for_host
+    cache: dict = {}
+
+    def get_backend_for_host(host: str | None) -> Any:
+        try:
+            return cache[host]
+        except KeyError:
+            backend = cache[host] = lookup(host)
+            return backend
+
+    dispatcher.get_backend_for_host = get_backend_for_host
 
 
 def apply_patches() -> None:

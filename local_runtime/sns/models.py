@@ -4,16 +4,16 @@ moto keeps topics and delivers to SQS subscriptions itself (the SNS JSON envelop
 ``RawMessageDelivery``; filter policies applied). moto would hand a ``lambda`` subscription to moto's own Lambda
 (Docker), so Lambda subscriptions live here instead: provision.py registers the template's
 (``AWS::SNS::Subscription`` with ``Protocol: lambda``, SAM ``Events: Type: SNS``, a topic's inline ``Subscription``)
-and the endpoint calls :meth:`SnsFanout.after_publish` once moto has accepted a Publish or PublishBatch.
+and the endpoint calls :meth:`SnsFanout.publish` for each message moto has accepted (responses.py).
 
 Each Lambda subscriber whose filter policy matches (moto's matcher, ``FilterPolicyScope`` MessageAttributes or
 MessageBody) gets an asynchronous invoke with the event Lambda documents for SNS: ``{"Records": [{"EventVersion",
-"EventSubscriptionArn", "EventSource": "aws:sns", "Sns": {"Type": "Notification", "MessageId", "TopicArn",
-"Subject", "Message", "Timestamp", "SignatureVersion", "Signature", "SigningCertUrl", "UnsubscribeUrl",
-"MessageAttributes": {name: {"Type", "Value"}}}}]}``. ``MessageStructure=json`` picks the ``lambda`` key, else
-``default``. Subscribe calls with protocol ``lambda`` (and Unsubscribe of such subscriptions) are answered here too,
-so moto never holds a Lambda subscription. Differences: the signature is not a real one; such subscriptions are
-missing from ListSubscriptions.
+"EventSubscriptionArn", "EventSource": "aws:sns", "Sns": {"Type": "Notification", "MessageId", "TopicArn", "Subject",
+"Message", "Timestamp", "SignatureVersion", "Signature", "SigningCertUrl", "UnsubscribeUrl", "MessageAttributes":
+{name: {"Type", "Value"}}}}]}``. ``MessageStructure=json`` picks the ``lambda`` key, else ``default``. Subscribe
+calls with protocol ``lambda`` (and Unsubscribe of such subscriptions) are answered by the runtime too
+(responses.py), so moto never holds a Lambda subscription. Differences: the signature is not a real one; such
+subscriptions are missing from ListSubscriptions.
 
 ``http``/``https`` subscriptions are delivered by moto (a POST per message), so the runtime would call any URL a
 Subscribe names. Subscribe accepts such an endpoint only on a loopback host (``localhost``, 127.0.0.0/8, ``::1``) or
@@ -29,16 +29,13 @@ import json
 import logging
 import threading
 import uuid
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any, Callable
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from local_runtime.sns.exceptions import InvalidParameter
 
 logger = logging.getLogger(__name__)
-
-_XMLNS = "http://sns.amazonaws.com/doc/2010-03-31/"
 
 
 @dataclass
@@ -81,6 +78,8 @@ def check_http_endpoint(endpoint: str, allowed_hosts: frozenset[str]) -> None:
 
 
 class SnsFanout:
+    """Lambda subscriptions of topics and their deliveries (asynchronous invokes)."""
+
     def __init__(self, invoke_async: Callable[[str, bytes], Any], region: str = "us-east-1",
                  allowed_http_hosts: frozenset[str] | set[str] = frozenset()) -> None:
         self.invoke_async = invoke_async
@@ -102,68 +101,28 @@ class SnsFanout:
             self.subscriptions.setdefault(topic_arn, []).append(subscription)
         return subscription
 
-    def handle_subscription_call(self, form_body: bytes) -> bytes | None:
-        """Subscribe (protocol ``lambda``) and Unsubscribe of our subscriptions; None = moto's call. Raises
-        InvalidParameter for an http/https endpoint the runtime may not call."""
-        params = _form(form_body)
-        action = params.get("Action")
-        request_id = str(uuid.uuid4())
-        if action == "Subscribe" and (params.get("Protocol") or "").lower() in ("http", "https"):
-            check_http_endpoint(params.get("Endpoint") or "", self.allowed_http_hosts)
-            return None
-        if action == "Subscribe" and params.get("Protocol") == "lambda":
-            attributes, n = {}, 1
-            while f"Attributes.entry.{n}.key" in params:
-                attributes[params[f"Attributes.entry.{n}.key"]] = params.get(f"Attributes.entry.{n}.value", "")
-                n += 1
-            subscription = self.subscribe(params["TopicArn"], params["Endpoint"], attributes)
-            return (f'<SubscribeResponse xmlns="{_XMLNS}"><SubscribeResult><SubscriptionArn>{subscription.arn}'
-                    f'</SubscriptionArn></SubscribeResult><ResponseMetadata><RequestId>{request_id}</RequestId>'
-                    f'</ResponseMetadata></SubscribeResponse>').encode()
-        if action == "Unsubscribe":
-            arn = params.get("SubscriptionArn")
-            with self._lock:
-                for subscriptions in self.subscriptions.values():
-                    for subscription in list(subscriptions):
-                        if subscription.arn == arn:
-                            subscriptions.remove(subscription)
-                            return (f'<UnsubscribeResponse xmlns="{_XMLNS}"><ResponseMetadata><RequestId>'
-                                    f'{request_id}</RequestId></ResponseMetadata></UnsubscribeResponse>').encode()
-        return None
+    def unsubscribe(self, subscription_arn: str | None) -> bool:
+        """Forget one of our subscriptions; False when it is not ours (moto's)."""
+        with self._lock:
+            for subscriptions in self.subscriptions.values():
+                for subscription in list(subscriptions):
+                    if subscription.arn == subscription_arn:
+                        subscriptions.remove(subscription)
+                        return True
+        return False
+
+    def check_http_endpoint(self, endpoint: str) -> None:
+        """An http/https endpoint the runtime may POST to; raises InvalidParameter otherwise."""
+        check_http_endpoint(endpoint, self.allowed_http_hosts)
 
     def has_subscribers(self, topic_arn: str | None) -> bool:
         return bool(topic_arn) and bool(self.subscriptions.get(topic_arn))
 
     # -- publish --------------------------------------------------------------------------------------------------
 
-    def after_publish(self, form_body: bytes, response_body: bytes) -> int:
-        """Deliver what moto accepted (``form_body`` = the query request); returns how many invokes were sent."""
-        params = _form(form_body)
-        action = params.get("Action")
-        topic = params.get("TopicArn") or params.get("TargetArn")
-        if not self.has_subscribers(topic):
-            return 0
-        root = ET.fromstring(response_body)
-        if action == "Publish":
-            message_id = _find_text(root, "MessageId")
-            return self._fan_out(topic, _message(params, ""), message_id) if message_id else 0
-        if action == "PublishBatch":
-            ids: dict[str, str] = {}
-            for member in _iter(root, "Successful"):
-                for item in list(member):
-                    ids[_find_text(item, "Id") or ""] = _find_text(item, "MessageId") or ""
-            sent = 0
-            n = 1
-            while f"PublishBatchRequestEntries.member.{n}.Id" in params:
-                prefix = f"PublishBatchRequestEntries.member.{n}."
-                entry_id = params[prefix + "Id"]
-                if ids.get(entry_id):
-                    sent += self._fan_out(topic, _message(params, prefix), ids[entry_id])
-                n += 1
-            return sent
-        return 0
-
-    def _fan_out(self, topic: str, message: dict, message_id: str) -> int:
+    def publish(self, topic: str, message: dict, message_id: str) -> int:
+        """Deliver one message moto accepted (``Message``, ``Subject``, ``MessageStructure``, ``MessageAttributes``)
+        to the topic's Lambda subscribers whose filter policy matches; returns how many invokes were sent."""
         from moto.sns.utils import FilterPolicyMatcher
 
         subscriptions = list(self.subscriptions.get(topic, ()))
@@ -209,44 +168,3 @@ class SnsFanout:
                 logger.warning("SNS: delivery of %s to %s failed: %s: %s", message_id, subscription.function_arn,
                                type(exc).__name__, exc)
         return sent
-
-
-def _form(body: bytes) -> dict[str, str]:
-    """A query-protocol request body as {name: first value}."""
-    return {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
-
-
-def _message(params: dict[str, str], prefix: str) -> dict:
-    attributes: dict[str, dict] = {}
-    n = 1
-    while f"{prefix}MessageAttributes.entry.{n}.Name" in params:
-        base = f"{prefix}MessageAttributes.entry.{n}."
-        data_type = params.get(base + "Value.DataType", "String")
-        if base + "Value.BinaryValue" in params:
-            value = params[base + "Value.BinaryValue"]
-        else:
-            value = params.get(base + "Value.StringValue", "")
-        attributes[params[base + "Name"]] = {"Type": data_type, "Value": value}
-        n += 1
-    return {
-        "Message": params.get(prefix + "Message", ""),
-        "Subject": params.get(prefix + "Subject") or None,
-        "MessageStructure": params.get(prefix + "MessageStructure"),
-        "MessageAttributes": attributes,
-    }
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _iter(root: ET.Element, name: str):
-    for element in root.iter():
-        if _local(element.tag) == name:
-            yield element
-
-
-def _find_text(root: ET.Element, name: str) -> str | None:
-    for element in _iter(root, name):
-        return element.text
-    return None

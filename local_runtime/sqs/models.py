@@ -35,7 +35,6 @@ from local_runtime.sqs.exceptions import (InvalidParameterValue, MissingParamete
                                           ResourceNotFoundException, SqsError)
 from local_runtime.sqs.moto_patches import locked, record_dead_letter_sources
 
-ACTIONS = ("StartMessageMoveTask", "ListMessageMoveTasks", "CancelMessageMoveTask")
 MAX_RATE = 500
 _UNLIMITED_BATCH = 100  # messages moved per pass of a task without MaxNumberOfMessagesPerSecond
 _FINISHED_KEPT = 10  # ListMessageMoveTasks returns at most 10 per source: older finished tasks are forgotten
@@ -112,15 +111,6 @@ class MessageMoveTasks:
         self._threads: list[threading.Thread] = []
 
     # -- the API ----------------------------------------------------------------------------------------------------
-
-    def handle(self, action: str, body: dict) -> dict:
-        if action == "StartMessageMoveTask":
-            return self.start(body)
-        if action == "ListMessageMoveTasks":
-            return self.list(body)
-        if action == "CancelMessageMoveTask":
-            return self.cancel(body)
-        raise InvalidParameterValue(f"Unknown action {action}")
 
     def start(self, body: dict) -> dict:
         source_arn = body.get("SourceArn")
