@@ -2,8 +2,6 @@
 ValidationException; per-entry errors are codes in its answer, not exceptions)."""
 from __future__ import annotations
 
-from local_runtime.errors import ServiceError
+from local_runtime.event_patterns import InvalidEventPatternException
 
-
-class InvalidEventPatternException(ServiceError, ValueError):
-    """The pattern is not a valid EventBridge pattern."""
+__all__ = ["InvalidEventPatternException"]  # defined with the pattern language it rejects (event_patterns.py)

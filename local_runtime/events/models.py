@@ -9,7 +9,7 @@ endpoint answers ``AWSEvents.PutEvents`` here:
   missing Source/DetailType/Detail, ``MalformedDetail`` for a Detail that is not a JSON object,
   ``NotAuthorizedForSourceException`` for an ``aws.`` source, ``ResourceNotFoundException`` for an unknown bus;
 * the event: ``version, id, detail-type, source, account, time, region, resources, detail``;
-* every ENABLED rule of the bus whose pattern matches (events/patterns.py) sends to each of its targets, in a
+* every ENABLED rule of the bus whose pattern matches (event_patterns.py) sends to each of its targets, in a
   background thread (PutEvents answers before delivery, as on AWS). ``Input`` (constant JSON), ``InputPath`` and
   ``InputTransformer`` (``InputPathsMap`` + ``InputTemplate``, with ``<aws.events.rule-arn>``,
   ``<aws.events.rule-name>``, ``<aws.events.event>``, ``<aws.events.event.json>``,
@@ -22,6 +22,7 @@ no dead-letter queue; scheduled rules (``ScheduleExpression``) never fire; archi
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import logging
 import re
@@ -30,9 +31,12 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
+from jsonpath_ng import Child, Fields, Index, Root
+from jsonpath_ng.ext import parse as parse_jsonpath
+
 from local_runtime import errors
 from local_runtime.events.exceptions import InvalidEventPatternException
-from local_runtime.events.patterns import matches_parsed, parse_pattern
+from local_runtime.event_patterns import matches_parsed, parse_pattern
 from local_runtime.events.targets import TargetDelivery, dumps
 
 logger = logging.getLogger(__name__)
@@ -226,13 +230,30 @@ class EventBridge:
 _PLACEHOLDER = re.compile(r"<([A-Za-z0-9_.\-]+)>")
 
 
-def _select(path: str, event: dict) -> Any:
-    from local_runtime.stepfunctions.paths import PathNotFound, compile_path
+@functools.lru_cache(maxsize=1024)
+def _jsonpath(path: str) -> tuple[Any, bool]:
+    """A target's JSONPath (``InputPath``, a value of ``InputPathsMap``) parsed, and whether it is definite (names
+    one value: ``$.detail.items[0]``) rather than a query (wildcards, slices, ``..``, filters)."""
+    def definite(node: Any) -> bool:
+        if isinstance(node, Child):
+            return definite(node.left) and definite(node.right)
+        if isinstance(node, Fields):
+            return len(node.fields) == 1 and node.fields[0] != "*"
+        if isinstance(node, Index):
+            return len(node.indices) == 1
+        return isinstance(node, Root)
 
-    try:
-        return compile_path(path).find(event)
-    except PathNotFound:
-        return None
+    parsed = parse_jsonpath(path)
+    return parsed, definite(parsed)
+
+
+def _select(path: str, event: dict) -> Any:
+    """The value a definite path names (None where the event has none), or every value a query finds (a list)."""
+    parsed, definite = _jsonpath(path)
+    found = [match.value for match in parsed.find(event)]
+    if definite:
+        return found[0] if found else None
+    return found
 
 
 def render_input(target: dict, event: dict, rule: Rule | None = None) -> str:

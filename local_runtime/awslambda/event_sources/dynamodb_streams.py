@@ -11,7 +11,7 @@ Semantics, as AWS documents them:
   (INSERT/MODIFY/REMOVE), ``eventVersion``, ``eventSource: aws:dynamodb``, ``awsRegion``, ``eventSourceARN`` (the
   stream ARN) and ``dynamodb`` (``Keys``, ``NewImage``/``OldImage`` per the stream view type, ``SequenceNumber``,
   ``SizeBytes``, ``StreamViewType``, ``ApproximateCreationDateTime`` in epoch seconds);
-* ``FilterCriteria.Filters[].Pattern`` (events/patterns.py): records that match no filter are dropped unseen;
+* ``FilterCriteria.Filters[].Pattern`` (event_patterns.py): records that match no filter are dropped unseen;
 * a function error, or an invalid ``batchItemFailures`` answer, retries the whole batch; with
   ``ReportBatchItemFailures`` a valid answer checkpoints before the lowest failed ``SequenceNumber`` and retries
   from there; ``BisectBatchOnFunctionError`` splits a failing batch in two (a split is not a retry);
@@ -34,7 +34,7 @@ import uuid
 from typing import Any, Callable
 
 from local_runtime.cfn import cfn_bool
-from local_runtime.events.patterns import matches_parsed, parse_pattern
+from local_runtime.event_patterns import matches_parsed, parse_pattern
 from local_runtime.awslambda.event_sources.sqs import InvalidBatchResponse, failed_item_ids
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,8 @@
-"""EventBridge event patterns (content filtering), as the EventBridge user guide defines them.
+"""Event patterns (content filtering), as the EventBridge user guide defines them.
 
-Used by EventBridge rules (models.py), Lambda event-source filters (``FilterCriteria``,
-awslambda/event_sources/dynamodb_streams.py) and EventBridge Pipes filters: one matcher, one set of semantics.
+Used by EventBridge rules (events/models.py) and Lambda event-source filters (``FilterCriteria``,
+awslambda/event_sources/dynamodb_streams.py), whose syntax Lambda documents as EventBridge's: one matcher, one set of
+semantics, below both services (neither imports the other for it).
 
 * A pattern is a JSON object; every key must match (AND). A key's value is either an object (the event's value is
   an object: match it recursively) or an array of match values (OR), applied to leaf values.
@@ -22,9 +23,13 @@ import json
 import re
 from typing import Any
 
-from local_runtime.events.exceptions import InvalidEventPatternException
+from local_runtime.errors import ServiceError
 
 _MISSING = object()
+
+
+class InvalidEventPatternException(ServiceError, ValueError):
+    """The pattern is not a valid EventBridge pattern (EventBridge's error code; events/exceptions.py lists it)."""
 
 
 def parse_pattern(pattern: str | dict | None) -> dict:
