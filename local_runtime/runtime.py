@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 import boto3
 from botocore.config import Config
@@ -81,7 +81,7 @@ class LocalRuntime:
         from local_runtime.sns.models import SnsFanout
 
         # before provisioning: the template's http/https subscriptions are checked like any Subscribe (local_runtime/sns/)
-        self.sns = SnsFanout(self._lambda_invoke_async, region=REGION,
+        self.sns = SnsFanout(self.invoke, region=REGION,
                              allowed_http_hosts=settings.sns_http_allowed_hosts)
         self.gateway.sns = self.sns
         provision(self.stack, self.client)
@@ -175,17 +175,14 @@ class LocalRuntime:
         self.lambda_service.start()
         self.gateway.lambda_service = self.lambda_service
 
-    def invoke(self, name_or_arn: str, event: Any, on_start=None) -> tuple[bytes, str | None]:
-        result = self.lambda_service.invoke(name_or_arn, json.dumps(event).encode(), on_start=on_start)
+    def invoke(self, name_or_arn: str, event: Any, *, invocation_type: str = "RequestResponse",
+               on_start: Callable[[], None] | None = None) -> tuple[bytes, str | None]:
+        """The one :class:`~local_runtime.awslambda.interface.Invoke` every caller of Lambda gets (the engine's
+        tasks, API Gateway, event source mappings, SNS, EventBridge): ``event`` a JSON value, or bytes already
+        serialised (sent as they are)."""
+        payload = event if isinstance(event, bytes) else json.dumps(event).encode()
+        result = self.lambda_service.invoke(name_or_arn, payload, invocation_type=invocation_type, on_start=on_start)
         return result.payload, result.function_error
-
-    def _lambda_invoke_bytes(self, name_or_arn: str, payload: bytes, on_start=None) -> tuple[bytes, str | None]:
-        result = self.lambda_service.invoke(name_or_arn, payload, on_start=on_start)
-        return result.payload, result.function_error
-
-    def _lambda_invoke_async(self, name_or_arn: str, payload: bytes):
-        """An asynchronous (``Event``) invoke, as SNS, EventBridge and Pipes targets call Lambda."""
-        return self.lambda_service.invoke(name_or_arn, payload, invocation_type="Event")
 
     def _start_stepfunctions(self) -> None:
         from local_runtime.stepfunctions.clock import RealClock, ScaledClock
@@ -195,7 +192,7 @@ class LocalRuntime:
 
         scale = self.settings.time_scale
         clock = RealClock() if scale == 1 else ScaledClock(scale)
-        integrations = Integrations(lambda_invoke=self._lambda_invoke_bytes, aws_client=self.client)
+        integrations = Integrations(lambda_invoke=self.invoke, aws_client=self.client)
         self.engine = Engine(clock=clock, integrations=integrations,
                              max_finished=self.settings.max_finished_executions)
         self.stepfunctions = StepFunctionsService(self.engine, region=REGION, account_id=ACCOUNT_ID)
@@ -238,7 +235,7 @@ class LocalRuntime:
         from local_runtime.events.models import EventBridge
         from local_runtime.events.targets import TargetDelivery
 
-        delivery = TargetDelivery(self.client, self._lambda_invoke_async, self.stepfunctions)
+        delivery = TargetDelivery(self.client, self.invoke, self.stepfunctions)
         self.eventbridge = EventBridge(self.client, delivery, region=REGION, account_id=ACCOUNT_ID)
         for topic in self.stack.of_type("AWS::SNS::Topic"):
             for item in topic.properties.get("Subscription") or []:

@@ -58,11 +58,9 @@ from werkzeug.wrappers import Request, Response
 from local_runtime.apigateway.exceptions import ERROR_TYPES, GATEWAY_RESPONSE_DEFAULTS, MalformedProxyResponse
 from local_runtime.apigateway.models import Method, Resource, RestApi
 from local_runtime.apigateway.server import RAW_HEADERS_KEY, ApiServer, serve
-from local_runtime.awslambda.exceptions import RequestTooLargeException
+from local_runtime.awslambda.interface import Invoke, RequestTooLargeException
 
 logger = logging.getLogger(__name__)
-
-Invoke = Callable[[str, dict], tuple[bytes, "str | None"]]
 
 # API Gateway's payload quota (10 MB). Above it the request is refused before anything else, with this text/plain body
 # (recorded from AWS: 413, "HTTP content length exceeded 10485760 bytes."); a gateway response cannot change it.

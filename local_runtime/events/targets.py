@@ -17,6 +17,8 @@ import time
 import uuid
 from typing import Any, Callable
 
+from local_runtime.awslambda.interface import Invoke
+
 logger = logging.getLogger(__name__)
 
 
@@ -25,10 +27,10 @@ class UnsupportedTarget(ValueError):
 
 
 class TargetDelivery:
-    def __init__(self, client: Callable[[str], Any], invoke_async: Callable[[str, bytes], Any] | None = None,
+    def __init__(self, client: Callable[[str], Any], invoke: Invoke | None = None,
                  stepfunctions: Any = None, eventbridge: Any = None) -> None:
         self.client = client
-        self.invoke_async = invoke_async
+        self.invoke = invoke
         self.stepfunctions = stepfunctions
         self.eventbridge = eventbridge
         self._queue_urls: dict[str, str] = {}
@@ -37,9 +39,9 @@ class TargetDelivery:
         parts = arn.split(":")
         service = parts[2] if len(parts) > 5 else ""
         if service == "lambda":
-            if self.invoke_async is None:
+            if self.invoke is None:
                 raise UnsupportedTarget("no Lambda runtime")
-            return self.invoke_async(arn, payload.encode())
+            return self.invoke(arn, payload.encode(), invocation_type="Event")
         if service == "states" and ":stateMachine:" in arn:
             if self.stepfunctions is None:
                 raise UnsupportedTarget("no Step Functions runtime")

@@ -30,9 +30,9 @@ import logging
 import threading
 import uuid
 from dataclasses import dataclass
-from typing import Any, Callable
 from urllib.parse import urlsplit
 
+from local_runtime.awslambda.interface import Invoke
 from local_runtime.sns.exceptions import InvalidParameter
 
 logger = logging.getLogger(__name__)
@@ -80,9 +80,9 @@ def check_http_endpoint(endpoint: str, allowed_hosts: frozenset[str]) -> None:
 class SnsFanout:
     """Lambda subscriptions of topics and their deliveries (asynchronous invokes)."""
 
-    def __init__(self, invoke_async: Callable[[str, bytes], Any], region: str = "us-east-1",
+    def __init__(self, invoke: Invoke, region: str = "us-east-1",
                  allowed_http_hosts: frozenset[str] | set[str] = frozenset()) -> None:
-        self.invoke_async = invoke_async
+        self.invoke = invoke
         self.region = region
         self.allowed_http_hosts = frozenset(host.lower() for host in allowed_http_hosts)
         self.subscriptions: dict[str, list[LambdaSubscription]] = {}
@@ -162,7 +162,7 @@ class SnsFanout:
                 },
             }]}
             try:
-                self.invoke_async(subscription.function_arn, json.dumps(event).encode())
+                self.invoke(subscription.function_arn, event, invocation_type="Event")
                 sent += 1
             except Exception as exc:
                 logger.warning("SNS: delivery of %s to %s failed: %s: %s", message_id, subscription.function_arn,

@@ -33,13 +33,12 @@ import time
 import uuid
 from typing import Any, Callable
 
+from local_runtime.awslambda.interface import Invoke
 from local_runtime.cfn import cfn_bool
 from local_runtime.event_patterns import matches_parsed, parse_pattern
 from local_runtime.awslambda.event_sources.sqs import InvalidBatchResponse, failed_item_ids
 
 logger = logging.getLogger(__name__)
-
-Invoke = Callable[[str, dict], tuple[bytes, "str | None"]]
 
 POLL_SECONDS = 0.25          # Lambda polls a stream shard about four times a second
 RETRY_PAUSE_SECONDS = 0.05

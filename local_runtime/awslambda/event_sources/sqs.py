@@ -28,14 +28,12 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
+from local_runtime.awslambda.interface import Invoke
 from local_runtime.cfn import cfn_bool
 
 logger = logging.getLogger(__name__)
-
-Invoke = Callable[[str, dict], tuple[bytes, "str | None"]]
 
 MAX_RECEIVE = 10                # SQS's per-call limit
 DEFAULT_POLLERS = 2

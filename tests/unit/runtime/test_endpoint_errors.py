@@ -47,8 +47,8 @@ def endpoint():
     engine = Engine(VirtualClock(), Integrations())
     gateway.stepfunctions = StepFunctionsService(engine)
     clients = lambda service: _client(service, "http://127.0.0.1:9", gateway)  # noqa: E731 - in process
-    gateway.eventbridge = EventBridge(clients, TargetDelivery(clients, lambda *a: None, None))
-    gateway.sns = SnsFanout(lambda *args: None)
+    gateway.eventbridge = EventBridge(clients, TargetDelivery(clients, lambda *args, **kwargs: None, None))
+    gateway.sns = SnsFanout(lambda *args, **kwargs: None)
     spec = FunctionSpec(name="f", arn="arn:aws:lambda:us-east-1:123456789012:function:f", handler="app.handler",
                         code_dir="/nonexistent", layer_dirs=[], timeout=3)
     gateway.lambda_service = LambdaService([spec], {}, python="/nonexistent/python")  # never starts a worker here
