@@ -50,3 +50,21 @@ class Section:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             return self.run(original, *args, **kwargs)
         return wrapper
+
+
+def once(function: Any) -> Any:
+    """``function`` (no arguments) run at most once per process, however many threads call it: the fixes to moto are
+    applied once. Marked done before it runs, so a fix that fails is not tried again."""
+    lock = threading.Lock()
+    done = False
+
+    @functools.wraps(function)
+    def wrapper() -> None:
+        nonlocal done
+        with lock:
+            if done:
+                return
+            done = True
+            function()
+
+    return wrapper

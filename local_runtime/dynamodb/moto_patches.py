@@ -41,26 +41,20 @@ import functools
 import threading
 from typing import Any
 
-from local_runtime.locks import Section
+from local_runtime.locks import Section, once
 
-_applied = False
-_lock = threading.Lock()
 _backup = threading.local()  # .skip: inside our TransactWriteItems wrapper, the whole-table copy is not needed
 
 
+@once
 def apply() -> None:
     """Every fix of this module (idempotent)."""
-    global _applied
-    with _lock:
-        if _applied:
-            return
-        _applied = True
-        _cheap_transaction_backup()
-        _plain_attribute_values()
-        _memoise_update_expressions()
-        _tree_copy_of_expressions()
-        _top_level_projection()
-        _expiring_shard_iterators()
+    _cheap_transaction_backup()
+    _plain_attribute_values()
+    _memoise_update_expressions()
+    _tree_copy_of_expressions()
+    _top_level_projection()
+    _expiring_shard_iterators()
     atomic_requests()
 
 
@@ -246,19 +240,14 @@ def _top_level_projection() -> None:
 
 
 REQUESTS = Section()  # held by every DynamoDB request from its parsed parameters to its answer
-_atomic = False
 
 
+@once
 def atomic_requests() -> None:
     """One DynamoDB request at a time through moto (idempotent): condition checks and writes cannot interleave."""
-    global _atomic
-    with _lock:
-        if _atomic:
-            return
-        _atomic = True
-        from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodb.responses import DynamoHandler
 
-        DynamoHandler.call_action = REQUESTS.around(DynamoHandler.call_action)
+    DynamoHandler.call_action = REQUESTS.around(DynamoHandler.call_action)
 
 
 _ATOMIC = (str, int, float, bool, type(None))

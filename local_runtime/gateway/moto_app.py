@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
 from typing import Any, Callable
 
 from werkzeug.wrappers import Response
@@ -28,12 +27,11 @@ from werkzeug.wrappers import Response
 from local_runtime import protocols
 from local_runtime.dynamodb import moto_patches as dynamodb_patches
 from local_runtime.gateway.wsgi import call_wsgi
+from local_runtime.locks import once
 from local_runtime.sqs import moto_patches as sqs_patches
 
 log = logging.getLogger("local_runtime.gateway")
 
-_applied = False
-_lock = threading.Lock()
 
 
 class MotoApp:
@@ -98,16 +96,12 @@ def _memoize_backend_lookup(dispatcher: Any) -> None:
     dispatcher.get_backend_for_host = get_backend_for_host
 
 
+@once
 def apply_patches() -> None:
     """Every fix to moto, once per process (idempotent)."""
-    global _applied
-    with _lock:
-        if _applied:
-            return
-        _applied = True
-        _memoise_dispatch()
-        _random_strings_in_one_draw()
-        _untracked_model_instances()
+    _memoise_dispatch()
+    _random_strings_in_one_draw()
+    _untracked_model_instances()
     dynamodb_patches.apply()
     sqs_patches.apply()
 

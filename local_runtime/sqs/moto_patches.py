@@ -23,27 +23,19 @@ each request atomic, as on AWS. Each fix was found by profiling the runtime proc
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Callable
 from typing import Any
 
-from local_runtime.locks import Section
+from local_runtime.locks import Section, once
 
 REQUESTS = Section()  # held by every SQS request from its parsed parameters to its answer; a long poll waits outside
-_lock = threading.Lock()
-_applied = False
-_atomic = False
 
 
+@once
 def apply() -> None:
     """Every fix of this module (idempotent)."""
-    global _applied
-    with _lock:
-        if _applied:
-            return
-        _applied = True
-        _direct_retention_check()
-        _queue_passes_read_the_clock_once()
+    _direct_retention_check()
+    _queue_passes_read_the_clock_once()
     atomic_requests()
     record_dead_letter_sources()
 
@@ -90,15 +82,11 @@ def _queue_passes_read_the_clock_once() -> None:
     models.Queue.approximate_number_of_messages_delayed = property(delayed)
 
 
+@once
 def atomic_requests() -> None:
     """Every SQS request, and SNS's deliveries to SQS, under :data:`REQUESTS` (idempotent; the tests apply it to
     moto's in-process mock too)."""
-    global _atomic
-    with _lock:
-        if _atomic:
-            return
-        _atomic = True
-        _atomic_requests()
+    _atomic_requests()
 
 
 def _atomic_requests() -> None:
@@ -116,26 +104,19 @@ def _atomic_requests() -> None:
     Queue.wait_for_messages = wait_for_messages
 
 
-_recording = False
-
-
+@once
 def record_dead_letter_sources() -> None:
     """moto moves a message object to its queue's DLQ as is: remember the queue it came from, so that a redrive
     without DestinationArn sends it back there (AWS: "redriven back to their respective original source queues")."""
-    global _recording
-    with _lock:
-        if _recording:
-            return
-        _recording = True
-        from moto.sqs.models import Queue
+    from moto.sqs.models import Queue
 
-        original = Queue.add_message
+    original = Queue.add_message
 
-        def add_message(self: Any, message: Any) -> None:
-            home = getattr(message, "queue_arn_of_record", None)
-            if home is not None and home != self.queue_arn:
-                message.dead_letter_source_arn = home
-            message.queue_arn_of_record = self.queue_arn
-            original(self, message)
+    def add_message(self: Any, message: Any) -> None:
+        home = getattr(message, "queue_arn_of_record", None)
+        if home is not None and home != self.queue_arn:
+            message.dead_letter_source_arn = home
+        message.queue_arn_of_record = self.queue_arn
+        original(self, message)
 
-        Queue.add_message = add_message
+    Queue.add_message = add_message
