@@ -222,6 +222,7 @@ class ForkServer:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
         self._sock: socket.socket | None = None
+        self._reader: threading.Thread | None = None
         self._replies: list[threading.Event] = []
         self._pids: list[int] = []
         self._processes: dict[int, ForkedProcess] = {}
@@ -298,6 +299,9 @@ class ForkServer:
                 except subprocess.TimeoutExpired:
                     self._proc.kill()
                     self._proc.wait()
+            reader = self._reader
+        if reader is not None and reader is not threading.current_thread():
+            reader.join(5)  # outside the lock: the reader takes it once more on its way out
 
     # -- helpers (called with the lock held) -----------------------------------------------------------------------
 
