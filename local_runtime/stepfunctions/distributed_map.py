@@ -35,7 +35,9 @@ from typing import Any
 
 from . import failures
 from .failures import StatesError
-from .paths import Template, compile_path, dumps, select
+from .paths import Template, compile_path, select
+from .payloads import dumps
+from .timefmt import iso
 
 FIELDS = ("ItemReader", "ItemBatcher", "ResultWriter")
 GET_OBJECT = "arn:aws:states:::s3:getObject"
@@ -398,8 +400,6 @@ class MapRun:
 
     def entries(self) -> dict[str, list]:
         """The child executions by status, as ResultWriter exports them."""
-        from .execution import iso
-
         results, errors, succeeded = self.outcome or ([None] * len(self.inputs), [], [])
         failed = {index: exc for index, exc in errors}
         done = set(succeeded)

@@ -16,23 +16,17 @@ from typing import TYPE_CHECKING, Any
 from . import failures
 from .clock import DEADLINE, SLEEP, WORK
 from .failures import ExecutionCancelled, StatesError
-from .history import History, Payload
-from .paths import dumps
+from .history import History
+from .payloads import Payload, dumps, over_limit
 from .scheduler import Flag, current_task, join, spawn, wait
 from .states import Map, Parallel, Program, Task
+from .timefmt import iso
 from .variables import CURRENT as CURRENT_VARIABLES, Scope
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Engine
 
 LOG = logging.getLogger(__name__)
-PAYLOAD_LIMIT = 262144  # bytes, state input/output and execution input/output
-
-
-def _over_limit(text: str) -> bool:
-    """More than PAYLOAD_LIMIT bytes of UTF-8 (encoded only when the text could be: <= 4 bytes a character)."""
-    return len(text) > PAYLOAD_LIMIT // 4 and len(text.encode()) > PAYLOAD_LIMIT
-
 RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED = "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"
 _RETRYING_TYPES = frozenset({"Task", "Parallel", "Map"})  # the states whose context object has State.RetryCount
 RUNTIME_CAUSE_PREFIX = "An error occurred while executing the state"
@@ -44,11 +38,6 @@ def internal_error_cause(state_name: str, entered_event: int) -> str:
     goes to the log)."""
     return (f"{RUNTIME_CAUSE_PREFIX} '{state_name}' (entered at the event id #{entered_event}). The local engine "
             f"could not run the state (an internal error; see the runtime log).")
-
-
-def iso(dt: datetime) -> str:
-    """Context-object timestamps: ``2024-01-01T00:00:00.000Z``."""
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
 class CancelScope(Flag):
@@ -269,7 +258,7 @@ class Branch:
                 raise ExecutionCancelled()
             if output is not data or data_text is None:  # values are immutable: same object, same text
                 data_text = dumps(output)
-            if _over_limit(data_text):
+            if over_limit(data_text):
                 raise StatesError(failures.DATA_LIMIT_EXCEEDED,
                                   f"The state/task '{name}' returned a result with a size exceeding the maximum "
                                   f"number of bytes service limit.")
@@ -295,7 +284,7 @@ class Branch:
             self._drop_token()
             raise
         params_payload = Payload(params)
-        if _over_limit(params_payload.text):
+        if params_payload.over_limit():
             self._drop_token()
             raise StatesError(failures.DATA_LIMIT_EXCEEDED,
                               f"The state/task '{self.state_name}' input exceeds the maximum number of bytes "
@@ -336,7 +325,7 @@ class Branch:
         if self.cancel.is_set():
             raise ExecutionCancelled()
         result_payload = Payload(result)
-        if _over_limit(result_payload.text):
+        if result_payload.over_limit():
             # AWS: a task result over 256 KiB fails the task (TaskFailed / LambdaFunctionFailed) even when
             # ResultSelector/ResultPath would drop it, naming the function ARN or the service ('lambda'); Retry and
             # Catch handle it like any task failure (States.ALL included)

@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 from .. import errors
 from .failures import RUNTIME, StatesError
-from .paths import dumps
+from .payloads import dumps
 
 # (function name, payload[, on_start]) -> (response, X-Amz-Function-Error); an invoker that takes ``on_start`` calls
 # it when a worker takes the invocation (the task's TimeoutSeconds counts from there), else the call starts at once

@@ -14,7 +14,8 @@ import uuid
 from typing import Any, Callable
 
 from .failures import INTRINSIC_FAILURE, StatesError
-from .paths import Path, PathNotFound, PathSyntaxError, compile_path, dumps
+from .paths import Path, PathNotFound, PathSyntaxError, compile_path
+from .payloads import dumps
 
 
 class IntrinsicSyntaxError(ValueError):

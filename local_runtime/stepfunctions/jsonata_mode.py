@@ -34,11 +34,11 @@ from jsonata.jexception import JException
 from jsonata.utils import Utils as _JUtils
 
 from . import failures
-from .choice import parse_timestamp
 from .failures import QUERY_EVALUATION_ERROR, StatesError
-from .paths import dumps
+from .payloads import dumps
 from .retry import Catcher, error_output
 from .states import Choice, Fail, Map, Parallel, Pass, Succeed, Task, Wait
+from .timefmt import parse_timestamp
 
 JSONPATH, JSONATA = "JSONPath", "JSONata"
 QUERY_LANGUAGES = (JSONPATH, JSONATA)

@@ -26,9 +26,8 @@ from typing import TYPE_CHECKING, Any
 from .. import errors
 from . import failures
 from .failures import ExecutionCancelled, StatesError
-from .history import Payload
 from .integrations import _http_metadata
-from .paths import dumps
+from .payloads import Payload, dumps
 from .scheduler import wait
 
 if TYPE_CHECKING:  # pragma: no cover

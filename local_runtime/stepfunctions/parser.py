@@ -11,13 +11,14 @@ from functools import lru_cache
 from typing import Any
 
 from .. import errors
-from .choice import ChoiceRuleError, compile_rule, parse_timestamp
+from .choice import ChoiceRuleError, compile_rule
 from .distributed_map import definition_problems
 from .failures import ALL
 from .integrations import UnknownResource, parse_resource
 from .jsonata_mode import JSONATA, JSONPATH, build_state, field_problems, is_expression, state_language
 from .paths import PathSyntaxError, compile_path, compile_reference_path
 from .states import STATE_TYPES, Choice, Fail, Map, Parallel, Pass, Program, Succeed, Task, Wait
+from .timefmt import parse_timestamp
 from .validation import more_problems
 
 _TERMINAL_TYPES = {"Choice", "Succeed", "Fail"}

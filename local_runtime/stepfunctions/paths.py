@@ -10,7 +10,6 @@ unions) go to jsonpath-ng and give the list of matches.
 """
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
 from typing import Any, Callable
@@ -19,16 +18,9 @@ from jsonpath_ng.exceptions import JsonPathParserError
 from jsonpath_ng.ext import parse as _ng_parse
 
 from .failures import INTRINSIC_FAILURE, RESULT_PATH_MATCH_FAILURE, RUNTIME, StatesError
+from .payloads import dumps
 
 _MISSING = object()
-
-
-_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # built once: dumps runs on every state
-
-
-def dumps(value: Any) -> str:
-    """Compact JSON, as Step Functions writes inputs, outputs and messages."""
-    return _COMPACT.encode(value)
 
 
 class PathSyntaxError(ValueError):
@@ -313,5 +305,5 @@ def _compile_node(value: Any):
 
 __all__ = [
     "Path", "ReferencePath", "Template", "PathSyntaxError", "PathNotFound", "compile_path", "compile_reference_path",
-    "select", "dumps", "not_found", "INTRINSIC_FAILURE",
+    "select", "not_found", "INTRINSIC_FAILURE",
 ]

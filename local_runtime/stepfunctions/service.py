@@ -17,32 +17,15 @@ from typing import Any
 from .. import errors
 from ..protocols import operation_names
 from .engine import Engine
-from .execution import PAYLOAD_LIMIT, RUNNING, Execution
+from .execution import RUNNING, Execution
 from .mocks import MockConfigError
+from .payloads import parse_execution_input
 from .states import Program
+from .timefmt import epoch_seconds
 
 _STANDARD_NAME = re.compile(r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}$")
 _DEFAULT_LOGGING = {"level": "OFF", "includeExecutionData": False}
 _DEFAULT_TRACING = {"enabled": False}
-
-
-def parse_execution_input(input_text: Any) -> tuple[str, Any]:
-    """StartExecution's (and TestState's) ``input``: a JSON text within the payload limit; ``{}`` when absent."""
-    if input_text is None:
-        input_text = "{}"
-    if not isinstance(input_text, str):
-        raise errors.InvalidExecutionInput(f"Invalid State Machine Execution Input: '{input_text}'")
-    if len(input_text.encode()) > PAYLOAD_LIMIT:
-        raise errors.InvalidExecutionInput("Invalid State Machine Execution Input: 'The input exceeds the "
-                                           "maximum number of bytes'")
-    try:
-        return input_text, json.loads(input_text)
-    except ValueError as exc:
-        raise errors.InvalidExecutionInput(f"Invalid State Machine Execution Input: '{exc}'") from None
-
-
-def _epoch(dt: datetime | None) -> float | None:
-    return None if dt is None else dt.timestamp()
 
 
 @dataclass
@@ -154,26 +137,26 @@ class StepFunctionsService:
             existing = self.machines.get(arn)
             if existing is not None:
                 if (existing.definition, existing.role_arn, existing.type) == (definition, role_arn, machine_type):
-                    return {"stateMachineArn": arn, "creationDate": _epoch(existing.creation_date)}
+                    return {"stateMachineArn": arn, "creationDate": epoch_seconds(existing.creation_date)}
                 raise errors.StateMachineAlreadyExists(f"State Machine Already Exists: '{arn}'")
             machine = StateMachine(arn, name, definition, program, role_arn, machine_type, self.engine.clock.now(),
                                    logging, tracing)
             machine.tags = {t["key"]: t.get("value", "") for t in body.get("tags") or ()}
             self.machines[arn] = machine
-        return {"stateMachineArn": arn, "creationDate": _epoch(machine.creation_date)}
+        return {"stateMachineArn": arn, "creationDate": epoch_seconds(machine.creation_date)}
 
     def _describe_state_machine(self, body: dict) -> dict:
         m = self._machine(self._required(body, "stateMachineArn"))
         return {
             "stateMachineArn": m.arn, "name": m.name, "status": "ACTIVE", "definition": m.definition,
-            "roleArn": m.role_arn, "type": m.type, "creationDate": _epoch(m.creation_date),
+            "roleArn": m.role_arn, "type": m.type, "creationDate": epoch_seconds(m.creation_date),
             "loggingConfiguration": m.logging, "tracingConfiguration": m.tracing, "revisionId": m.revision_id,
         }
 
     def _list_state_machines(self, body: dict) -> dict:
         with self._lock:
             items = [{"stateMachineArn": m.arn, "name": m.name, "type": m.type,
-                      "creationDate": _epoch(m.creation_date)} for m in self.machines.values()]
+                      "creationDate": epoch_seconds(m.creation_date)} for m in self.machines.values()]
         items.sort(key=lambda item: item["name"])
         return self._page(items, body, "stateMachines")
 
@@ -190,7 +173,7 @@ class StepFunctionsService:
         m.tracing = body.get("tracingConfiguration", m.tracing)
         m.update_date = self.engine.clock.now()
         m.revision_id = str(uuid.uuid4())
-        return {"updateDate": _epoch(m.update_date), "revisionId": m.revision_id}
+        return {"updateDate": epoch_seconds(m.update_date), "revisionId": m.revision_id}
 
     def _validate_state_machine_definition(self, body: dict) -> dict:
         from .validation import ERROR, WARNING, validate_response
@@ -266,7 +249,7 @@ class StepFunctionsService:
             existing = self.engine.get(arn)
             if existing is not None:
                 if existing.status == RUNNING and existing.input == input_text and machine.type == "STANDARD":
-                    return {"executionArn": arn, "startDate": _epoch(existing.start_date)}
+                    return {"executionArn": arn, "startDate": epoch_seconds(existing.start_date)}
                 raise errors.ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
             execution = self.engine.create(machine.program, arn=arn, name=name, state_machine_arn=machine.arn,
                                            state_machine_name=machine.name, input_text=input_text,
@@ -275,7 +258,7 @@ class StepFunctionsService:
             machine.executions[arn] = None
             self._execution_machine[arn] = machine
         self.engine.launch(execution)
-        return {"executionArn": arn, "startDate": _epoch(execution.start_date)}
+        return {"executionArn": arn, "startDate": epoch_seconds(execution.start_date)}
 
     def _start_sync_execution(self, body: dict) -> dict:
         machine, name, input_text, input_value = self._prepare(body)
@@ -303,10 +286,10 @@ class StepFunctionsService:
     def _execution_fields(self, e: Execution) -> dict:
         out = {
             "executionArn": e.arn, "stateMachineArn": e.state_machine_arn, "name": e.name, "status": e.status,
-            "startDate": _epoch(e.start_date), "input": e.input, "inputDetails": {"included": True},
+            "startDate": epoch_seconds(e.start_date), "input": e.input, "inputDetails": {"included": True},
         }
         if e.stop_date is not None:
-            out["stopDate"] = _epoch(e.stop_date)
+            out["stopDate"] = epoch_seconds(e.stop_date)
         if e.output is not None:
             out["output"] = e.output
             out["outputDetails"] = {"included": True}
@@ -325,7 +308,7 @@ class StepFunctionsService:
     def _stop_execution(self, body: dict) -> dict:
         execution = self._execution(self._required(body, "executionArn"))
         execution.stop(body.get("error"), body.get("cause"))
-        return {"stopDate": _epoch(execution.stop_date)}
+        return {"stopDate": epoch_seconds(execution.stop_date)}
 
     def _list_executions(self, body: dict) -> dict:
         machine = self._machine(self._required(body, "stateMachineArn"))
@@ -338,9 +321,9 @@ class StepFunctionsService:
             if e is None or (status and e.status != status):
                 continue
             item = {"executionArn": e.arn, "stateMachineArn": e.state_machine_arn, "name": e.name,
-                    "status": e.status, "startDate": _epoch(e.start_date)}
+                    "status": e.status, "startDate": epoch_seconds(e.start_date)}
             if e.stop_date is not None:
-                item["stopDate"] = _epoch(e.stop_date)
+                item["stopDate"] = epoch_seconds(e.stop_date)
             items.append(item)
         return self._page(items, body, "executions")
 
@@ -348,7 +331,7 @@ class StepFunctionsService:
         execution = self._execution(self._required(body, "executionArn"))
         events = execution.history.events(include_data=body.get("includeExecutionData", True))
         for event in events:
-            event["timestamp"] = _epoch(event["timestamp"])
+            event["timestamp"] = epoch_seconds(event["timestamp"])
         if body.get("reverseOrder"):
             events.reverse()
         return self._page(events, body, "events")
@@ -360,7 +343,7 @@ class StepFunctionsService:
             raise errors.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{execution.state_machine_arn}'")
         return {
             "stateMachineArn": machine.arn, "name": machine.name, "definition": machine.definition,
-            "roleArn": machine.role_arn, "updateDate": _epoch(machine.update_date or machine.creation_date),
+            "roleArn": machine.role_arn, "updateDate": epoch_seconds(machine.update_date or machine.creation_date),
             "loggingConfiguration": machine.logging, "tracingConfiguration": machine.tracing,
             "revisionId": machine.revision_id,
         }

@@ -8,12 +8,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import failures
-from .choice import parse_timestamp
 from .distributed_map import Distributed
 from .failures import StatesError
-from .paths import (Path, PathNotFound, PathSyntaxError, ReferencePath, Template, compile_path, compile_reference_path, dumps,
+from .paths import (Path, PathNotFound, PathSyntaxError, ReferencePath, Template, compile_path, compile_reference_path,
                     select)
+from .payloads import dumps
 from .retry import Catcher, Retrier, RetryState, error_output, find_catcher
+from .timefmt import parse_timestamp
 from .variables import jsonpath_assign
 
 if TYPE_CHECKING:  # pragma: no cover

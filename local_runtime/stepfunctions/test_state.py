@@ -26,14 +26,13 @@ from typing import Any
 
 from .. import errors
 from . import failures
-from .execution import LOG, PAYLOAD_LIMIT, Branch, Execution, _over_limit, internal_error_cause
+from .execution import LOG, Branch, Execution, internal_error_cause
 from .failures import StatesError
 from .jsonata_mode import JSONATA
 from .mocks import Answer, SingleMock
 from .parser import parse_definition
-from .paths import dumps
+from .payloads import PAYLOAD_LIMIT, dumps, over_limit, parse_execution_input
 from .retry import error_matches, find_catcher
-from .service import parse_execution_input
 from .states import Map, Parallel, Pass, Program, Task, _apply_result
 from .variables import CURRENT as CURRENT_VARIABLES, Scope
 
@@ -65,7 +64,7 @@ class _TestBranch(Branch):
             self.task_token = uuid.uuid4().hex  # what $$.Task.Token reads when the request's context sets none
         params = task.parameters_of(self, effective)
         self.outcome.inspection[self.parameters_field] = dumps(params)
-        if _over_limit(dumps(params)):
+        if over_limit(dumps(params)):
             raise StatesError(failures.DATA_LIMIT_EXCEEDED, f"The state/task '{self.state_name}' input exceeds the "
                                                             f"maximum number of bytes service limit.")
         mocks = self.execution.mocks

@@ -21,7 +21,8 @@ from contextvars import ContextVar
 from typing import Any
 
 from .failures import DATA_LIMIT_EXCEEDED, RUNTIME, StatesError
-from .paths import PathNotFound, PathSyntaxError, Template, compile_path, dumps
+from .paths import PathNotFound, PathSyntaxError, Template, compile_path
+from .payloads import dumps
 
 MAX_NAME_LENGTH = 80
 MAX_VARIABLE_BYTES = 262144  # one variable, serialised
