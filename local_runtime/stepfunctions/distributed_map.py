@@ -35,8 +35,9 @@ from typing import Any
 
 from . import failures
 from .failures import StatesError
-from .paths import Template, compile_path, select
+from .paths import compile_path, select
 from .payloads import dumps
+from .templates import Template
 from .timefmt import iso
 
 FIELDS = ("ItemReader", "ItemBatcher", "ResultWriter")

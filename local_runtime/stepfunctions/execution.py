@@ -17,11 +17,12 @@ from . import failures
 from .clock import DEADLINE, SLEEP, WORK
 from .failures import ExecutionCancelled, StatesError
 from .history import History
+from .paths import VARIABLES
 from .payloads import Payload, dumps, over_limit
 from .scheduler import Flag, current_task, join, spawn, wait
 from .states import Map, Parallel, Program, Task
 from .timefmt import iso
-from .variables import CURRENT as CURRENT_VARIABLES, Scope
+from .variables import Scope
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Engine
@@ -217,11 +218,11 @@ class Branch:
     # -- the state loop -------------------------------------------------------------------------------------
 
     def run_program(self, program: Program, data: Any) -> Any:
-        token = CURRENT_VARIABLES.set(self.variables)  # $name paths read this branch's variables
+        token = VARIABLES.set(self.variables)  # $name paths read this branch's variables
         try:
             return self._run_states(program, data)
         finally:
-            CURRENT_VARIABLES.reset(token)
+            VARIABLES.reset(token)
 
     def _run_states(self, program: Program, data: Any) -> Any:
         states = program.states
@@ -479,11 +480,11 @@ class Branch:
                     child.state_name = parent_context.state_name
                     child.entered_time = parent_context.entered_time
                     child.entered_event = parent_context.entered_event
-                    token = CURRENT_VARIABLES.set(child.variables)  # this may be a worker thread
+                    token = VARIABLES.set(child.variables)  # this may be a worker thread
                     try:
                         item = selector.resolve(effective, child.context)
                     finally:
-                        CURRENT_VARIABLES.reset(token)
+                        VARIABLES.reset(token)
                     child.map_item = None
                 return child.run_program(processor, item)
             return job

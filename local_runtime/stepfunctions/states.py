@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any, Callable
 from . import failures
 from .distributed_map import Distributed
 from .failures import StatesError
-from .paths import (Path, PathNotFound, PathSyntaxError, ReferencePath, Template, compile_path, compile_reference_path,
-                    select)
+from .intrinsics import IntrinsicSyntaxError, parse_intrinsic
+from .paths import Path, PathNotFound, PathSyntaxError, ReferencePath, compile_path, compile_reference_path, select
 from .payloads import dumps
 from .retry import Catcher, Retrier, RetryState, error_output, find_catcher
+from .templates import Template
 from .timefmt import parse_timestamp
 from .variables import jsonpath_assign
 
@@ -120,7 +121,6 @@ class Succeed(State):
 def _path_or_intrinsic(text: str):
     """ErrorPath / CausePath: a path, or an intrinsic function call such as ``States.Format(...)``."""
     if isinstance(text, str) and text.startswith("States."):
-        from .intrinsics import IntrinsicSyntaxError, parse_intrinsic
         try:
             return parse_intrinsic(text)
         except IntrinsicSyntaxError as exc:

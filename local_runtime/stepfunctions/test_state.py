@@ -31,10 +31,11 @@ from .failures import StatesError
 from .jsonata_mode import JSONATA
 from .mocks import Answer, SingleMock
 from .parser import parse_definition
+from .paths import VARIABLES
 from .payloads import PAYLOAD_LIMIT, dumps, over_limit, parse_execution_input
 from .retry import error_matches, find_catcher
 from .states import Map, Parallel, Pass, Program, Task, _apply_result
-from .variables import CURRENT as CURRENT_VARIABLES, Scope
+from .variables import Scope
 
 INFO, DEBUG, TRACE = "INFO", "DEBUG", "TRACE"
 SUCCEEDED, FAILED, RETRIABLE, CAUGHT_ERROR = "SUCCEEDED", "FAILED", "RETRIABLE", "CAUGHT_ERROR"
@@ -166,7 +167,7 @@ class TestStateRunner:
         branch = self._branch(target, data, context, variables, config, outcome, body.get("roleArn") or "")
         if mock is not None:
             branch.execution.mocks = SingleMock(target.name, self._answer(mock, target))
-        token = CURRENT_VARIABLES.set(branch.variables)  # $name paths read the request's variables
+        token = VARIABLES.set(branch.variables)  # $name paths read the request's variables
         try:
             self._run(branch, target, data, outcome, config)
         except StatesError as exc:
@@ -178,7 +179,7 @@ class TestStateRunner:
             exc = StatesError(failures.RUNTIME, internal_error_cause(target.name, 0))
             self._handle_error(branch, state, data, exc, outcome, config)
         finally:
-            CURRENT_VARIABLES.reset(token)
+            VARIABLES.reset(token)
         if variables is not None or branch.assigned:
             outcome.inspection["variables"] = dumps({**(variables or {}), **(branch.assigned or {})})
         return outcome.response(level)
