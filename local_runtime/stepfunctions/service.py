@@ -18,6 +18,7 @@ from .. import errors
 from ..protocols import operation_names
 from .engine import Engine
 from .execution import RUNNING, Execution
+from .diagnostics import ERROR, WARNING, validate_response
 from .mocks import MockConfigError
 from .payloads import parse_execution_input
 from .states import Program
@@ -176,8 +177,6 @@ class StepFunctionsService:
         return {"updateDate": epoch_seconds(m.update_date), "revisionId": m.revision_id}
 
     def _validate_state_machine_definition(self, body: dict) -> dict:
-        from .validation import ERROR, WARNING, validate_response
-
         definition = self._required(body, "definition")
         severity = body.get("severity") or ERROR
         machine_type = body.get("type") or "STANDARD"

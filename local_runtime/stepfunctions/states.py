@@ -445,7 +445,9 @@ def _as_integer(value: Any) -> int | None:
     return None
 
 
-STATE_TYPES = {"Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"}
+JSONPATH_STATES = {"Pass": Pass, "Succeed": Succeed, "Fail": Fail, "Wait": Wait, "Choice": Choice, "Task": Task,
+                   "Parallel": Parallel, "Map": Map}
+STATE_TYPES = frozenset(JSONPATH_STATES)
 
 
 def never_waits(program: Program) -> bool:
@@ -464,4 +466,4 @@ def never_waits(program: Program) -> bool:
     return True
 
 __all__ = ["Program", "State", "Pass", "Succeed", "Fail", "Choice", "Wait", "Task", "Parallel", "Map", "IDENTITY",
-           "STATE_TYPES"]
+           "JSONPATH_STATES", "STATE_TYPES"]

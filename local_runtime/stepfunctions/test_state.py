@@ -28,7 +28,7 @@ from .. import errors
 from . import failures
 from .execution import LOG, Branch, Execution, internal_error_cause
 from .failures import StatesError
-from .jsonata_mode import JSONATA
+from .language import JSONATA
 from .mocks import Answer, SingleMock
 from .parser import parse_definition
 from .paths import VARIABLES
