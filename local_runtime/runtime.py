@@ -198,9 +198,6 @@ class LocalRuntime:
         self.engine = Engine(clock=clock, integrations=integrations,
                              max_finished=self.settings.max_finished_executions)
         self.stepfunctions = StepFunctionsService(self.engine, region=REGION, account_id=ACCOUNT_ID)
-        from local_runtime.stepfunctions.nested import NestedExecutions
-
-        integrations.nested = NestedExecutions(self.stepfunctions)
         for resource in self.stack.of_type("AWS::StepFunctions::StateMachine"):
             props = resource.properties
             self.stepfunctions.handle(

@@ -196,8 +196,8 @@ def _int_or_expression(spec: dict, field: str):
 class JsonataTask(_JsonataRecoverable, Task):
     __slots__ = ("arguments", "output", "timeout_expr", "heartbeat_expr")
 
-    def __init__(self, name: str, spec: dict, resource) -> None:
-        Task.__init__(self, name, _jsonpath_view(spec), resource)
+    def __init__(self, name: str, spec: dict, component) -> None:
+        Task.__init__(self, name, _jsonpath_view(spec), component)
         self._init_jsonata(spec)
         self.timeout_expr = _int_or_expression(spec, "TimeoutSeconds")
         self.heartbeat_expr = _int_or_expression(spec, "HeartbeatSeconds")

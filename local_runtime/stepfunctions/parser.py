@@ -14,7 +14,7 @@ from .. import errors
 from .choice import ChoiceRuleError, compile_rule
 from .distributed_map import definition_problems
 from .failures import ALL
-from .integrations import UnknownResource, parse_resource
+from .integrations import UnknownResource, task_component
 from .jsonata_states import JSONATA_STATES
 from .language import JSONATA, JSONPATH, field_problems, state_language
 from .paths import PathSyntaxError, compile_path, compile_reference_path
@@ -243,7 +243,7 @@ def _state_parts(state_type: str, spec: dict, where: str, problems: _Problems, s
         return None if choices is None else (choices,)
     elif state_type == "Task":
         try:
-            return (parse_resource(spec.get("Resource")),)
+            return (task_component(spec.get("Resource")),)
         except UnknownResource as exc:
             problems.add("SCHEMA_VALIDATION_FAILED", str(exc), f"{where}/Resource")
             return None

@@ -27,13 +27,17 @@ def over_limit(text: str) -> bool:
 
 
 class Payload:
-    """A JSON value with its compact text, made once, when first needed (or given: the text it was read from)."""
+    """A JSON value with its compact text, made once, when first needed (or given: the text it was read from).
 
-    __slots__ = ("value", "_text")
+    ``bound``: a size the text cannot exceed, in bytes, when known without making it (a Lambda result is no larger
+    than a multiple of the response it was parsed from): within the limit, ``over_limit`` needs no text."""
 
-    def __init__(self, value: Any, text: str | None = None) -> None:
+    __slots__ = ("value", "_text", "bound")
+
+    def __init__(self, value: Any, text: str | None = None, bound: int | None = None) -> None:
         self.value = value
         self._text = text
+        self.bound = bound
 
     @property
     def text(self) -> str:
@@ -42,6 +46,8 @@ class Payload:
         return self._text
 
     def over_limit(self) -> bool:
+        if self._text is None and self.bound is not None and self.bound <= PAYLOAD_LIMIT:
+            return False
         return over_limit(self.text)
 
     def keep_text_only(self) -> None:

@@ -55,6 +55,7 @@ class StepFunctionsService:
         self._execution_machine: dict[str, StateMachine] = {}
         self._lock = threading.RLock()
         engine.evicted.append(self._forget_execution)
+        engine.integrations.start_execution = self._start  # states:startExecution tasks (integrations/sfn.py)
 
     # -- dispatch -------------------------------------------------------------------------------------------
 
@@ -239,6 +240,11 @@ class StepFunctionsService:
         return machine, name, input_text, input_value
 
     def _start_execution(self, body: dict) -> dict:
+        execution = self._start(body)
+        return {"executionArn": execution.arn, "startDate": epoch_seconds(execution.start_date)}
+
+    def _start(self, body: dict) -> Execution:
+        """StartExecution: the execution started (or the running one this request repeats)."""
         machine, name, input_text, input_value = self._prepare(body)
         test_case = self._test_case(body)
         self._mocks_or_error(machine, test_case)
@@ -248,7 +254,7 @@ class StepFunctionsService:
             existing = self.engine.get(arn)
             if existing is not None:
                 if existing.status == RUNNING and existing.input == input_text and machine.type == "STANDARD":
-                    return {"executionArn": arn, "startDate": epoch_seconds(existing.start_date)}
+                    return existing
                 raise errors.ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
             execution = self.engine.create(machine.program, arn=arn, name=name, state_machine_arn=machine.arn,
                                            state_machine_name=machine.name, input_text=input_text,
@@ -257,7 +263,7 @@ class StepFunctionsService:
             machine.executions[arn] = None
             self._execution_machine[arn] = machine
         self.engine.launch(execution)
-        return {"executionArn": arn, "startDate": epoch_seconds(execution.start_date)}
+        return execution
 
     def _start_sync_execution(self, body: dict) -> dict:
         machine, name, input_text, input_value = self._prepare(body)
@@ -271,7 +277,7 @@ class StepFunctionsService:
                                          state_machine_name=machine.name, input_text=input_text,
                                          input_value=input_value, role_arn=machine.role_arn, machine_type="EXPRESS",
                                          test_case=test_case)
-        out = self._execution_fields(execution)
+        out = execution.describe()
         out["billingDetails"] = {"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": 100}
         return out
 
@@ -282,25 +288,9 @@ class StepFunctionsService:
             if machine is not None:
                 machine.executions.pop(arn, None)
 
-    def _execution_fields(self, e: Execution) -> dict:
-        out = {
-            "executionArn": e.arn, "stateMachineArn": e.state_machine_arn, "name": e.name, "status": e.status,
-            "startDate": epoch_seconds(e.start_date), "input": e.input, "inputDetails": {"included": True},
-        }
-        if e.stop_date is not None:
-            out["stopDate"] = epoch_seconds(e.stop_date)
-        if e.output is not None:
-            out["output"] = e.output
-            out["outputDetails"] = {"included": True}
-        if e.error is not None:
-            out["error"] = e.error
-        if e.cause is not None:
-            out["cause"] = e.cause
-        return out
-
     def _describe_execution(self, body: dict) -> dict:
         execution = self._execution(self._required(body, "executionArn"))
-        out = self._execution_fields(execution)
+        out = execution.describe()
         out["redriveCount"] = execution.redrive_count
         return out
 

@@ -1,11 +1,13 @@
-"""The state types, parsed once (immutable, shared by executions) and run against a ``Branch`` (execution.py).
+"""The state types of JSONPath mode, parsed once (immutable, shared by executions) and run against a branch.
 
 ``run(branch, data)`` returns ``(output, next_state_name_or_None)`` or raises ``StatesError``. Task, Parallel and
-Map share the Retry/Catch loop in ``_with_retry_and_catch``.
+Map share the Retry/Catch loop of ``_Recoverable.run``. The branch (execution.py ``Branch``) is what the states
+call back into: its context object, its variables, ``sleep``, ``run_task``, ``run_parallel`` and ``run_map``; a
+Task's work is its component's (integrations/), chosen by the parser. This module imports neither.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from . import failures
 from .distributed_map import Distributed
@@ -17,10 +19,6 @@ from .retry import Catcher, Retrier, RetryState, error_output, find_catcher
 from .templates import Template
 from .timefmt import parse_timestamp
 from .variables import jsonpath_assign
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .execution import Branch
-    from .integrations import Resource
 
 IDENTITY = compile_path("$")
 
@@ -51,16 +49,16 @@ class State:
         self.output_path = _opt_path(spec, "OutputPath")
         self.assign = jsonpath_assign(spec)  # variables.py; the branch commits what a state assigns
 
-    def run(self, branch: "Branch", data: Any) -> tuple[Any, str | None]:
+    def run(self, branch: Any, data: Any) -> tuple[Any, str | None]:
         raise NotImplementedError
 
-    def effective_input(self, branch: "Branch", data: Any) -> Any:
+    def effective_input(self, branch: Any, data: Any) -> Any:
         path = self.input_path
         if path is IDENTITY:
             return data
         return select(path, data, "InputPath", branch.context)
 
-    def finish(self, branch: "Branch", output: Any) -> Any:
+    def finish(self, branch: Any, output: Any) -> Any:
         path = self.output_path
         if path is IDENTITY:
             return output
@@ -318,12 +316,13 @@ class _Recoverable(State):
 
 class Task(_Recoverable):
     type = "Task"
-    __slots__ = ("resource", "timeout_seconds", "timeout_seconds_path", "heartbeat_seconds",
+    __slots__ = ("component", "resource", "timeout_seconds", "timeout_seconds_path", "heartbeat_seconds",
                  "heartbeat_seconds_path", "credentials")
 
-    def __init__(self, name: str, spec: dict, resource: "Resource") -> None:
+    def __init__(self, name: str, spec: dict, component: Any) -> None:
         super().__init__(name, spec)
-        self.resource = resource
+        self.component = component  # integrations.TaskComponent, chosen from the Resource by the parser
+        self.resource = component.resource
         self.timeout_seconds = spec.get("TimeoutSeconds")
         self.timeout_seconds_path = compile_path(spec["TimeoutSecondsPath"]) if "TimeoutSecondsPath" in spec else None
         self.heartbeat_seconds = spec.get("HeartbeatSeconds")
