@@ -1,7 +1,9 @@
 """The Step Functions API (AWS JSON 1.0 protocol, ``X-Amz-Target: AWSStepFunctions.<Action>``).
 
 ``StepFunctionsService.handle(action, body) -> dict`` takes and returns the protocol's JSON bodies (timestamps as
-epoch seconds) and raises ``local_runtime.errors`` classes named after AWS's error codes.
+epoch seconds) and raises ``local_runtime.errors`` classes named after AWS's error codes. ``OPERATIONS`` (at the end)
+is the table of the API's operations and the method answering each: ``handle`` dispatches from it only, so any
+other name (a helper's, a private one) answers ``UnknownOperationException``.
 """
 from __future__ import annotations
 
@@ -12,16 +14,16 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from .. import errors
-from ..protocols import operation_names
+from .diagnostics import ERROR, WARNING, validate_response
 from .engine import Engine
 from .execution import RUNNING, Execution
-from .diagnostics import ERROR, WARNING, validate_response
 from .mocks import MockConfigError
 from .payloads import parse_execution_input
 from .states import Program
+from .test_state import TestStateRunner
 from .timefmt import epoch_seconds
 
 _STANDARD_NAME = re.compile(r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}$")
@@ -60,14 +62,13 @@ class StepFunctionsService:
     # -- dispatch -------------------------------------------------------------------------------------------
 
     def handle(self, action: str, body: dict | None) -> dict:
-        """``action``: an operation of the Step Functions API (only those: the helpers below are not operations)."""
-        method = getattr(self, "_" + re.sub(r"(?<!^)([A-Z])", r"_\1", action).lower(), None) \
-            if action in operation_names("stepfunctions") else None
-        if method is None:
+        """``action``: an operation of the Step Functions API (a key of ``OPERATIONS``, nothing else)."""
+        operation = OPERATIONS.get(action) if isinstance(action, str) else None
+        if operation is None:
             raise errors.UnknownOperationException(f"Unknown operation {action}")
         if body is not None and not isinstance(body, dict):
             raise errors.SerializationException("Start of structure or map expected")
-        return method(body or {})
+        return operation(self, body or {})
 
     # -- helpers --------------------------------------------------------------------------------------------
 
@@ -200,8 +201,6 @@ class StepFunctionsService:
         return validate_response(definition, severity, max_results)
 
     def _test_state(self, body: dict) -> dict:
-        from .test_state import TestStateRunner
-
         return TestStateRunner(self.engine, self.region, self.account_id).run(body)
 
     def _delete_state_machine(self, body: dict) -> dict:
@@ -375,3 +374,28 @@ class StepFunctionsService:
     def _list_tags_for_resource(self, body: dict) -> dict:
         machine = self._machine(self._required(body, "resourceArn"))
         return {"tags": [{"key": k, "value": v} for k, v in machine.tags.items()]}
+
+
+# The operations served, as X-Amz-Target names them, and the method answering each (docs/engine.md lists them).
+OPERATIONS: dict[str, Callable[[StepFunctionsService, dict], dict]] = {
+    "CreateStateMachine": StepFunctionsService._create_state_machine,
+    "UpdateStateMachine": StepFunctionsService._update_state_machine,
+    "DeleteStateMachine": StepFunctionsService._delete_state_machine,
+    "DescribeStateMachine": StepFunctionsService._describe_state_machine,
+    "ListStateMachines": StepFunctionsService._list_state_machines,
+    "ValidateStateMachineDefinition": StepFunctionsService._validate_state_machine_definition,
+    "StartExecution": StepFunctionsService._start_execution,
+    "StartSyncExecution": StepFunctionsService._start_sync_execution,
+    "DescribeExecution": StepFunctionsService._describe_execution,
+    "StopExecution": StepFunctionsService._stop_execution,
+    "ListExecutions": StepFunctionsService._list_executions,
+    "GetExecutionHistory": StepFunctionsService._get_execution_history,
+    "DescribeStateMachineForExecution": StepFunctionsService._describe_state_machine_for_execution,
+    "SendTaskSuccess": StepFunctionsService._send_task_success,
+    "SendTaskFailure": StepFunctionsService._send_task_failure,
+    "SendTaskHeartbeat": StepFunctionsService._send_task_heartbeat,
+    "TestState": StepFunctionsService._test_state,
+    "TagResource": StepFunctionsService._tag_resource,
+    "UntagResource": StepFunctionsService._untag_resource,
+    "ListTagsForResource": StepFunctionsService._list_tags_for_resource,
+}
