@@ -1,4 +1,6 @@
 import json
+import time
+from datetime import timedelta
 
 import boto3
 import pytest
@@ -7,6 +9,7 @@ from moto import mock_aws
 
 from local_runtime import errors
 from local_runtime.stepfunctions import Engine, Integrations, StepFunctionsService, VirtualClock, payloads
+from local_runtime.stepfunctions.clock import SLEEP
 from local_runtime.stepfunctions.integrations import function_name, parse_resource, task_component
 from local_runtime.stepfunctions.integrations.awslambda import LambdaFunction, LambdaInvoke
 from local_runtime.stepfunctions.integrations.dynamodb import DynamoDB
@@ -287,12 +290,28 @@ def test_sync_fails_with_the_childs_description_when_the_child_fails(sfn):
     assert described["Input"] == '{"n":1}'  # .sync: Input and Output stay JSON text
 
 
-def test_a_sync_task_timing_out_stops_its_child(sfn):
-    service, arns = sfn
-    execution = run_parent(service, parent(".sync", arns["child"], TimeoutSeconds=5), {"n": 1})
-    assert execution.error == "States.Timeout"
-    child = service.engine.wait("arn:aws:states:us-east-1:123456789012:execution:child:kid", 10)
-    assert (child.status, child.error, child.cause) == ("ABORTED", "States.Timeout", "The parent task timed out")
+def test_a_sync_task_timing_out_stops_its_child():
+    # a clock moved by hand: the parent's 5 s timeout and the child's 10 s Wait are both pending before time moves
+    # (with auto_advance, whichever timer was set first moved the clock: the test failed about 1 run in 10)
+    clock = VirtualClock()
+    service = StepFunctionsService(Engine(clock, Integrations()))
+    try:
+        def create(name, definition):
+            return service.handle("CreateStateMachine", {"name": name, "definition": json.dumps(definition),
+                                                         "roleArn": ROLE})["stateMachineArn"]
+        parent_arn = create("parent", parent(".sync", create("child", CHILD), TimeoutSeconds=5))
+        started = service.handle("StartExecution", {"stateMachineArn": parent_arn, "input": '{"n": 1}'})
+        deadline = time.monotonic() + 20
+        while clock.pending(SLEEP) != [clock.now() + timedelta(seconds=5), clock.now() + timedelta(seconds=10)]:
+            assert time.monotonic() < deadline, clock.pending(SLEEP)
+            time.sleep(0.002)
+        clock.advance(5)
+        execution = service.engine.wait(started["executionArn"], 10)
+        assert (execution.status, execution.error) == ("FAILED", "States.Timeout")
+        child = service.engine.wait("arn:aws:states:us-east-1:123456789012:execution:child:kid", 10)
+        assert (child.status, child.error, child.cause) == ("ABORTED", "States.Timeout", "The parent task timed out")
+    finally:
+        service.engine.shutdown()
 
 
 def test_start_execution_errors_are_named_after_the_api(sfn):
