@@ -178,8 +178,9 @@ class LocalRuntime:
         result = self.lambda_service.invoke(name_or_arn, json.dumps(event).encode(), on_start=on_start)
         return result.payload, result.function_error
 
-    def _lambda_invoke_bytes(self, name_or_arn: str, payload: bytes, on_start=None) -> tuple[bytes, str | None]:
-        result = self.lambda_service.invoke(name_or_arn, payload, on_start=on_start)
+    def _lambda_invoke_bytes(self, name_or_arn: str, payload: bytes, on_start=None,
+                             payload_is_json: bool = False) -> tuple[bytes, str | None]:
+        result = self.lambda_service.invoke(name_or_arn, payload, on_start=on_start, payload_is_json=payload_is_json)
         return result.payload, result.function_error
 
     def _lambda_invoke_async(self, name_or_arn: str, payload: bytes):

@@ -3,7 +3,8 @@
 
 The payload goes to the invoker (ports.py ``lambda_invoke``) as bytes made once: a function ARN sends the task's
 parameters as the text the engine made for them (their size check and history), ``lambda:invoke`` its ``Payload``
-member (a string as is). The response is read once: parsed into the result, whose size is bounded by the
+member (a string as is); the invoker is told the bytes are the engine's JSON (not a string sent as is), so it does
+not parse them again to check them. The response is read once: parsed into the result, whose size is bounded by the
 response's (``Payload.bound``), so the result is not serialised again to be measured.
 
 A function error keeps the function's ``errorType`` as the error (cause: the whole error payload); an unknown
@@ -34,12 +35,13 @@ _INVOKE_MEMBERS = {"StatusCode": "integer", "FunctionError": "string", "LogResul
                    "ExecutedVersion": "string"}
 
 
-def invoke(integrations: Integrations, target: str, body: bytes, on_start: OnStart) -> tuple[Any, int]:
+def invoke(integrations: Integrations, target: str, body: bytes, on_start: OnStart,
+           body_is_json: bool = True) -> tuple[Any, int]:
     """The function's result (parsed JSON; its text when it is no JSON; None when empty) and a bound of the size of
-    its compact JSON text, in bytes."""
+    its compact JSON text, in bytes. ``body_is_json``: the engine's JSON encoder made the body."""
     name = function_name(target)
     try:
-        response, function_error = integrations.invoke(name, body, on_start)
+        response, function_error = integrations.invoke(name, body, on_start, body_is_json)
     except errors.ResourceNotFoundException:
         raise StatesError(
             "Lambda.ResourceNotFoundException",
@@ -115,8 +117,9 @@ class LambdaInvoke(TaskComponent):
                               "FunctionName is required (Service: AWSLambda; Status Code: 400; Error Code: "
                               "InvalidParameterValueException; Proxy: null)")
         payload = params.get("Payload", {})
-        body = payload.encode() if isinstance(payload, str) else dumps(payload).encode()
-        value, bound = invoke(integrations, target, body, on_start)
+        as_is = isinstance(payload, str)
+        body = payload.encode() if as_is else dumps(payload).encode()
+        value, bound = invoke(integrations, target, body, on_start, body_is_json=not as_is)
         out = {"ExecutedVersion": "$LATEST", "Payload": value}
         out.update(http_metadata(str(uuid.uuid4()), 200, {"X-Amz-Executed-Version": "$LATEST"}))
         out["StatusCode"] = 200

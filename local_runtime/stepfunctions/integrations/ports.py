@@ -1,10 +1,12 @@
 """``Integrations``: what the task components may call outside the engine, given by whoever builds the engine.
 
-* ``lambda_invoke(function_name, payload: bytes[, on_start]) -> (response: bytes, function_error | None)``: a
-  synchronous invoke. The payload is the task's input as compact JSON, made once by the engine; the response is read
-  once (awslambda.py). An invoker that takes ``on_start`` calls it when a worker takes the invocation (the task's
-  TimeoutSeconds counts from there); else the call counts as started at once. Unknown functions raise
-  ``errors.ResourceNotFoundException``, other service failures ``errors.ServiceError``.
+* ``lambda_invoke(function_name, payload: bytes[, on_start][, payload_is_json]) -> (response: bytes,
+  function_error | None)``: a synchronous invoke. The payload is the task's input as compact JSON, made once by the
+  engine; the response is read once (awslambda.py). An invoker that takes ``on_start`` calls it when a worker takes
+  the invocation (the task's TimeoutSeconds counts from there); else the call counts as started at once. An invoker
+  that takes ``payload_is_json`` is told whether the engine made the payload with its JSON encoder (then it need not
+  parse it to check it is JSON, as Lambda's Invoke does; False for a string ``Payload`` of ``lambda:invoke``, sent as
+  is). Unknown functions raise ``errors.ResourceNotFoundException``, other service failures ``errors.ServiceError``.
 * ``aws_client(service) -> boto3 client``: the AWS clients of optimized and SDK integrations and of the Distributed
   Map's S3 reader and writer (one client per service, made on first use).
 * ``start_execution(body) -> Execution``: StartExecution from a Task (``states:startExecution``), set by the Step
@@ -29,6 +31,7 @@ class Integrations:
                  region: str = "us-east-1", account_id: str = "123456789012") -> None:
         self.lambda_invoke = lambda_invoke
         self.invoke_reports_start = lambda_invoke is not None and _takes(lambda_invoke, "on_start")
+        self.invoke_takes_json_flag = lambda_invoke is not None and _takes(lambda_invoke, "payload_is_json")
         self.aws_client = aws_client
         self.region = region
         self.account_id = account_id
@@ -47,17 +50,20 @@ class Integrations:
                     client = self._clients[service] = self.aws_client(service)
         return client
 
-    def invoke(self, name: str, payload: bytes, on_start: OnStart = None) -> tuple[bytes, str | None]:
+    def invoke(self, name: str, payload: bytes, on_start: OnStart = None,
+               payload_is_json: bool = True) -> tuple[bytes, str | None]:
         """``lambda_invoke``, reporting the start through ``on_start`` (when the invoker does not, now)."""
         if self.lambda_invoke is None:
             if on_start is not None:
                 on_start()
             raise StatesError(RUNTIME, "No Lambda runtime is configured")
-        if on_start is not None and self.invoke_reports_start:
-            return self.lambda_invoke(name, payload, on_start=on_start)
+        options: dict[str, Any] = {"payload_is_json": payload_is_json} if self.invoke_takes_json_flag else {}
         if on_start is not None:
-            on_start()
-        return self.lambda_invoke(name, payload)
+            if self.invoke_reports_start:
+                options["on_start"] = on_start
+            else:
+                on_start()
+        return self.lambda_invoke(name, payload, **options)
 
     def function_arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"

@@ -177,7 +177,7 @@ def test_a_resource_aws_serves_and_the_engine_does_not_is_accepted_and_fails_whe
 
 # -- a Lambda task's payload: made once, sent as those bytes; its result parsed once, not serialised again -------------
 
-def test_a_lambda_task_serialises_its_parameters_once_and_its_result_never(monkeypatch):
+def test_a_lambda_task_serialises_its_parameters_once_and_parses_its_result_once(monkeypatch):
     result = {"fulfilled": ["o-1", "o-2"]}
     invoker = FakeLambda({"f": lambda event: result})
     sent = []
@@ -196,17 +196,47 @@ def test_a_lambda_task_serialises_its_parameters_once_and_its_result_never(monke
 
     real = payloads._COMPACT
     monkeypatch.setattr(payloads, "_COMPACT", CountingEncoder)
+    parsed = []
+    decode = json.JSONDecoder.decode
+
+    def counting_decode(self, text, *args, **kwargs):  # json.loads, wherever it is called
+        value = decode(self, text, *args, **kwargs)
+        parsed.append(value)
+        return value
+
+    monkeypatch.setattr(json.JSONDecoder, "decode", counting_decode)
     engine = Engine(VirtualClock(auto_advance=True), Integrations(lambda_invoke=lambda_invoke))
     definition = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": fn_arn("f"), "End": True,
                                                    "Parameters": {"order.$": "$.order"}, "ResultPath": "$.r"}}}
-    execution = run_on(engine, definition, {"order": {"id": "o-1", "lines": [1, 2]}})
-    assert output(execution) == {"order": {"id": "o-1", "lines": [1, 2]}, "r": result}
+    execution = run_on(engine, definition, {"order": {"id": "o-1", "lines": [1, 2]}, "note": "n"})
+    assert output(execution) == {"order": {"id": "o-1", "lines": [1, 2]}, "note": "n", "r": result}
     params = {"order": {"id": "o-1", "lines": [1, 2]}}
     assert sent == [b'{"order":{"id":"o-1","lines":[1,2]}}']
     assert [value for value in dumped if value == params] == [params]  # for its size, its history and the invoke
     assert [value for value in dumped if value == result] == []  # its size is bounded by the response's
+    assert [value for value in parsed if value == result] == [result]  # the response, read once
+    assert [value for value in parsed if value == params] == [params]  # by the function (FakeLambda) only
     scheduled = execution.history.events()[2]["lambdaFunctionScheduledEventDetails"]
     assert scheduled["input"].encode() == sent[0]
+
+
+def test_the_invoker_is_told_which_payloads_the_engine_made_as_json():
+    # an invoker that takes payload_is_json need not parse the engine's own JSON again (Lambda's Invoke checks that
+    # the payload is JSON); a string Payload of lambda:invoke is sent as is and is checked there
+    invoker = FakeLambda({"f": lambda event: {"ok": True}})
+    told = []
+
+    def lambda_invoke(name, payload, payload_is_json=False):
+        told.append((payload, payload_is_json))
+        return invoker(name, payload)
+
+    engine = Engine(VirtualClock(auto_advance=True), Integrations(lambda_invoke=lambda_invoke))
+    invoke = "arn:aws:states:::lambda:invoke"
+    for definition in (task(fn_arn("f"), {"a.$": "$.a"}), task(invoke, {"FunctionName": "f", "Payload": {"a.$": "$.a"}}),
+                       task(invoke, {"FunctionName": "f", "Payload.$": "States.JsonToString($)"}),
+                       task(invoke, {"FunctionName": "f"})):
+        assert run_on(engine, definition, {"a": 1}).status == "SUCCEEDED"
+    assert told == [(b'{"a":1}', True), (b'{"a":1}', True), (b'{"a":1}', False), (b"{}", True)]
 
 
 @given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
