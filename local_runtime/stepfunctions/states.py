@@ -79,7 +79,8 @@ def _result_path(spec: dict) -> ReferencePath | None:
     return None if value is None else compile_reference_path(value)
 
 
-def _apply_result(result_path: ReferencePath | None, raw: Any, result: Any) -> Any:
+def apply_result(result_path: ReferencePath | None, raw: Any, result: Any) -> Any:
+    """``raw`` with ``result`` placed at ``result_path`` (ResultPath; None: the result is discarded)."""
     if result_path is None:
         return raw
     if not result_path.keys:
@@ -105,7 +106,7 @@ class Pass(State):
         result = self.result if self.has_result else effective
         if self.assign is not None:
             branch.assigned = self.assign.resolve(result, branch.context)
-        return self.finish(branch, _apply_result(self.result_path, data, result)), self.next
+        return self.finish(branch, apply_result(self.result_path, data, result)), self.next
 
 
 class Succeed(State):
@@ -300,13 +301,13 @@ class _Recoverable(State):
             branch.assigned = self.assign.resolve(result, branch.context)
         if self.result_selector is not None:
             result = self.result_selector.resolve(result, branch.context)
-        return self.finish(branch, _apply_result(self.result_path, data, result))
+        return self.finish(branch, apply_result(self.result_path, data, result))
 
     def caught(self, branch, data: Any, catcher: Catcher, exc: StatesError) -> Any:
         """The output a catcher gives: its Assign on the error output, then its ResultPath."""
         error = error_output(exc.error, exc.cause)
         branch.assigned = catcher.assign.resolve(error, branch.context) if catcher.assign is not None else None
-        return _apply_result(catcher.result_path, data, error)
+        return apply_result(catcher.result_path, data, error)
 
     def parameters_of(self, branch, effective: Any) -> Any:
         if self.parameters is None:
@@ -465,4 +466,4 @@ def never_waits(program: Program) -> bool:
     return True
 
 __all__ = ["Program", "State", "Pass", "Succeed", "Fail", "Choice", "Wait", "Task", "Parallel", "Map", "IDENTITY",
-           "JSONPATH_STATES", "STATE_TYPES"]
+           "JSONPATH_STATES", "STATE_TYPES", "apply_result"]

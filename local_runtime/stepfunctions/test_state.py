@@ -29,12 +29,13 @@ from . import failures
 from .execution import LOG, Branch, Execution, internal_error_cause
 from .failures import StatesError
 from .language import JSONATA
+from .mock_validation import check_mock_result
 from .mocks import Answer, SingleMock
 from .parser import parse_definition
 from .paths import VARIABLES
 from .payloads import PAYLOAD_LIMIT, Payload, dumps, parse_execution_input
 from .retry import error_matches, find_catcher
-from .states import Map, Parallel, Pass, Program, Task, _apply_result
+from .states import Map, Parallel, Pass, Program, Task, apply_result
 from .variables import Scope
 
 INFO, DEBUG, TRACE = "INFO", "DEBUG", "TRACE"
@@ -290,8 +291,6 @@ class TestStateRunner:
             raise _invalid("Mocked result must be valid JSON") from None
         state = target.state
         if isinstance(state, Task):
-            from .mock_validation import check_mock_result
-
             problem = check_mock_result(target.spec.get("Resource"), result, mock.get("fieldValidationMode") or
                                         "STRICT")
             if problem:
@@ -348,7 +347,7 @@ class TestStateRunner:
             output, next_state = state.run(branch, data)
             result = state.result if state.has_result else params
             outcome.inspection["afterResultSelector"] = dumps(result)
-            outcome.inspection["afterResultPath"] = dumps(_apply_result(state.result_path, data, result))
+            outcome.inspection["afterResultPath"] = dumps(apply_result(state.result_path, data, result))
             outcome.succeeded(output, next_state)
             return
         if not isinstance(state, (Task, Parallel, Map)):
@@ -373,7 +372,7 @@ class TestStateRunner:
         if not jsonata:
             selected = state.result_selector.resolve(result, branch.context) if state.result_selector else result
             outcome.inspection["afterResultSelector"] = dumps(selected)
-            outcome.inspection["afterResultPath"] = dumps(_apply_result(state.result_path, data, selected))
+            outcome.inspection["afterResultPath"] = dumps(apply_result(state.result_path, data, selected))
         outcome.succeeded(state.succeed(branch, data, result), state.next)
 
     def _map_inspection(self, branch, state: Map, effective: Any, outcome: "_Outcome", config: dict,

@@ -232,7 +232,8 @@ def test_the_invoker_is_told_which_payloads_the_engine_made_as_json():
 
     engine = Engine(VirtualClock(auto_advance=True), Integrations(lambda_invoke=lambda_invoke))
     invoke = "arn:aws:states:::lambda:invoke"
-    for definition in (task(fn_arn("f"), {"a.$": "$.a"}), task(invoke, {"FunctionName": "f", "Payload": {"a.$": "$.a"}}),
+    for definition in (task(fn_arn("f"), {"a.$": "$.a"}),
+                       task(invoke, {"FunctionName": "f", "Payload": {"a.$": "$.a"}}),
                        task(invoke, {"FunctionName": "f", "Payload.$": "States.JsonToString($)"}),
                        task(invoke, {"FunctionName": "f"})):
         assert run_on(engine, definition, {"a": 1}).status == "SUCCEEDED"
