@@ -2,10 +2,8 @@ import json
 import time
 from datetime import timedelta
 
-import boto3
 import pytest
 from hypothesis import given, strategies as st
-from moto import mock_aws
 
 from local_runtime import errors
 from local_runtime.stepfunctions import Engine, Integrations, StepFunctionsService, VirtualClock, payloads
@@ -21,18 +19,14 @@ from local_runtime.stepfunctions.integrations.sqs import SqsSendMessage
 from local_runtime.stepfunctions.integrations.unsupported import Unsupported
 from local_runtime.stepfunctions.parser import parse_definition
 
-from .helpers import FakeLambda, fn_arn, output, run, run_on
+from .helpers import FakeLambda, fn_arn, moto_clients, output, run, run_on
 
 ROLE = "arn:aws:iam::123456789012:role/sfn"
 
 
 @pytest.fixture()
 def aws():
-    with mock_aws():
-        clients = {}
-
-        def factory(service):
-            return clients.setdefault(service, boto3.client(service, region_name="us-east-1"))
+    with moto_clients() as factory:
         ddb = factory("dynamodb")
         ddb.create_table(TableName="orders", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
                          AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
