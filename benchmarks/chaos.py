@@ -3,7 +3,7 @@ reconciliation of every order, every cent and every unit of stock.
 
 The stack is started as users start it (``python -m local_runtime serve``) with the template's defaults
 (FulfillmentSuccessRate 0.7, MaxReceiveCount 3), a small TIME_SCALE, a SAMPLE_DATA file written for the run (the
-sample customers; stock raised so that it never runs out) and ``FAULTS`` (local_runtime/faults.py): handler errors
+sample customers; stock raised so that it never runs out) and ``FAULTS`` (local_runtime/awslambda/faults.py): handler errors
 and timeouts of the workflow's, the consumers' and the compensations' functions, duplicate SQS deliveries. While the
 orders go in, a killer thread SIGKILLs a random Lambda worker process every ``--kill-every`` seconds (not the API
 function's unless ``--kill-api``). Orders are POSTed by C client threads, each with its own Idempotency-Key; a 5xx,
@@ -109,7 +109,7 @@ def _rate(rules, kind: str, function: str) -> float:
 
 def predict(config: ChaosConfig) -> Prediction:
     """The FAULTS-predicted FAILED share (module docstring)."""
-    from local_runtime.faults import parse
+    from local_runtime.awslambda.faults import parse
 
     rules = parse(config.faults)
     p_pass = 1.0
@@ -559,7 +559,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders", "-n", type=int, default=ChaosConfig.orders)
     parser.add_argument("--concurrency", "-c", type=int, default=ChaosConfig.concurrency)
     parser.add_argument("--time-scale", type=float, default=ChaosConfig.time_scale)
-    parser.add_argument("--faults", default=DEFAULT_FAULTS, help="FAULTS of the stack (local_runtime/faults.py)")
+    parser.add_argument("--faults", default=DEFAULT_FAULTS, help="FAULTS of the stack (local_runtime/awslambda/faults.py)")
     parser.add_argument("--faults-seed", type=int)
     parser.add_argument("--kill-every", type=float, default=ChaosConfig.kill_every,
                         help="seconds between two SIGKILLs of a random Lambda worker (0: none)")

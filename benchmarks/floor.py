@@ -86,7 +86,7 @@ def _request_costs(count: int) -> tuple[float, float]:
 
 
 def _invoke_costs(count: int) -> tuple[float, float]:
-    from local_runtime.lambda_runtime import FunctionSpec, LambdaService
+    from local_runtime.awslambda import FunctionSpec, LambdaService
 
     from .stack_bench import cpu_snapshot
 

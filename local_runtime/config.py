@@ -38,7 +38,7 @@ class Settings:
     lambda_concurrency: int = field(default_factory=lambda: default_lambda_concurrency())
     watch: bool = True  # WATCH: hot reload of functions/, layers/, statemachine/ and template.yaml
     log_format: str = "text"  # LOG_FORMAT: text (one readable line per record) or json (the CloudWatch events)
-    # injected faults of chaos runs (local_runtime/faults.py): FAULTS and FAULTS_SEED; off when empty
+    # injected faults of chaos runs (local_runtime/awslambda/faults.py): FAULTS and FAULTS_SEED; off when empty
     faults: str = ""
     faults_seed: int | None = None
     # finished Step Functions executions kept in memory (MAX_FINISHED_EXECUTIONS; the oldest are forgotten first)
@@ -142,8 +142,8 @@ def parse_time_scale(text: str | None) -> float:
 
 
 def parse_faults(text: str) -> str:
-    """``FAULTS``: checked against the grammar of local_runtime/faults.py; returned as given."""
-    from local_runtime.faults import FaultsError, parse
+    """``FAULTS``: checked against the grammar of local_runtime/awslambda/faults.py; returned as given."""
+    from local_runtime.awslambda.faults import FaultsError, parse
 
     try:
         parse(text)

@@ -1,4 +1,6 @@
-"""Errors of the local runtime, named exactly after the AWS error codes they stand for.
+"""Errors of the local runtime, named exactly after the AWS error codes they stand for: the base class, the codes
+several services answer with, and Step Functions' codes (the engine, local_runtime/stepfunctions/, raises them). Each
+other service keeps its own codes in its package's ``exceptions.py`` (awslambda/, sns/, sqs/, events/, apigateway/).
 
 A ServiceError carries what an AWS endpoint returns for it: the code (class name), a message and an HTTP status.
 """
@@ -31,16 +33,21 @@ class ValidationException(ServiceError):
     pass
 
 
-class InvalidParameterValueException(ServiceError):
-    pass
-
-
 class UnknownOperationException(ServiceError):
     pass
 
 
 class SerializationException(ServiceError):
     """JSON protocols: the request body is not a JSON object of the operation's shape."""
+
+
+class ServiceUnavailableException(ServiceError):
+    """The endpoint: the service is still starting."""
+
+    status = 503
+
+
+# -- Step Functions ---------------------------------------------------------------------------------------------------
 
 
 class InvalidDefinition(ServiceError):
@@ -85,40 +92,6 @@ class ExecutionDoesNotExist(ServiceError):
 
 class ExecutionAlreadyExists(ServiceError):
     pass
-
-
-class ServiceUnavailable(ServiceError):
-    status = 503
-
-
-class TooManyRequestsException(ServiceError):
-    status = 429
-
-    def __init__(self, message: str = "", reason: str | None = None) -> None:
-        super().__init__(message)
-        self.reason = reason
-
-    def to_json(self) -> dict:
-        body = super().to_json()
-        if self.reason:  # Lambda says why it throttled, e.g. ReservedFunctionConcurrentInvocationLimitExceeded
-            body.update({"Reason": self.reason, "Type": "User"})
-        return body
-
-
-class RequestTooLargeException(ServiceError):
-    """Lambda Invoke: the request payload is over the synchronous (6 MB) or asynchronous quota."""
-
-    status = 413
-
-
-class InvalidRequestContentException(ServiceError):
-    """Lambda Invoke: the request payload is not JSON."""
-
-
-class ServiceException(ServiceError):
-    """Lambda: the service itself failed (here: invoked after stop())."""
-
-    status = 500
 
 
 class InvalidOutput(ServiceError):

@@ -1,7 +1,8 @@
-"""EventBridge event patterns (content filtering), as the EventBridge user guide defines them.
+"""Event patterns (content filtering), as the EventBridge user guide defines them.
 
-Used by EventBridge rules (eventbridge.py), Lambda event-source filters (``FilterCriteria``, streams.py) and
-EventBridge Pipes filters: one matcher, one set of semantics.
+Used by EventBridge rules (events/models.py) and Lambda event-source filters (``FilterCriteria``,
+awslambda/event_sources/dynamodb_streams.py), whose syntax Lambda documents as EventBridge's: one matcher, one set of
+semantics, below both services (neither imports the other for it).
 
 * A pattern is a JSON object; every key must match (AND). A key's value is either an object (the event's value is
   an object: match it recursively) or an array of match values (OR), applied to leaf values.
@@ -22,11 +23,13 @@ import json
 import re
 from typing import Any
 
+from local_runtime.errors import ServiceError
+
 _MISSING = object()
 
 
-class InvalidEventPattern(ValueError):
-    """The pattern is not a valid EventBridge pattern (AWS: InvalidEventPatternException)."""
+class InvalidEventPatternException(ServiceError, ValueError):
+    """The pattern is not a valid EventBridge pattern (EventBridge's error code; events/exceptions.py lists it)."""
 
 
 def parse_pattern(pattern: str | dict | None) -> dict:
@@ -37,9 +40,9 @@ def parse_pattern(pattern: str | dict | None) -> dict:
         try:
             pattern = json.loads(pattern)
         except ValueError:
-            raise InvalidEventPattern("Event pattern is not valid. Reason: Invalid JSON") from None
+            raise InvalidEventPatternException("Event pattern is not valid. Reason: Invalid JSON") from None
     if not isinstance(pattern, dict):
-        raise InvalidEventPattern("Event pattern is not valid. Reason: Filter is not an object")
+        raise InvalidEventPatternException("Event pattern is not valid. Reason: Filter is not an object")
     _check(pattern)
     return pattern
 
@@ -48,7 +51,7 @@ def _check(pattern: dict) -> None:
     for key, value in pattern.items():
         if key == "$or":
             if not isinstance(value, list) or len(value) < 2 or not all(isinstance(p, dict) for p in value):
-                raise InvalidEventPattern("Event pattern is not valid. Reason: $or must be an array of at least "
+                raise InvalidEventPatternException("Event pattern is not valid. Reason: $or must be an array of at least "
                                           "two objects")
             for sub in value:
                 _check(sub)
@@ -56,9 +59,9 @@ def _check(pattern: dict) -> None:
             _check(value)
         elif isinstance(value, list):
             if not value:
-                raise InvalidEventPattern("Event pattern is not valid. Reason: Empty arrays are not allowed")
+                raise InvalidEventPatternException("Event pattern is not valid. Reason: Empty arrays are not allowed")
         else:
-            raise InvalidEventPattern(f"Event pattern is not valid. Reason: '{key}' must be an object or an array")
+            raise InvalidEventPatternException(f"Event pattern is not valid. Reason: '{key}' must be an object or an array")
 
 
 def matches(pattern: str | dict | None, event: Any) -> bool:
@@ -118,13 +121,13 @@ def _match_value(item: Any, leaves: list) -> bool:
     if not isinstance(item, dict):
         return any(_equal(item, leaf) for leaf in leaves)
     if len(item) != 1:
-        raise InvalidEventPattern(f"Event pattern is not valid. Reason: unsupported match {json.dumps(item)}")
+        raise InvalidEventPatternException(f"Event pattern is not valid. Reason: unsupported match {json.dumps(item)}")
     (operator, argument), = item.items()
     if operator == "exists":
         return bool(leaves) == bool(argument)
     test = _OPERATORS.get(operator)
     if test is None:
-        raise InvalidEventPattern(f"Event pattern is not valid. Reason: Unrecognized match type {operator}")
+        raise InvalidEventPatternException(f"Event pattern is not valid. Reason: Unrecognized match type {operator}")
     return any(test(argument, leaf) for leaf in leaves)
 
 
@@ -169,7 +172,7 @@ def _anything_but(argument: Any, leaf: Any) -> bool:
     if isinstance(argument, dict):
         (kind, value), = argument.items()
         if kind not in ("prefix", "suffix", "equals-ignore-case", "wildcard"):
-            raise InvalidEventPattern(f"Event pattern is not valid. Reason: Unsupported anything-but {kind}")
+            raise InvalidEventPatternException(f"Event pattern is not valid. Reason: Unsupported anything-but {kind}")
         return isinstance(leaf, str) and not _string_test(kind, value, leaf)
     excluded = argument if isinstance(argument, list) else [argument]
     return not any(_equal(value, leaf) for value in excluded)
@@ -185,11 +188,11 @@ def _numeric(argument: Any, leaf: Any) -> bool:
     if isinstance(leaf, bool) or not isinstance(leaf, (int, float)):
         return False
     if not isinstance(argument, list) or len(argument) % 2:
-        raise InvalidEventPattern("Event pattern is not valid. Reason: numeric needs operator/value pairs")
+        raise InvalidEventPatternException("Event pattern is not valid. Reason: numeric needs operator/value pairs")
     for op, bound in zip(argument[::2], argument[1::2]):
         check = _NUMERIC_OPS.get(op)
         if check is None or isinstance(bound, bool) or not isinstance(bound, (int, float)):
-            raise InvalidEventPattern(f"Event pattern is not valid. Reason: Unrecognized numeric range operator {op}")
+            raise InvalidEventPatternException(f"Event pattern is not valid. Reason: Unrecognized numeric range operator {op}")
         if not check(float(leaf), float(bound)):
             return False
     return True

@@ -31,6 +31,8 @@ from xml.sax.saxutils import escape
 
 from werkzeug.wrappers import Response
 
+from local_runtime.errors import ServiceError
+
 MAX_DEPTH = 128  # JSON nesting a request may have (DynamoDB's own limit, 32 levels of attribute values, fits)
 
 # botocore names of the services whose requests are checked; the endpoint serves them (docs/local-runtime.md)
@@ -79,6 +81,22 @@ def error_response(protocol: str, code: str, message: str, status: int = 400, js
         response.headers["x-amzn-ErrorType"] = code
     response.headers["x-amzn-RequestId"] = request_id
     return response
+
+
+def json_response(body: Any, status: int = 200, headers: dict | None = None,
+                  content_type: str = "application/json") -> Response:
+    """A JSON answer (``default=str``: datetimes as text), with an ``x-amzn-RequestId``."""
+    response = Response(json.dumps(body, default=str), status=status, content_type=content_type)
+    response.headers["x-amzn-RequestId"] = str(uuid.uuid4())
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def service_error_response(exc: ServiceError, content_type: str = "application/json") -> Response:
+    """A ServiceError in the JSON protocols (``{"__type", "message"}``, ``x-amzn-ErrorType``)."""
+    return json_response(exc.to_json(), status=exc.status, headers={"x-amzn-ErrorType": exc.code},
+                         content_type=content_type)
 
 
 # -- the models ---------------------------------------------------------------------------------------------------

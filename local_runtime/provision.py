@@ -3,7 +3,7 @@
 CloudFormation property names are mapped to the service APIs' parameters here; nothing else knows about them.
 Resource types that have no local data plane (IAM roles, API deployments, permissions) need no creation: their
 physical ids exist in the resolved stack for ``Ref``/``GetAtt`` and that is all AWS would give. Log groups are
-created with their retention: the functions' and state machines' logs go there (logs.py, execution_logs.py).
+created with their retention: the functions' and state machines' logs go there (local_runtime/logs/).
 """
 from __future__ import annotations
 

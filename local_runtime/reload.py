@@ -8,7 +8,7 @@ last write of a save, and tests call it directly.
 * A file under a function's ``CodeUri``: that function's warm workers are recycled (idle ones stop now, busy ones
   when their invocation ends), so its next invocation imports the new code in a new worker. A file under a
   layer's ``ContentUri``: the same for every function that uses the layer. The fork server preloads only
-  libraries installed in .venv (lambda_runtime/forkserver.py ``PRELOAD``; ``PYTHONPATH``, and with it every layer,
+  libraries installed in .venv (awslambda/forkserver.py ``PRELOAD``; ``PYTHONPATH``, and with it every layer,
   is not on its path), so a layer change never needs a new fork server; a change to a file it did preload would
   replace it (``LambdaService.restart_forkserver``). A layer's ``requirements.txt`` is not installed locally (the
   runtime uses .venv, from requirements-dev.txt): a change to it is reported, not applied.
@@ -52,7 +52,7 @@ STEP_MS = 50  # watchfiles: quiet time after the last write before the changes a
 
 def preloaded_roots() -> list[Path]:
     """Directories (or files) of the packages the Lambda fork server preloads, found as it finds them."""
-    from local_runtime.lambda_runtime.forkserver import PRELOAD
+    from local_runtime.awslambda.forkserver import PRELOAD
 
     roots: list[Path] = []
     for name in sorted({module.split(".")[0] for module in PRELOAD}):
@@ -240,7 +240,7 @@ class Reloader:
         return messages
 
     def _update_state_machine(self, resource: Any, cause: str, logging_config: Any = None) -> str:
-        from local_runtime.runtime import api_casing
+        from local_runtime.cfn import api_casing
         from local_runtime.template import TemplateError, render_definition
 
         service = self.runtime.stepfunctions
@@ -309,7 +309,7 @@ class Reloader:
     def apply_stack(self, old: Any, new: Any) -> tuple[list[str], dict[str, str]]:
         """Apply what can change live from ``old`` to ``new``; return (what was applied, {logical id: what needs a
         restart, compared with the stack the runtime started with}): a change undone needs no restart any more."""
-        from local_runtime.runtime import function_spec
+        from local_runtime.awslambda.functions import function_spec
 
         applied: list[str] = []
         problems: dict[str, str] = {}

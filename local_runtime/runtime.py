@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 import boto3
 from botocore.config import Config
@@ -21,7 +21,8 @@ from botocore.config import Config
 from local_runtime.config import ACCOUNT_ID, FAKE_CREDENTIALS, REGION, Settings
 from local_runtime.gateway import Gateway, Server
 from local_runtime.provision import load_sample_data, provision
-from local_runtime.cfn import cfn_bool
+from local_runtime.awslambda.functions import function_spec
+from local_runtime.cfn import api_casing, cfn_bool
 from local_runtime.template import Stack, TemplateError, load_template, render_definition
 
 log = logging.getLogger("local_runtime")
@@ -60,7 +61,7 @@ class LocalRuntime:
         return self.endpoint.url
 
     def client(self, service: str):
-        """A client of this process's endpoint; its requests reach the gateway in-process (inprocess.py)."""
+        """A client of this process's endpoint; its requests reach the gateway in-process (gateway/inprocess.py)."""
         return _client(service, self.endpoint_url, self.gateway)
 
     # -- lifecycle ------------------------------------------------------------------------------------
@@ -77,17 +78,17 @@ class LocalRuntime:
             account_id=ACCOUNT_ID,
             endpoint_url=self.endpoint_url,
         )
-        from local_runtime.sns import SnsFanout
+        from local_runtime.sns.models import SnsFanout
 
-        # before provisioning: the template's http/https subscriptions are checked like any Subscribe (sns.py)
-        self.sns = SnsFanout(self._lambda_invoke_async, region=REGION,
+        # before provisioning: the template's http/https subscriptions are checked like any Subscribe (local_runtime/sns/)
+        self.sns = SnsFanout(self.invoke, region=REGION,
                              allowed_http_hosts=settings.sns_http_allowed_hosts)
         self.gateway.sns = self.sns
         provision(self.stack, self.client)
         if settings.sample_data:
             load_sample_data(self.stack, settings.sample_data, _resource("dynamodb", self.endpoint_url))
         if settings.faults:
-            from local_runtime.faults import Faults
+            from local_runtime.awslambda.faults import Faults
 
             self.faults = Faults.from_text(settings.faults, settings.faults_seed)
         self._start_logs()
@@ -153,7 +154,7 @@ class LocalRuntime:
         }
 
     def _start_logs(self) -> None:
-        """Function and execution logs: the terminal, and CloudWatch Logs at the endpoint (logs.py)."""
+        """Function and execution logs: the terminal, and CloudWatch Logs at the endpoint (local_runtime/logs/)."""
         from local_runtime.logs import CloudWatchShipper, Console, MotoLogs
 
         functions = self.stack.of_type("AWS::Lambda::Function")
@@ -162,7 +163,7 @@ class LocalRuntime:
         self.log_shipper = CloudWatchShipper(lambda: MotoLogs(ACCOUNT_ID, REGION)).start()
 
     def _start_lambda(self) -> None:
-        from local_runtime.lambda_runtime import LambdaService
+        from local_runtime.awslambda import LambdaService
         from local_runtime.logs import LogRouter
 
         specs = [function_spec(self.stack, resource) for resource in self.stack.of_type("AWS::Lambda::Function")]
@@ -174,18 +175,20 @@ class LocalRuntime:
         self.lambda_service.start()
         self.gateway.lambda_service = self.lambda_service
 
-    def invoke(self, name_or_arn: str, event: Any, on_start=None) -> tuple[bytes, str | None]:
-        result = self.lambda_service.invoke(name_or_arn, json.dumps(event).encode(), on_start=on_start)
+    def invoke(self, name_or_arn: str, event: Any, *, invocation_type: str = "RequestResponse",
+               on_start: Callable[[], None] | None = None, payload_is_json: bool = False) -> tuple[bytes, str | None]:
+        """The one :class:`~local_runtime.awslambda.interface.Invoke` every caller of Lambda gets (the engine's
+        tasks, API Gateway, event source mappings, SNS, EventBridge): ``event`` a JSON value, or bytes already
+        serialised (sent as they are). ``payload_is_json``: the bytes were made by the caller's JSON encoder (the
+        engine's task payloads, ports.py), so Lambda checks their size but does not parse them again; the same holds
+        of the text made here from a JSON value."""
+        if isinstance(event, bytes):
+            payload = event
+        else:
+            payload, payload_is_json = json.dumps(event).encode(), True
+        result = self.lambda_service.invoke(name_or_arn, payload, invocation_type=invocation_type, on_start=on_start,
+                                            payload_is_json=payload_is_json)
         return result.payload, result.function_error
-
-    def _lambda_invoke_bytes(self, name_or_arn: str, payload: bytes, on_start=None,
-                             payload_is_json: bool = False) -> tuple[bytes, str | None]:
-        result = self.lambda_service.invoke(name_or_arn, payload, on_start=on_start, payload_is_json=payload_is_json)
-        return result.payload, result.function_error
-
-    def _lambda_invoke_async(self, name_or_arn: str, payload: bytes):
-        """An asynchronous (``Event``) invoke, as SNS, EventBridge and Pipes targets call Lambda."""
-        return self.lambda_service.invoke(name_or_arn, payload, invocation_type="Event")
 
     def _start_stepfunctions(self) -> None:
         from local_runtime.stepfunctions.clock import RealClock, ScaledClock
@@ -195,7 +198,7 @@ class LocalRuntime:
 
         scale = self.settings.time_scale
         clock = RealClock() if scale == 1 else ScaledClock(scale)
-        integrations = Integrations(lambda_invoke=self._lambda_invoke_bytes, aws_client=self.client)
+        integrations = Integrations(lambda_invoke=self.invoke, aws_client=self.client)
         self.engine = Engine(clock=clock, integrations=integrations,
                              max_finished=self.settings.max_finished_executions)
         self.stepfunctions = StepFunctionsService(self.engine, region=REGION, account_id=ACCOUNT_ID)
@@ -216,7 +219,7 @@ class LocalRuntime:
             )
         self.gateway.stepfunctions = self.stepfunctions
         if self.log_shipper is not None:
-            from local_runtime.execution_logs import ExecutionLogShipper
+            from local_runtime.logs.execution_logs import ExecutionLogShipper
 
             self.execution_logs = ExecutionLogShipper(self.stepfunctions, self.log_shipper).start()
 
@@ -231,11 +234,11 @@ class LocalRuntime:
                                                                CONSOLE_AGENT), self.gateway, express)
 
     def _start_messaging(self) -> None:
-        """EventBridge rules and SNS Lambda subscribers: moto stores them, we deliver (see eventbridge.py, sns.py)."""
-        from local_runtime.eventbridge import EventBridge
-        from local_runtime.targets import TargetDelivery
+        """EventBridge rules and SNS Lambda subscribers: moto stores them, we deliver (see local_runtime/events/ and local_runtime/sns/)."""
+        from local_runtime.events.models import EventBridge
+        from local_runtime.events.targets import TargetDelivery
 
-        delivery = TargetDelivery(self.client, self._lambda_invoke_async, self.stepfunctions)
+        delivery = TargetDelivery(self.client, self.invoke, self.stepfunctions)
         self.eventbridge = EventBridge(self.client, delivery, region=REGION, account_id=ACCOUNT_ID)
         for topic in self.stack.of_type("AWS::SNS::Topic"):
             for item in topic.properties.get("Subscription") or []:
@@ -264,7 +267,7 @@ class LocalRuntime:
         body = api.properties.get("Body")
         if body is None:
             raise TemplateError(f"{api.logical_id}: the local runtime needs an inline API definition")
-        from local_runtime.api_keys import api_keys
+        from local_runtime.apigateway.api_keys import api_keys
 
         self.api_keys = api_keys(self.stack, api.physical_id, stage)
         keys = {key.key_id: key.value for key in self.api_keys if key.usable}
@@ -302,8 +305,8 @@ class LocalRuntime:
         }
 
     def _start_event_sources(self) -> None:
-        from local_runtime.event_sources import SqsEventSource
-        from local_runtime.streams import DynamoDbStreamSource, is_stream_arn
+        from local_runtime.awslambda.event_sources.sqs import SqsEventSource
+        from local_runtime.awslambda.event_sources.dynamodb_streams import DynamoDbStreamSource, is_stream_arn
 
         for mapping in self.stack.of_type("AWS::Lambda::EventSourceMapping"):
             props = mapping.properties
@@ -354,7 +357,7 @@ def _session() -> boto3.session.Session:
 @lru_cache(maxsize=None)
 def _client(service: str, endpoint_url: str, app=None, agent: str | None = None):
     """``agent``: added to the User-Agent (the console's calls are counted apart in /_local/stats)."""
-    from local_runtime.inprocess import attach
+    from local_runtime.gateway.inprocess import attach
 
     with _SESSION_LOCK:
         client = _session().client(
@@ -380,56 +383,3 @@ def _resource(service: str, endpoint_url: str):
             aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
             aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
         )
-
-
-def function_spec(stack: Stack, resource) -> "FunctionSpec":
-    """The FunctionSpec of an AWS::Lambda::Function of a resolved stack (code and layers as local directories)."""
-    from local_runtime.lambda_runtime import FunctionSpec
-
-    props = resource.properties
-    if not resource.local_path:
-        raise TemplateError(f"{resource.logical_id}: only local CodeUri functions can run locally")
-    layers = {r.physical_id: r.local_path for r in stack.of_type("AWS::Lambda::LayerVersion")}
-    layer_dirs = []
-    for arn in props.get("Layers") or []:
-        if arn not in layers or not layers[arn]:
-            raise TemplateError(f"{resource.logical_id}: layer {arn} is not a local layer of this template")
-        layer_dirs.append(layers[arn])
-    return FunctionSpec(
-        name=resource.physical_id,
-        arn=resource.attributes["Arn"],
-        handler=props["Handler"],
-        code_dir=resource.local_path,
-        layer_dirs=layer_dirs,
-        timeout=float(props.get("Timeout", 3)),
-        memory_mb=int(props.get("MemorySize", 128)),
-        environment={k: str(v) for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()},
-        runtime=props.get("Runtime", "python3.13"),
-        reserved_concurrency=_reserved_concurrency(resource.logical_id, props),
-        label=resource.logical_id,
-    )
-
-
-def api_casing(value: Any) -> Any:
-    """A CloudFormation property (LoggingConfiguration: Level, Destinations, CloudWatchLogsLogGroup, LogGroupArn)
-    in the Step Functions API's casing (level, destinations, cloudWatchLogsLogGroup, logGroupArn)."""
-    if isinstance(value, dict):
-        return {key[:1].lower() + key[1:]: api_casing(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [api_casing(item) for item in value]
-    return value
-
-
-def _reserved_concurrency(logical_id: str, props: dict) -> int | None:
-    """ReservedConcurrentExecutions (SAM passes it through to AWS::Lambda::Function), None when unset."""
-    value = props.get("ReservedConcurrentExecutions")
-    if value is None:
-        return None
-    try:
-        reserved = int(value)
-    except (TypeError, ValueError):
-        raise TemplateError(f"{logical_id}: ReservedConcurrentExecutions must be a whole number, not {value!r}") \
-            from None
-    if reserved < 0:
-        raise TemplateError(f"{logical_id}: ReservedConcurrentExecutions must not be negative, not {reserved}")
-    return reserved

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from local_runtime import moto_patches
+from local_runtime.dynamodb import moto_patches as dynamodb_patches
+from local_runtime.sqs import moto_patches as sqs_patches
 from local_runtime.botocore_cache import share_loaders
 from tests.support.local_stack import LocalStack
 
@@ -35,8 +36,10 @@ for _name, _value in {
 # moto's mock_aws drops boto3's default session at every start: without a shared loader every test re-reads the
 # service models (about 40 ms of CPU per client)
 share_loaders()
-# DynamoDB makes each request atomic; moto in one process with many threads does not unless told (moto_patches.py)
-moto_patches.atomic_dynamodb_requests()
+# DynamoDB and SQS make each request atomic; moto in one process with many threads does not unless told
+# (local_runtime/dynamodb/moto_patches.py, local_runtime/sqs/moto_patches.py)
+dynamodb_patches.atomic_requests()
+sqs_patches.atomic_requests()
 
 # The longest files first (measured with 2 xdist workers, --dist loadfile, which hands out whole files in collection
 # order): when the longest came last, one worker ran it alone for 18 s after the other had finished.

@@ -2,7 +2,8 @@
 
 The root packages live in two folders (functions/ and local_runtime/ at the root, fulfillment under layers/shared, as
 on pytest's pythonpath): lint-imports runs from the root, which it puts on sys.path itself, with layers/shared on
-PYTHONPATH. Each of the app's contracts is also broken on purpose, in a scratch copy, to show the check can fail."""
+PYTHONPATH. Each of the app's and the runtime's contracts is also broken on purpose, in a scratch copy, to show the
+check can fail."""
 
 import configparser
 import os
@@ -76,3 +77,30 @@ def test_each_contract_of_the_app_can_break(scratch, contract, path, line):
             target.write_text(original)
     assert broken.returncode == 1 and "BROKEN" in broken.stdout, broken.stdout + broken.stderr
     assert re.search(r"Contracts: \d+ kept, 1 broken\.", everything.stdout), everything.stdout  # that one only
+
+
+# the runtime's contracts: (contract id, file of the scratch copy of local_runtime, a line that breaks that one only)
+RUNTIME_BREAKS = [
+    ("runtime-layers", "local_runtime/cfn.py", "import local_runtime.botocore_cache"),  # a sibling of its layer
+    ("runtime-services-independent", "local_runtime/sns/models.py", "from local_runtime.awslambda import models"),
+    ("runtime-acyclic", "local_runtime/gateway/stats.py", "from local_runtime.gateway import inprocess"),
+]
+
+
+@pytest.fixture(scope="module")
+def runtime_scratch(tmp_path_factory) -> Path:
+    """A copy of the runtime's package and the import contracts; the app's packages linked, never written."""
+    root = tmp_path_factory.mktemp("runtime-imports")
+    shutil.copytree(ROOT / "local_runtime", root / "local_runtime",
+                    ignore=shutil.ignore_patterns("__pycache__", "node_modules", "static"))
+    (root / "functions").symlink_to(ROOT / "functions", target_is_directory=True)
+    (root / "layers" / "shared").mkdir(parents=True)
+    (root / "layers" / "shared" / "fulfillment").symlink_to(ROOT / "layers" / "shared" / "fulfillment",
+                                                            target_is_directory=True)
+    shutil.copy(ROOT / ".importlinter", root / ".importlinter")
+    return root
+
+
+@pytest.mark.parametrize(("contract", "path", "line"), RUNTIME_BREAKS, ids=[c for c, _, _ in RUNTIME_BREAKS])
+def test_each_contract_of_the_runtime_can_break(runtime_scratch, contract, path, line):
+    test_each_contract_of_the_app_can_break(runtime_scratch, contract, path, line)

@@ -16,7 +16,8 @@ from samtranslator.translator.translator import Translator
 from samtranslator.yaml_helper import yaml_parse
 
 from local_runtime.apigateway import RestApiEmulator, function_from_integration_uri
-from local_runtime.errors import RequestTooLargeException, ResourceNotFoundException
+from local_runtime.awslambda.exceptions import RequestTooLargeException
+from local_runtime.errors import ResourceNotFoundException
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local_runtime.event_sources import SqsEventSource, failed_item_ids, InvalidBatchResponse
+from local_runtime.awslambda.event_sources.sqs import SqsEventSource, failed_item_ids, InvalidBatchResponse
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -169,7 +169,7 @@ def test_without_report_batch_item_failures_the_response_is_ignored_with_one_war
     send(sqs, url, "bad")
     consumer = FakeConsumer(fail_bodies={"bad"})
     source = SqsEventSource(mapping(arn, report_failures=False), sqs, consumer)
-    with caplog.at_level(logging.WARNING, logger="local_runtime.event_sources"):
+    with caplog.at_level(logging.WARNING, logger="local_runtime.awslambda.event_sources.sqs"):
         assert source.poll_once(wait_seconds=0) == 1
         send(sqs, url, "bad")
         assert source.poll_once(wait_seconds=0) == 1
@@ -270,3 +270,65 @@ def test_pollers_deliver_in_the_background_and_stop_promptly(sqs):
     assert sorted(seen) == ["a", "b", "c"]
     assert all(not t.is_alive() for t in source._threads)
     assert queue_counts(sqs, url) == (0, 0)
+
+
+class _ArrivingClient:
+    """The SQS client of one poller; ``arrived`` is set just before each of its ReceiveMessage calls is sent."""
+
+    def __init__(self, client) -> None:
+        self._client = client
+        self.arrived = threading.Event()
+
+    def receive_message(self, **kwargs):
+        self.arrived.set()
+        return self._client.receive_message(**kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+def test_two_pollers_moving_the_same_messages_to_the_dlq_take_turns(sqs, monkeypatch):
+    """The race the SQS request lock closes (local_runtime/sqs/moto_patches.py, the only lock the pollers rely on):
+    moto's ReceiveMessage moves every message at maxReceiveCount to the DLQ one at a time; a second receive that ran
+    meanwhile saw the same messages and moved them again (ValueError in moto, a 500 to the poller). Here the first
+    poller is held inside its move until the second has sent its ReceiveMessage: the second must wait for the first
+    to finish, then find nothing, and every message lands in the DLQ once."""
+    from moto.sqs.models import Queue
+
+    url, arn, dlq_url = make_queue(sqs, "orders", max_receive=1)
+    ids = send(sqs, url, *[f"m{i}" for i in range(5)])
+    assert len(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]) == 5  # receive count 1 each
+    first, second = _ArrivingClient(sqs), _ArrivingClient(sqs)
+    consumer = FakeConsumer()
+    pollers = [SqsEventSource(mapping(arn), first, consumer), SqsEventSource(mapping(arn), second, consumer)]
+    assert pollers[0].queue_url == pollers[1].queue_url == url  # looked up now: ReceiveMessage is their next call
+    inside_move, add_message = threading.Event(), Queue.add_message
+
+    def add_slowly(queue, message):  # the first move to the DLQ waits for the other poller's request, then lingers
+        if queue.name == "orders-dlq" and not inside_move.is_set():
+            inside_move.set()
+            assert second.arrived.wait(5)
+            time.sleep(0.05)  # room for the other receive to run, were it not held
+        add_message(queue, message)
+
+    monkeypatch.setattr(Queue, "add_message", add_slowly)
+    outcomes: dict[int, object] = {}
+
+    def poll(index: int) -> None:
+        try:
+            outcomes[index] = pollers[index].poll_once(wait_seconds=0)
+        except Exception as exc:  # noqa: BLE001 - the assertion below names it
+            outcomes[index] = exc
+
+    threads = [threading.Thread(target=poll, args=(0,))]
+    threads[0].start()
+    assert inside_move.wait(5)
+    threads.append(threading.Thread(target=poll, args=(1,)))
+    threads[1].start()
+    for thread in threads:
+        thread.join(10)
+    assert outcomes == {0: 0, 1: 0}
+    assert consumer.events == []
+    assert queue_counts(sqs, url) == (0, 0)
+    dead = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10)["Messages"]
+    assert sorted(m["MessageId"] for m in dead) == sorted(ids)

@@ -1,4 +1,4 @@
-"""Injected faults of chaos runs (local_runtime/faults.py) and a worker killed from outside, against real awslambdaric
+"""Injected faults of chaos runs (local_runtime/awslambda/faults.py) and a worker killed from outside, against real awslambdaric
 workers; duplicate SQS deliveries against moto's queues."""
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import pytest
 from moto import mock_aws
 
 from local_runtime.config import Settings
-from local_runtime.event_sources import SqsEventSource
-from local_runtime.faults import Faults, Rule, parse
-from local_runtime.lambda_runtime import LambdaService
+from local_runtime.awslambda.event_sources.sqs import SqsEventSource
+from local_runtime.awslambda.faults import Faults, Rule, parse
+from local_runtime.awslambda import LambdaService
 from local_runtime.template import TemplateError
 from tests.local.test_lambda_runtime import BASE_ENV, body, invoke, spec
 from tests.support.polling import wait_until

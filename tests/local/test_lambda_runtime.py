@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from local_runtime import errors
-from local_runtime.lambda_runtime import FunctionSpec, InvokeResult, LambdaService
+from local_runtime.awslambda import exceptions
+from local_runtime.awslambda import FunctionSpec, InvokeResult, LambdaService
 from tests.support.polling import wait_until
 
 FIXTURES = Path(__file__).parent / "lambda_fixtures"
@@ -208,7 +209,7 @@ def test_import_error_is_an_init_error(lambdas):
 def test_an_init_error_reported_before_the_first_invocation_is_that_invocations_error():
     """awslambdaric posts its init error as soon as the import fails, which can be before the pool hands the worker
     its first invocation: that invocation still fails with the init error, not as a crashed runtime."""
-    from local_runtime.lambda_runtime.worker import Invocation, Worker
+    from local_runtime.awslambda.worker import Invocation, Worker
 
     worker = Worker(spec("test-BrokenImport", "app.lambda_handler", code_dir=str(FIXTURES / "broken_import")),
                     {}, python=sys.executable)
@@ -294,7 +295,7 @@ def test_reserved_concurrency_zero_throttles_every_invoke():
     service = LambdaService([spec("test-Throttled", "app.echo", reserved_concurrency=0)], BASE_ENV)
     service.start()
     try:
-        with pytest.raises(errors.TooManyRequestsException) as raised:
+        with pytest.raises(exceptions.TooManyRequestsException) as raised:
             invoke(service, "test-Throttled", {})
     finally:
         service.stop()
@@ -458,7 +459,7 @@ def test_unknown_function_is_resource_not_found(lambdas):
 def test_request_over_6_mb_is_rejected(lambdas):
     payload = json.dumps({"blob": "x" * (6 * 1024 * 1024)}).encode()
 
-    with pytest.raises(errors.RequestTooLargeException) as raised:
+    with pytest.raises(exceptions.RequestTooLargeException) as raised:
         lambdas.invoke("test-Echo", payload)
     assert raised.value.status == 413
 
@@ -586,5 +587,5 @@ def test_stop_leaves_no_worker_processes(tmp_path):
     assert [p for p in workers if alive(p)] == []
     assert descendants_of(os.getpid()) - before == set()
     assert [t.name for t in set(threading.enumerate()) - threads_before] == []
-    with pytest.raises(errors.ServiceException):
+    with pytest.raises(exceptions.ServiceException):
         invoke(service, "test-Echo", {})

@@ -1,5 +1,6 @@
-"""The runtime process's request path: keep-alive endpoint server (cheroot), in-process clients (inprocess.py) and
-moto's speed fixes (moto_patches.py) answer as before, over HTTP and in-process alike."""
+"""The runtime process's request path: keep-alive endpoint server (cheroot), in-process clients (gateway/inprocess.py)
+and our fixes to moto (gateway/moto_app.py, dynamodb/ and sqs/moto_patches.py) answer as before, over HTTP and
+in-process alike."""
 from __future__ import annotations
 
 import http.client

@@ -8,12 +8,12 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from local_runtime.gateway import Gateway
 from local_runtime.runtime import _client
-from local_runtime.sns import SnsFanout
+from local_runtime.sns.models import SnsFanout
 
 
 def sns_client():
     gateway = Gateway()
-    gateway.sns = SnsFanout(lambda *args: None)
+    gateway.sns = SnsFanout(lambda *args, **kwargs: None)
     return _client("sns", "http://127.0.0.1:9", gateway)  # the SNS API in process; the delivery is real HTTP
 
 

@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from local_runtime.gateway import Gateway, Server
-from local_runtime.streams import DynamoDbStreamSource
+from local_runtime.awslambda.event_sources.dynamodb_streams import DynamoDbStreamSource
 
 REGION = "us-east-1"
 

@@ -38,13 +38,13 @@ def test_bad_time_scale_is_named(text, message):
 @pytest.mark.parametrize("props, expected", [({}, None), ({"ReservedConcurrentExecutions": 3}, 3),
                                              ({"ReservedConcurrentExecutions": "0"}, 0)])
 def test_reserved_concurrency_is_read_from_the_function(props, expected):
-    from local_runtime.runtime import _reserved_concurrency
+    from local_runtime.awslambda.functions import _reserved_concurrency
 
     assert _reserved_concurrency("Fn", props) == expected
 
 
 def test_negative_reserved_concurrency_is_named():
-    from local_runtime.runtime import _reserved_concurrency
+    from local_runtime.awslambda.functions import _reserved_concurrency
 
     with pytest.raises(TemplateError) as raised:
         _reserved_concurrency("Fn", {"ReservedConcurrentExecutions": -1})

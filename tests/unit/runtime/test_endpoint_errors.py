@@ -23,13 +23,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.test import Client
 
-from local_runtime.eventbridge import EventBridge
+from local_runtime.events.models import EventBridge
 from local_runtime.gateway import Gateway
-from local_runtime.lambda_runtime import FunctionSpec, LambdaService
+from local_runtime.awslambda import FunctionSpec, LambdaService
 from local_runtime.runtime import _client
-from local_runtime.sns import SnsFanout
+from local_runtime.sns.models import SnsFanout
 from local_runtime.stepfunctions import Engine, Integrations, StepFunctionsService, VirtualClock
-from local_runtime.targets import TargetDelivery
+from local_runtime.events.targets import TargetDelivery
 
 SESSION = botocore.session.get_session()
 JSON_SERVICES = ("stepfunctions", "dynamodb", "dynamodbstreams", "sqs", "events", "logs", "cloudwatch")
@@ -47,8 +47,8 @@ def endpoint():
     engine = Engine(VirtualClock(), Integrations())
     gateway.stepfunctions = StepFunctionsService(engine)
     clients = lambda service: _client(service, "http://127.0.0.1:9", gateway)  # noqa: E731 - in process
-    gateway.eventbridge = EventBridge(clients, TargetDelivery(clients, lambda *a: None, None))
-    gateway.sns = SnsFanout(lambda *args: None)
+    gateway.eventbridge = EventBridge(clients, TargetDelivery(clients, lambda *args, **kwargs: None, None))
+    gateway.sns = SnsFanout(lambda *args, **kwargs: None)
     spec = FunctionSpec(name="f", arn="arn:aws:lambda:us-east-1:123456789012:function:f", handler="app.handler",
                         code_dir="/nonexistent", layer_dirs=[], timeout=3)
     gateway.lambda_service = LambdaService([spec], {}, python="/nonexistent/python")  # never starts a worker here

@@ -1,10 +1,11 @@
-"""EventBridge content filtering (event_patterns.py) and target input shaping (eventbridge.render_input)."""
+"""EventBridge content filtering (local_runtime/event_patterns.py) and target input shaping (events.models.render_input)."""
 import json
 
 import pytest
 
-from local_runtime.event_patterns import InvalidEventPattern, matches, parse_pattern
-from local_runtime.eventbridge import Rule, entry_size, render_input
+from local_runtime.events.exceptions import InvalidEventPatternException
+from local_runtime.event_patterns import matches, parse_pattern
+from local_runtime.events.models import Rule, entry_size, render_input
 
 EVENT = {
     "version": "0", "id": "e-1", "detail-type": "OrderPlaced", "source": "dofs.orders", "account": "123456789012",
@@ -60,7 +61,7 @@ def test_pattern_matching(pattern, expected):
     '{"source": "dofs.orders"}', '{"source": []}', "not json", '{"detail": {"x": [{"unknown-op": 1}]}}',
 ])
 def test_invalid_patterns_are_rejected(pattern):
-    with pytest.raises(InvalidEventPattern):
+    with pytest.raises(InvalidEventPatternException):
         if parse_pattern(pattern):
             matches(pattern, EVENT)
 
@@ -81,6 +82,20 @@ def test_render_input_variants():
     plain = {"InputPathsMap": {"id": "$.detail.orderId"}, "InputTemplate": '"Order <id> placed"'}
     assert json.loads(render_input({"Arn": "x", "InputTransformer": plain}, EVENT, RULE)) == "Order ORD-42 placed"
 
+
+
+@pytest.mark.parametrize(("path", "value"), [
+    ("$.detail.items[1].sku", "SKU-9"),  # a definite path: its value
+    ("$['detail-type']", "OrderPlaced"),
+    ("$.detail.note", None),
+    ("$.detail.missing", None),  # names nothing: null
+    ("$.detail.items[5]", None),
+    ("$.detail.items[*].sku", ["SKU-1", "SKU-9"]),  # a query: every value it finds
+    ("$..qty", [2, 1]),
+    ("$.detail.nothing[*]", []),
+])
+def test_input_path_selects_a_definite_value_or_every_match(path, value):
+    assert json.loads(render_input({"Arn": "x", "InputPath": path}, EVENT, RULE)) == value
 
 def test_put_events_entry_size_follows_the_user_guide():
     entry = {"Source": "src", "DetailType": "dt", "Detail": '{"a":"é"}', "Resources": ["r1", "r2"], "Time": 1}

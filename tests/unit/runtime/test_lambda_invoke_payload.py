@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from local_runtime import errors
-from local_runtime.lambda_runtime import MAX_SYNC_REQUEST_BYTES, FunctionSpec, InvokeResult, LambdaService
+from local_runtime.awslambda import exceptions
+from local_runtime.awslambda import FunctionSpec, InvokeResult, LambdaService
+from local_runtime.awslambda.models import MAX_SYNC_REQUEST_BYTES
 from local_runtime.runtime import LocalRuntime
 
 
@@ -23,7 +24,7 @@ def service():
 
 
 def test_a_payload_not_said_to_be_json_is_parsed_and_refused(service):
-    with pytest.raises(errors.InvalidRequestContentException):
+    with pytest.raises(exceptions.InvalidRequestContentException):
         service.invoke("f", b"garbage", invocation_type="DryRun")
 
 
@@ -33,7 +34,7 @@ def test_a_payload_said_to_be_json_is_not_parsed_again(service):
 
 def test_a_payload_said_to_be_json_is_still_measured(service):
     too_large = b'"' + b"x" * MAX_SYNC_REQUEST_BYTES + b'"'
-    with pytest.raises(errors.RequestTooLargeException):
+    with pytest.raises(exceptions.RequestTooLargeException):
         service.invoke("f", too_large, invocation_type="DryRun", payload_is_json=True)
 
 
@@ -42,12 +43,12 @@ def test_the_runtime_passes_the_engines_word_to_the_lambda_service():
 
     class Service:
         def invoke(self, name, payload, **options):
-            calls.append((name, payload, options))
+            calls.append((name, payload, options.get("payload_is_json")))
             return InvokeResult(payload=b'{"ok":true}', function_error=None, request_id="r-1")
 
-    runtime = object.__new__(LocalRuntime)  # only its invoker is exercised
+    runtime = object.__new__(LocalRuntime)  # only its invoke is exercised
     runtime.lambda_service = Service()
-    assert runtime._lambda_invoke_bytes("f", b"{}", payload_is_json=True) == (b'{"ok":true}', None)
-    assert runtime._lambda_invoke_bytes("f", b"x") == (b'{"ok":true}', None)
-    assert calls == [("f", b"{}", {"on_start": None, "payload_is_json": True}),
-                     ("f", b"x", {"on_start": None, "payload_is_json": False})]
+    assert runtime.invoke("f", b"{}", payload_is_json=True) == (b'{"ok":true}', None)  # the engine's JSON
+    assert runtime.invoke("f", b"x") == (b'{"ok":true}', None)  # bytes nobody vouched for
+    assert runtime.invoke("f", {"a": 1}) == (b'{"ok":true}', None)  # serialised by the runtime itself
+    assert calls == [("f", b"{}", True), ("f", b"x", False), ("f", b'{"a": 1}', True)]

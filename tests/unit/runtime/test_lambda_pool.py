@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import threading
 
-from local_runtime.lambda_runtime import FunctionSpec
-from local_runtime.lambda_runtime.pool import FunctionPool
-from local_runtime.lambda_runtime.worker import Invocation
+from local_runtime.awslambda import FunctionSpec
+from local_runtime.awslambda.pool import FunctionPool
+from local_runtime.awslambda.worker import Invocation
 
 
 class FakeWorker:

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local_runtime.execution_logs import ERROR_EVENTS, ExecutionLogShipper, log_event, logging_settings
+from local_runtime.logs.execution_logs import ERROR_EVENTS, ExecutionLogShipper, log_event, logging_settings
 from local_runtime.logs import MAX_BATCH_EVENTS, CloudWatchShipper, Console, LogRecord, parse_log_format
 from local_runtime.stepfunctions import Engine, Integrations, StepFunctionsService, VirtualClock
 from tests.support.polling import wait_until

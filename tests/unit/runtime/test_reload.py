@@ -10,7 +10,8 @@ import pytest
 
 from local_runtime.config import REPO_ROOT, Settings
 from local_runtime.reload import Reloader, preloaded_roots
-from local_runtime.runtime import api_casing, function_spec
+from local_runtime.awslambda.functions import function_spec
+from local_runtime.cfn import api_casing
 from local_runtime.stepfunctions import Engine, Integrations, StepFunctionsService, VirtualClock
 from local_runtime.template import load_template, render_definition
 from tests.support.polling import wait_until

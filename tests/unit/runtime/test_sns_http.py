@@ -11,12 +11,12 @@ from botocore.exceptions import ClientError
 
 from local_runtime.gateway import Gateway
 from local_runtime.runtime import _client
-from local_runtime.sns import SnsFanout
+from local_runtime.sns.models import SnsFanout
 
 
 def sns_client(allowed: set[str] = frozenset()):
     gateway = Gateway()
-    gateway.sns = SnsFanout(lambda *args: None, allowed_http_hosts=allowed)
+    gateway.sns = SnsFanout(lambda *args, **kwargs: None, allowed_http_hosts=allowed)
     return _client("sns", f"http://127.0.0.1:{9 + len(allowed)}", gateway)  # in process: no socket
 
 

@@ -1,5 +1,5 @@
 """SQS message move tasks (DLQ redrive) at the endpoint, through boto3 as users call them: StartMessageMoveTask,
-ListMessageMoveTasks, CancelMessageMoveTask (local_runtime/sqs_moves.py). The error codes and messages asserted are
+ListMessageMoveTasks, CancelMessageMoveTask (local_runtime/sqs/models.py). The error codes and messages asserted are
 those AWS answers. The rate is driven by an injected sleep, so no test waits for a real second."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from local_runtime.gateway import Gateway
 from local_runtime.runtime import _client
-from local_runtime.sqs_moves import MessageMoveTasks, encode_handle
+from local_runtime.sqs.models import MessageMoveTasks, encode_handle
 
 ENDPOINT = "http://127.0.0.1:4566"  # never connected to: the clients call the gateway in process
 

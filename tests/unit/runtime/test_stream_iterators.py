@@ -7,7 +7,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from local_runtime import moto_patches
+from local_runtime.dynamodb import moto_patches
 from local_runtime.gateway import Gateway
 from local_runtime.runtime import _client
 
