@@ -176,12 +176,18 @@ class LocalRuntime:
         self.gateway.lambda_service = self.lambda_service
 
     def invoke(self, name_or_arn: str, event: Any, *, invocation_type: str = "RequestResponse",
-               on_start: Callable[[], None] | None = None) -> tuple[bytes, str | None]:
+               on_start: Callable[[], None] | None = None, payload_is_json: bool = False) -> tuple[bytes, str | None]:
         """The one :class:`~local_runtime.awslambda.interface.Invoke` every caller of Lambda gets (the engine's
         tasks, API Gateway, event source mappings, SNS, EventBridge): ``event`` a JSON value, or bytes already
-        serialised (sent as they are)."""
-        payload = event if isinstance(event, bytes) else json.dumps(event).encode()
-        result = self.lambda_service.invoke(name_or_arn, payload, invocation_type=invocation_type, on_start=on_start)
+        serialised (sent as they are). ``payload_is_json``: the bytes were made by the caller's JSON encoder (the
+        engine's task payloads, ports.py), so Lambda checks their size but does not parse them again; the same holds
+        of the text made here from a JSON value."""
+        if isinstance(event, bytes):
+            payload = event
+        else:
+            payload, payload_is_json = json.dumps(event).encode(), True
+        result = self.lambda_service.invoke(name_or_arn, payload, invocation_type=invocation_type, on_start=on_start,
+                                            payload_is_json=payload_is_json)
         return result.payload, result.function_error
 
     def _start_stepfunctions(self) -> None:
@@ -196,9 +202,6 @@ class LocalRuntime:
         self.engine = Engine(clock=clock, integrations=integrations,
                              max_finished=self.settings.max_finished_executions)
         self.stepfunctions = StepFunctionsService(self.engine, region=REGION, account_id=ACCOUNT_ID)
-        from local_runtime.stepfunctions.nested import NestedExecutions
-
-        integrations.nested = NestedExecutions(self.stepfunctions)
         for resource in self.stack.of_type("AWS::StepFunctions::StateMachine"):
             props = resource.properties
             self.stepfunctions.handle(

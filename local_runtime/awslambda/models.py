@@ -180,9 +180,10 @@ class LambdaService:
         return self._specs[name]
 
     def invoke(self, name_or_arn: str, payload: bytes, invocation_type: str = "RequestResponse",
-               on_start: Callable[[], None] | None = None) -> InvokeResult:
+               on_start: Callable[[], None] | None = None, payload_is_json: bool = False) -> InvokeResult:
         """``on_start()``, when given, is called once a worker takes the invocation (after any wait for a free
-        worker): the Step Functions engine starts a task's TimeoutSeconds there."""
+        worker): the Step Functions engine starts a task's TimeoutSeconds there. ``payload_is_json``: the caller made
+        the payload with a JSON encoder, so its size is checked but it is not parsed again to see that it is JSON."""
         try:
             spec = self.get(name_or_arn)
         except KeyError:
@@ -193,7 +194,7 @@ class LambdaService:
                 "constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"
             )
         limit = MAX_ASYNC_REQUEST_BYTES if invocation_type == "Event" else MAX_SYNC_REQUEST_BYTES
-        payload = _check_payload(payload, limit)
+        payload = _check_payload(payload, limit, parse=not payload_is_json)
         request_id = str(uuid.uuid4())
         if invocation_type == "DryRun":
             return InvokeResult(payload=b"", function_error=None, request_id=request_id, status_code=204)
@@ -256,13 +257,15 @@ def _parse_function_id(name_or_arn: str) -> tuple[str, str | None]:
     return name_or_arn, None
 
 
-def _check_payload(payload: bytes, limit: int) -> bytes:
+def _check_payload(payload: bytes, limit: int, parse: bool = True) -> bytes:
     if len(payload) > limit:
         raise exceptions.RequestTooLargeException(
             f"Request must be smaller than {limit} bytes for the InvokeFunction operation"
         )
     if not payload.strip():
         return b"{}"
+    if not parse:
+        return payload
     try:
         json.loads(payload)
     except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes

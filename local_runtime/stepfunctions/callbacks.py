@@ -1,23 +1,24 @@
-"""Task tokens of ``.waitForTaskToken`` tasks: SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat."""
+"""Task tokens of ``.waitForTaskToken`` tasks: SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat.
+
+A token belongs to a running branch (execution.py ``Branch``): what is used of it is its ``execution`` (whose
+``status`` says whether the token is still awaited), its ``cancel`` scope and its ``clock``.
+"""
 from __future__ import annotations
 
 import threading
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import errors
 from . import failures
 from .failures import ExecutionCancelled, StatesError
 from .scheduler import Flag, wait
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .execution import Branch, Execution
-
 
 class _Waiter:
     __slots__ = ("execution", "event", "outcome", "heartbeat")
 
-    def __init__(self, execution: "Execution", event: Flag) -> None:
+    def __init__(self, execution: Any, event: Flag) -> None:
         self.execution = execution
         self.event = event  # a child of the branch's cancel scope: set when answered or cancelled
         self.outcome: tuple[str, Any, str] | None = None  # ("success", output, "") | ("failure", error, cause)
@@ -29,13 +30,13 @@ class Callbacks:
         self._waiters: dict[str, _Waiter] = {}
         self._lock = threading.Lock()
 
-    def new_token(self, branch: "Branch") -> str:
+    def new_token(self, branch: Any) -> str:
         token = uuid.uuid4().hex + uuid.uuid4().hex
         with self._lock:
             self._waiters[token] = _Waiter(branch.execution, branch.cancel.child())
         return token
 
-    def discard(self, token: str, branch: "Branch") -> None:
+    def discard(self, token: str, branch: Any) -> None:
         with self._lock:
             waiter = self._waiters.pop(token, None)
         if waiter is not None:
@@ -65,7 +66,7 @@ class Callbacks:
     def heartbeat(self, token: str) -> None:
         self._get(token).heartbeat.set()
 
-    def wait(self, token: str, branch: "Branch", timeout: float | None, heartbeat: float | None) -> Any:
+    def wait(self, token: str, branch: Any, timeout: float | None, heartbeat: float | None) -> Any:
         """Wait (parked) until the token is answered; States.Timeout / States.HeartbeatTimeout per the task's
         limits."""
         with self._lock:

@@ -6,34 +6,13 @@ execution with ``States.Runtime``, except under ``IsPresent``.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any, Callable
 
 from .failures import RUNTIME, StatesError
 from .paths import Path, PathNotFound, compile_path
+from .timefmt import parse_timestamp
 
 Predicate = Callable[[Any, Callable[[], dict]], bool]
-
-_RFC3339 = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
-)
-
-
-def parse_timestamp(value: Any) -> datetime | None:
-    """An RFC 3339 timestamp (with an uppercase T and a zone, as the spec requires), else None."""
-    if not isinstance(value, str) or not _RFC3339.match(value):
-        return None
-    text = value
-    if text[-1] in "Zz":
-        text = text[:-1] + "+00:00"
-    match = re.match(r"^(.*?\.)(\d+)(.*)$", text)
-    if match:  # Python accepts at most 6 fraction digits
-        text = match.group(1) + match.group(2)[:6].ljust(6, "0") + match.group(3)
-    try:
-        return datetime.fromisoformat(text.replace("t", "T"))
-    except ValueError:
-        return None
-
 
 def _is_number(value: Any) -> bool:
     return type(value) in (int, float)

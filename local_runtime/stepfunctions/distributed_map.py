@@ -4,7 +4,7 @@ A Map state whose ``ItemProcessor.ProcessorConfig.Mode`` is ``DISTRIBUTED`` runs
 an inline Map does (``Branch.run_map``); these fields change where the items come from, what each iteration gets
 and what the state returns:
 
-* ``ItemReader`` reads the items through the engine's AWS client factory (``Integrations.client("s3")``):
+* ``ItemReader`` reads the items through the engine's AWS clients (integrations/aws.py ``aws_call``):
   ``arn:aws:states:::s3:getObject`` with ``ReaderConfig.InputType`` ``JSON`` (an array), ``JSONL`` (a value per
   line) or ``CSV`` (``CSVHeaderLocation`` ``FIRST_ROW`` or ``GIVEN`` with ``CSVHeaders``, ``CSVDelimiter``; every
   row becomes an object of strings keyed by the headers), and ``arn:aws:states:::s3:listObjectsV2`` (one item per
@@ -35,7 +35,11 @@ from typing import Any
 
 from . import failures
 from .failures import StatesError
-from .paths import Template, compile_path, dumps, select
+from .integrations.aws import aws_call
+from .paths import compile_path, select
+from .payloads import dumps
+from .templates import Template
+from .timefmt import iso
 
 FIELDS = ("ItemReader", "ItemBatcher", "ResultWriter")
 GET_OBJECT = "arn:aws:states:::s3:getObject"
@@ -215,11 +219,11 @@ class ItemReader:
         limit = self.max_items
         if self.max_items_path is not None:
             limit = _max_items(branch, effective, self.max_items_path)
-        integrations = branch.engine.integrations
+        integrations = branch.env.integrations
         try:
             if self.resource == LIST_OBJECTS:
                 return self._list(integrations, params, limit)
-            response = integrations._boto_call("s3", "GetObject", params, "S3", "Amazon S3")
+            response = aws_call(integrations, "s3", "GetObject", params, "S3", "Amazon S3")
             text = response["Body"].read().decode("utf-8-sig")
         except StatesError as exc:
             raise StatesError(failures.ITEM_READER_FAILED,
@@ -233,7 +237,7 @@ class ItemReader:
         items: list = []
         request = dict(params)
         while True:
-            page = integrations._boto_call("s3", "ListObjectsV2", request, "S3", "Amazon S3")
+            page = aws_call(integrations, "s3", "ListObjectsV2", request, "S3", "Amazon S3")
             for obj in page.get("Contents", ()):
                 modified = obj.get("LastModified")
                 items.append({"Etag": obj.get("ETag"), "Key": obj.get("Key"),
@@ -357,9 +361,9 @@ class ResultWriter:
     @staticmethod
     def _put(branch, bucket: str, key: str, body: bytes) -> None:
         try:
-            branch.engine.integrations._boto_call("s3", "PutObject",
-                                                  {"Bucket": bucket, "Key": key, "Body": body,
-                                                   "ContentType": "application/json"}, "S3", "Amazon S3")
+            aws_call(branch.env.integrations, "s3", "PutObject",
+                     {"Bucket": bucket, "Key": key, "Body": body, "ContentType": "application/json"}, "S3",
+                     "Amazon S3")
         except StatesError as exc:
             raise StatesError(failures.RESULT_WRITER_FAILED,
                               f"Failed to write s3://{bucket}/{key}: {exc.error}: {exc.cause}") from None
@@ -398,8 +402,6 @@ class MapRun:
 
     def entries(self) -> dict[str, list]:
         """The child executions by status, as ResultWriter exports them."""
-        from .execution import iso
-
         results, errors, succeeded = self.outcome or ([None] * len(self.inputs), [], [])
         failed = {index: exc for index, exc in errors}
         done = set(succeeded)

@@ -10,7 +10,9 @@ token, a child execution) holds no thread; task calls run on a bounded pool (``m
 Finished executions are kept up to ``max_finished`` (the oldest finished one is forgotten first; DescribeExecution
 then answers ExecutionDoesNotExist); running executions are always kept.
 
-The service layer (service.py) owns state machines and the API; the engine owns running executions.
+The service layer (service.py) owns state machines and the API; the engine owns running executions. An execution
+sees only its Environment (environment.py): the engine's clock, task pool, callbacks, integrations, the mocks of its
+test case and the engine's ``_finished`` hook.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from typing import Any, Callable
 
 from .callbacks import Callbacks
 from .clock import Clock, RealClock
+from .environment import Environment, TaskPool
 from .execution import RUNNING, Execution
 from .integrations import Integrations
 from .mocks import ENV_VAR, MockConfig, MockConfigError, MockedCase, load_mock_config
@@ -43,25 +46,24 @@ class Engine:
         self.callbacks = Callbacks()
         self.executions: dict[str, Execution] = {}
         self._lock = threading.Lock()
-        self._pool: ThreadPoolExecutor | None = None
-        self._max_task_workers = max_task_workers
+        self._tasks = TaskPool(max_task_workers)
         self.scheduler = Scheduler()
         self.max_finished = max_finished  # None: keep every finished execution
         self._finished_arns: deque[str] = deque()  # oldest first
         self._running = 0
-        self._queued_calls = 0  # task calls waiting for the task pool or a Lambda worker (execution.py _CallStart)
+        self._environment = Environment(self.clock, self.integrations, self.callbacks, self._tasks, self._finished)
         self.created: list[Callable[[Execution], None]] = []  # called when an execution is created (before it runs)
         self.listeners: list[Callable[[Execution], None]] = []  # called when an execution ends
         self.evicted: list[Callable[[str], None]] = []  # called with the ARN of each finished execution forgotten
 
     @property
     def pool(self) -> ThreadPoolExecutor:
-        """Worker threads for task calls that have a timeout (created on first use)."""
-        if self._pool is None:
-            with self._lock:
-                if self._pool is None:
-                    self._pool = ThreadPoolExecutor(self._max_task_workers, thread_name_prefix="sfn-task")
-        return self._pool
+        """Worker threads for task calls (created on first use)."""
+        return self._tasks.executor
+
+    def environment(self, mocks: Any = None) -> Environment:
+        """What an execution of this engine may use (``mocks``: those of its test case)."""
+        return self._environment.with_mocks(mocks)
 
     @staticmethod
     def compile(definition: str | dict) -> Program:
@@ -75,9 +77,8 @@ class Engine:
         mocks = self.mocked_case(state_machine_name, test_case) if test_case else None
         if input_value is None:
             input_value = json.loads(input_text)
-        execution = Execution(self, program, arn, name, state_machine_arn, state_machine_name, input_text,
-                              input_value, role_arn, machine_type)
-        execution.mocks = mocks
+        execution = Execution(self.environment(mocks), program, arn, name, state_machine_arn, state_machine_name,
+                              input_text, input_value, role_arn, machine_type)
         with self._lock:
             self.executions[arn] = execution
             self._running += 1
@@ -134,18 +135,13 @@ class Engine:
     def queued_calls(self) -> int:
         """Task calls of running executions that wait to start: queued for the task pool or for a free Lambda
         worker (what the local runtime's API throttles on: the backlog of work accepted but not yet started)."""
-        return self._queued_calls
-
-    def call_queued(self, delta: int) -> None:
-        with self._lock:
-            self._queued_calls += delta
+        return self._tasks.queued
 
     def shutdown(self) -> None:
         """Abort every running execution and stop the worker pool."""
         for execution in self.running():
             execution.stop("States.Aborted", "The local runtime is shutting down")
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._tasks.shutdown()
 
     def _finished(self, execution: Execution) -> None:
         evicted = []

@@ -3,36 +3,32 @@
 A Branch walks states, records history events and owns the context object ``$$``. Parallel branches and Map
 iterations run as child Branches (tasks of the execution's scheduler, scheduler.py), with a child cancel scope: a
 failing sibling or a StopExecution cancels every sleep and wait below it. Nothing here blocks a thread: waits go
-through ``scheduler.wait`` (the execution parks) and task calls run on the engine's task pool.
+through ``scheduler.wait`` (the execution parks) and task calls run on the task pool.
+
+An execution sees its ``Environment`` (environment.py: clock, task pool, callbacks, integrations, mocks, the
+finished hook), never the engine. A Task's work is its component's (integrations/): the branch computes the
+parameters, checks sizes, answers from a mock, and records what the component says to record.
 """
 from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable
 
 from . import failures
 from .clock import DEADLINE, SLEEP, WORK
+from .environment import Environment
 from .failures import ExecutionCancelled, StatesError
-from .history import History, Payload
-from .paths import dumps
+from .history import History
+from .paths import VARIABLES
+from .payloads import Payload, dumps, over_limit
 from .scheduler import Flag, current_task, join, spawn, wait
 from .states import Map, Parallel, Program, Task
-from .variables import CURRENT as CURRENT_VARIABLES, Scope
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .engine import Engine
+from .timefmt import epoch_seconds, iso
+from .variables import Scope
 
 LOG = logging.getLogger(__name__)
-PAYLOAD_LIMIT = 262144  # bytes, state input/output and execution input/output
-
-
-def _over_limit(text: str) -> bool:
-    """More than PAYLOAD_LIMIT bytes of UTF-8 (encoded only when the text could be: <= 4 bytes a character)."""
-    return len(text) > PAYLOAD_LIMIT // 4 and len(text.encode()) > PAYLOAD_LIMIT
-
 RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED = "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"
 _RETRYING_TYPES = frozenset({"Task", "Parallel", "Map"})  # the states whose context object has State.RetryCount
 RUNTIME_CAUSE_PREFIX = "An error occurred while executing the state"
@@ -44,11 +40,6 @@ def internal_error_cause(state_name: str, entered_event: int) -> str:
     goes to the log)."""
     return (f"{RUNTIME_CAUSE_PREFIX} '{state_name}' (entered at the event id #{entered_event}). The local engine "
             f"could not run the state (an internal error; see the runtime log).")
-
-
-def iso(dt: datetime) -> str:
-    """Context-object timestamps: ``2024-01-01T00:00:00.000Z``."""
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
 class CancelScope(Flag):
@@ -82,10 +73,10 @@ class CancelScope(Flag):
 class Execution:
     """One execution: status, input/output, error/cause, dates, history. Fields follow DescribeExecution."""
 
-    def __init__(self, engine: "Engine", program: Program, arn: str, name: str, state_machine_arn: str,
+    def __init__(self, env: Environment, program: Program, arn: str, name: str, state_machine_arn: str,
                  state_machine_name: str, input_text: str, input_value: Any, role_arn: str = "",
                  machine_type: str = "STANDARD") -> None:
-        self.engine = engine
+        self.env = env
         self.program = program
         self.arn = arn
         self.name = name
@@ -99,13 +90,12 @@ class Execution:
         self.output: str | None = None
         self.error: str | None = None
         self.cause: str | None = None
-        self.start_date = engine.clock.now()
+        self.start_date = env.clock.now()
         self.stop_date: datetime | None = None
-        self.history = History(engine.clock)
+        self.history = History(env.clock)
         self.cancel = CancelScope()
-        self.done = threading.Event()
+        self.done = Flag()  # set once run() has returned (status, output and history are final)
         self.redrive_count = 0
-        self.mocks = None  # mocks.MockedCase / SingleMock: mocked Task states answer instead of their integration
         self._lock = threading.Lock()
         self._timeout_timer = None  # the clock timer of the execution's TimeoutSeconds
         self._context_execution = {
@@ -125,7 +115,7 @@ class Execution:
         })
         branch = Branch(self, self.cancel, 0)  # AWS: the first StateEntered has previousEventId 0
         if self.program.timeout_seconds:
-            self._timeout_timer = self.engine.clock.call_later(self.program.timeout_seconds, self._timed_out, DEADLINE)
+            self._timeout_timer = self.env.clock.call_later(self.program.timeout_seconds, self._timed_out, DEADLINE)
         try:
             output = branch.run_program(self.program, self.input_value)
             text = dumps(output)  # within PAYLOAD_LIMIT: every state's output was checked as it left the state
@@ -159,12 +149,12 @@ class Execution:
             self.output = output
             self.error = error
             self.cause = cause
-            self.stop_date = self.engine.clock.now()
+            self.stop_date = self.env.clock.now()
             timer, self._timeout_timer = self._timeout_timer, None
         if timer is not None:
             timer.cancel()
         self.cancel.set()
-        self.engine._finished(self)
+        self.env.finished(self)
         return True
 
     def stop(self, error: str | None = None, cause: str | None = None) -> bool:
@@ -176,17 +166,35 @@ class Execution:
                      {"error": failures.TIMEOUT, "cause": "The execution timed out."}, error=failures.TIMEOUT,
                      cause="The execution timed out.")
 
+    def describe(self) -> dict:
+        """DescribeExecution's fields (dates in epoch seconds), without ``redriveCount``."""
+        out = {
+            "executionArn": self.arn, "stateMachineArn": self.state_machine_arn, "name": self.name,
+            "status": self.status, "startDate": epoch_seconds(self.start_date), "input": self.input,
+            "inputDetails": {"included": True},
+        }
+        if self.stop_date is not None:
+            out["stopDate"] = epoch_seconds(self.stop_date)
+        if self.output is not None:
+            out["output"] = self.output
+            out["outputDetails"] = {"included": True}
+        if self.error is not None:
+            out["error"] = self.error
+        if self.cause is not None:
+            out["cause"] = self.cause
+        return out
+
 
 class Branch:
     """One thread of control: the current state, its context object, the last history event id."""
 
-    __slots__ = ("execution", "engine", "clock", "cancel", "prev", "state_name", "entered_time", "retry_count",
+    __slots__ = ("execution", "env", "clock", "cancel", "prev", "state_name", "entered_time", "retry_count",
                  "task_token", "map_item", "history", "variables", "assigned", "entered_event", "failed_event")
 
     def __init__(self, execution: Execution, cancel: CancelScope, prev: int, map_item: dict | None = None) -> None:
         self.execution = execution
-        self.engine = execution.engine
-        self.clock = execution.engine.clock
+        self.env = execution.env
+        self.clock = execution.env.clock
         self.history = execution.history
         self.cancel = cancel
         self.prev = prev
@@ -228,11 +236,11 @@ class Branch:
     # -- the state loop -------------------------------------------------------------------------------------
 
     def run_program(self, program: Program, data: Any) -> Any:
-        token = CURRENT_VARIABLES.set(self.variables)  # $name paths read this branch's variables
+        token = VARIABLES.set(self.variables)  # $name paths read this branch's variables
         try:
             return self._run_states(program, data)
         finally:
-            CURRENT_VARIABLES.reset(token)
+            VARIABLES.reset(token)
 
     def _run_states(self, program: Program, data: Any) -> Any:
         states = program.states
@@ -269,7 +277,7 @@ class Branch:
                 raise ExecutionCancelled()
             if output is not data or data_text is None:  # values are immutable: same object, same text
                 data_text = dumps(output)
-            if _over_limit(data_text):
+            if over_limit(data_text):
                 raise StatesError(failures.DATA_LIMIT_EXCEEDED,
                                   f"The state/task '{name}' returned a result with a size exceeding the maximum "
                                   f"number of bytes service limit.")
@@ -286,100 +294,56 @@ class Branch:
     # -- Task -----------------------------------------------------------------------------------------------
 
     def run_task(self, task: Task, effective: Any, timeout: float | None, heartbeat: float | None) -> Any:
-        resource = task.resource
-        if resource.callback:
-            self.task_token = self.engine.callbacks.new_token(self)
+        component = task.component
+        if component.callback:
+            self.task_token = self.env.callbacks.new_token(self)
         try:
-            params = task.parameters_of(self, effective)
+            params = Payload(task.parameters_of(self, effective))
+            if params.over_limit():
+                raise StatesError(failures.DATA_LIMIT_EXCEEDED,
+                                  f"The state/task '{self.state_name}' input exceeds the maximum number of bytes "
+                                  f"service limit.")
         except BaseException:
             self._drop_token()
             raise
-        params_payload = Payload(params)
-        if _over_limit(params_payload.text):
-            self._drop_token()
-            raise StatesError(failures.DATA_LIMIT_EXCEEDED,
-                              f"The state/task '{self.state_name}' input exceeds the maximum number of bytes "
-                              f"service limit.")
-        lambda_style = resource.kind == "lambda-function"
-        if lambda_style:
-            details = {"resource": resource.arn, "input": params_payload, "inputDetails": {"truncated": False}}
-            if timeout is not None:
-                details["timeoutInSeconds"] = int(timeout)
-            self.record("LambdaFunctionScheduled", details)
-            self.record("LambdaFunctionStarted")
-        else:
-            rtype, rname = resource.resource_type, resource.resource_name
-            details = {"resourceType": rtype, "resource": rname, "region": self.engine.integrations.region,
-                       "parameters": params_payload}
-            if timeout is not None:
-                details["timeoutInSeconds"] = int(timeout)
-            if heartbeat is not None:
-                details["heartbeatInSeconds"] = int(heartbeat)
-            self.record("TaskScheduled", details)
-            self.record("TaskStarted", {"resourceType": rtype, "resource": rname})
+        component.scheduled(self, params, timeout, heartbeat)
         try:
-            result = self._call_with_timeout(resource, params, timeout, heartbeat)
+            mocks = self.env.mocks
+            if mocks is not None and mocks.covers(self.state_name):
+                result = Payload(mocks.respond(self.state_name))  # mocks.py: a mocked result, or the mocked error
+            else:
+                result = component.run(self, params, timeout, heartbeat)
         except StatesError as exc:
             self._drop_token()
             if self.cancel.is_set():
                 raise ExecutionCancelled() from None
-            timed_out = exc.error in (failures.TIMEOUT, failures.HEARTBEAT_TIMEOUT)
-            if lambda_style:
-                self.record("LambdaFunctionTimedOut" if timed_out else "LambdaFunctionFailed",
-                            {"error": exc.error, "cause": exc.cause})
-            else:
-                self.record("TaskTimedOut" if timed_out else "TaskFailed",
-                            {"resourceType": resource.resource_type, "resource": resource.resource_name,
-                             "error": exc.error, "cause": exc.cause})
+            component.failed(self, exc.error, exc.cause)
             raise
         self._drop_token()
         if self.cancel.is_set():
             raise ExecutionCancelled()
-        result_payload = Payload(result)
-        if _over_limit(result_payload.text):
+        if result.over_limit():
             # AWS: a task result over 256 KiB fails the task (TaskFailed / LambdaFunctionFailed) even when
             # ResultSelector/ResultPath would drop it, naming the function ARN or the service ('lambda'); Retry and
             # Catch handle it like any task failure (States.ALL included)
-            name = resource.arn if lambda_style else resource.resource_type
-            cause = (f"The state/task '{name}' returned a result with a size exceeding the maximum number of bytes "
-                     f"service limit.")
-            if lambda_style:
-                self.record("LambdaFunctionFailed", {"error": failures.DATA_LIMIT_EXCEEDED, "cause": cause})
-            else:
-                self.record("TaskFailed", {"resourceType": resource.resource_type, "resource": resource.resource_name,
-                                           "error": failures.DATA_LIMIT_EXCEEDED, "cause": cause})
+            cause = component.too_large_cause()
+            component.failed(self, failures.DATA_LIMIT_EXCEEDED, cause)
             raise StatesError(failures.DATA_LIMIT_EXCEEDED, cause, terminal=False)
-        if lambda_style:
-            self.record("LambdaFunctionSucceeded", {"output": result_payload, "outputDetails": {"truncated": False}})
-        else:
-            self.record("TaskSucceeded", {"resourceType": resource.resource_type, "resource": resource.resource_name,
-                                          "output": result_payload, "outputDetails": {"truncated": False}})
-        return result
+        component.succeeded(self, result)
+        return result.value
 
     def _drop_token(self) -> None:
         if self.task_token is not None:
-            self.engine.callbacks.discard(self.task_token, self)
+            self.env.callbacks.discard(self.task_token, self)
             self.task_token = None
 
-    def _call_with_timeout(self, resource, params: Any, timeout: float | None, heartbeat: float | None) -> Any:
-        integrations = self.engine.integrations
-        mocks = self.execution.mocks
-        if mocks is not None and mocks.covers(self.state_name):
-            return mocks.respond(self.state_name)  # mocks.py: a mocked result, or raises the mocked error
-        if resource.pattern in ("sync", "sync:2") and getattr(integrations, "nested", None) is not None \
-                and resource.service == "states":
-            return integrations.nested.run_sync(self, resource, params, timeout)  # nested.py: waits for the child
-        call = lambda on_start: integrations.call(resource, params, on_start=on_start)  # noqa: E731
-        if resource.callback:
-            token = self.task_token
-            submitted = self.call(call, timeout)
-            self.record("TaskSubmitted", {"resourceType": resource.resource_type, "resource": resource.resource_name,
-                                          "output": Payload(submitted), "outputDetails": {"truncated": False}})
-            return self.engine.callbacks.wait(token, self, timeout, heartbeat)
-        return self.call(call, timeout)
+    def wait_for_token(self, timeout: float | None, heartbeat: float | None) -> Any:
+        """The answer to this branch's task token (SendTaskSuccess's output; SendTaskFailure raises), within the
+        task's TimeoutSeconds and HeartbeatSeconds."""
+        return self.env.callbacks.wait(self.task_token, self, timeout, heartbeat)
 
-    def call(self, fn, timeout: float | None) -> Any:
-        """``fn(on_start)``, a task call, on the engine's task pool while this branch waits (parked); States.Timeout
+    def call(self, fn: Callable[[Any], Any], timeout: float | None) -> Any:
+        """``fn(on_start)``, a task call, on the task pool while this branch waits (parked); States.Timeout
         if it outlives ``timeout`` clock seconds.
 
         The timeout counts from ``on_start()``, which the call makes when its work really starts (a Lambda worker
@@ -390,9 +354,9 @@ class Branch:
             return fn(None)
         done = self.cancel.child()  # set when the call ends, or the execution is cancelled
         expired = Flag()
-        call = _CallStart(self.engine, timeout, expired)
+        call = _CallStart(self.env, timeout, expired)
         try:
-            future = self.engine.pool.submit(fn, call.start)
+            future = self.env.pool.submit(fn, call.start)
             future.add_done_callback(lambda _f: (call.decide("done"), done.set()))
             while not (done.is_set() or expired.is_set()):
                 wait(self.clock, None, [done, expired])
@@ -490,11 +454,11 @@ class Branch:
                     child.state_name = parent_context.state_name
                     child.entered_time = parent_context.entered_time
                     child.entered_event = parent_context.entered_event
-                    token = CURRENT_VARIABLES.set(child.variables)  # this may be a worker thread
+                    token = VARIABLES.set(child.variables)  # this may be a worker thread
                     try:
                         item = selector.resolve(effective, child.context)
                     finally:
-                        CURRENT_VARIABLES.reset(token)
+                        VARIABLES.reset(token)
                     child.map_item = None
                 return child.run_program(processor, item)
             return job
@@ -555,19 +519,19 @@ class Branch:
 
 
 class _CallStart:
-    """The start of one task call: while it waits (for the task pool, for a Lambda worker) the engine counts it as
+    """The start of one task call: while it waits (for the task pool, for a Lambda worker) the pool counts it as
     queued; ``start`` (the call's ``on_start``, on whichever thread makes it) ends the wait and starts the timeout
     timer at once."""
 
-    __slots__ = ("engine", "seconds", "expired", "timer", "started", "closed", "first", "lock")
+    __slots__ = ("env", "seconds", "expired", "timer", "started", "closed", "first", "lock")
 
-    def __init__(self, engine: "Engine", seconds: float | None, expired: Flag) -> None:
-        self.engine, self.seconds, self.expired = engine, seconds, expired
+    def __init__(self, env: Environment, seconds: float | None, expired: Flag) -> None:
+        self.env, self.seconds, self.expired = env, seconds, expired
         self.timer = None
         self.started = self.closed = False
         self.first: str | None = None  # "done" (the call ended) or "timeout", whichever came first
         self.lock = threading.Lock()
-        engine.call_queued(+1)
+        env.pool.count_queued(+1)
 
     def decide(self, what: str) -> None:
         with self.lock:
@@ -584,8 +548,8 @@ class _CallStart:
                 return
             self.started = True
             if self.seconds is not None:
-                self.timer = self.engine.clock.call_later(self.seconds, self._expire, WORK)
-        self.engine.call_queued(-1)
+                self.timer = self.env.clock.call_later(self.seconds, self._expire, WORK)
+        self.env.pool.count_queued(-1)
 
     def close(self) -> None:
         with self.lock:
@@ -595,8 +559,4 @@ class _CallStart:
         if timer is not None:
             timer.cancel()
         if was_queued:
-            self.engine.call_queued(-1)
-
-
-def new_token() -> str:
-    return uuid.uuid4().hex + uuid.uuid4().hex
+            self.env.pool.count_queued(-1)

@@ -10,23 +10,7 @@ from datetime import datetime
 from collections.abc import Container
 from typing import Any
 
-from .paths import dumps
-
-
-class Payload:
-    """A JSON value with its serialisation computed once, on demand."""
-
-    __slots__ = ("value", "_text")
-
-    def __init__(self, value: Any, text: str | None = None) -> None:
-        self.value = value
-        self._text = text
-
-    @property
-    def text(self) -> str:
-        if self._text is None:
-            self._text = dumps(self.value)
-        return self._text
+from .payloads import Payload
 
 
 def details_key(event_type: str) -> str:
@@ -76,9 +60,8 @@ class History:
                 details = event[4]
                 if details:
                     for value in details.values():
-                        # a payload whose text was never needed keeps its value (serialising it costs more)
-                        if type(value) is Payload and value._text is not None:
-                            value.value = None
+                        if type(value) is Payload:
+                            value.keep_text_only()
 
     def events(self, include_data: bool = True, start: int = 0, types: Container[str] | None = None) -> list[dict]:
         """Events in the AWS API shape (timestamps as datetimes; the service converts them), from the ``start``-th

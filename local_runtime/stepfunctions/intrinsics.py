@@ -1,4 +1,4 @@
-"""Intrinsic functions (``States.Format(...)`` and friends) for JSONPath payload templates.
+"""Intrinsic functions (``States.Format(...)`` and friends) for JSONPath payload templates (templates.py).
 
 A call string is parsed once into a tree of ``Call`` nodes whose arguments are literals, paths or nested calls;
 evaluation failures raise ``States.IntrinsicFailure``.
@@ -14,14 +14,17 @@ import uuid
 from typing import Any, Callable
 
 from .failures import INTRINSIC_FAILURE, StatesError
-from .paths import Path, PathNotFound, PathSyntaxError, compile_path, dumps
+from .paths import Path, PathNotFound, PathSyntaxError, compile_path
+from .payloads import dumps
 
 
 class IntrinsicSyntaxError(ValueError):
     pass
 
 
-class _Literal:
+class Literal:
+    """A constant: an intrinsic's literal argument, or a constant part of a payload template (templates.py)."""
+
     __slots__ = ("value",)
 
     def __init__(self, value: Any) -> None:
@@ -137,7 +140,7 @@ class _Parser:
         self.skip_ws()
         char = self.peek()
         if char == "'":
-            return _Literal(self.string())
+            return Literal(self.string())
         if char == "$":
             return self.path()
         if char == "S" and self.text.startswith("States.", self.pos):
@@ -147,14 +150,14 @@ class _Parser:
             self.pos += 1
         token = self.text[start:self.pos]
         if token in ("true", "false", "null"):
-            return _Literal({"true": True, "false": False, "null": None}[token])
+            return Literal({"true": True, "false": False, "null": None}[token])
         try:
             number = json.loads(token)
         except ValueError:
             raise IntrinsicSyntaxError(f"Invalid argument {token!r} in {self.text!r}") from None
         if not isinstance(number, (int, float)) or isinstance(number, bool):
             raise IntrinsicSyntaxError(f"Invalid argument {token!r} in {self.text!r}")
-        return _Literal(number)
+        return Literal(number)
 
     def string(self) -> str:
         self.pos += 1  # opening quote

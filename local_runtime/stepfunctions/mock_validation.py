@@ -5,26 +5,16 @@
 * NONE: nothing is checked.
 
 Members the model does not know are ignored in every mode, as AWS documents. Models come from botocore (the
-response shape of the operation an ``aws-sdk:`` or optimized integration calls); ``lambda:invoke`` has Step
-Functions' own shape (``Payload`` is JSON, not a blob). Resources without a known model are not checked.
+response shape of the operation the Task's component calls: integrations/ ``response_operation``); ``lambda:invoke``
+has Step Functions' own shape (``Payload`` is JSON, not a blob: ``response_members``). Resources without a known
+model are not checked.
 """
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
 
-from .integrations import UnknownResource, parse_resource
-
-_OPTIMIZED_OPERATIONS = {
-    ("dynamodb", "getItem"): ("dynamodb", "GetItem"), ("dynamodb", "putItem"): ("dynamodb", "PutItem"),
-    ("dynamodb", "updateItem"): ("dynamodb", "UpdateItem"), ("dynamodb", "deleteItem"): ("dynamodb", "DeleteItem"),
-    ("sqs", "sendMessage"): ("sqs", "SendMessage"), ("sns", "publish"): ("sns", "Publish"),
-    ("events", "putEvents"): ("events", "PutEvents"),
-}
-_SDK_CLIENT_NAMES = {"sfn": "stepfunctions", "eventbridge": "events", "cloudwatchlogs": "logs"}
-# lambda:invoke as Step Functions returns it
-_LAMBDA_INVOKE = {"StatusCode": "integer", "FunctionError": "string", "LogResult": "string",
-                  "ExecutedVersion": "string"}
+from .integrations import UnknownResource, task_component
 
 
 @lru_cache(maxsize=64)
@@ -43,28 +33,21 @@ def check_mock_result(resource_arn: Any, result: Any, mode: str) -> str | None:
     if mode == "NONE":
         return None
     try:
-        resource = parse_resource(resource_arn)
+        component = task_component(resource_arn)
     except UnknownResource:
         return None
-    strict = mode == "STRICT"
-    if resource.kind == "optimized" and (resource.service, resource.action) == ("lambda", "invoke"):
+    if component.response_members is not None:
         if not isinstance(result, dict):
             return "the result must be a JSON object"
-        for key, kind in _LAMBDA_INVOKE.items():
+        for key, kind in component.response_members.items():
             if key in result and not _is(result[key], kind):
                 return f"'{key}' must be {kind_name(kind)}"
         return None
-    if resource.kind == "optimized":
-        target = _OPTIMIZED_OPERATIONS.get((resource.service, resource.action))
-    elif resource.kind == "aws-sdk":
-        operation = resource.action[0].upper() + resource.action[1:]
-        target = (_SDK_CLIENT_NAMES.get(resource.service, resource.service), operation)
-    else:
-        target = None
+    target = component.response_operation()
     shape = _output_shape(*target) if target else None
     if shape is None:
         return None
-    return _check(result, shape, strict, "$")
+    return _check(result, shape, mode == "STRICT", "$")
 
 
 def kind_name(kind: str) -> str:

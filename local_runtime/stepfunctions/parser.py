@@ -11,16 +11,20 @@ from functools import lru_cache
 from typing import Any
 
 from .. import errors
-from .choice import ChoiceRuleError, compile_rule, parse_timestamp
+from .choice import ChoiceRuleError, compile_rule
 from .distributed_map import definition_problems
 from .failures import ALL
-from .integrations import UnknownResource, parse_resource
-from .jsonata_mode import JSONATA, JSONPATH, build_state, field_problems, is_expression, state_language
+from .integrations import UnknownResource, task_component
+from .jsonata_states import JSONATA_STATES
+from .language import JSONATA, JSONPATH, field_problems, state_language
 from .paths import PathSyntaxError, compile_path, compile_reference_path
-from .states import STATE_TYPES, Choice, Fail, Map, Parallel, Pass, Program, Succeed, Task, Wait
+from .states import JSONPATH_STATES, STATE_TYPES, Program
+from .timefmt import parse_timestamp
 from .validation import more_problems
 
 _TERMINAL_TYPES = {"Choice", "Succeed", "Fail"}
+# the state classes of each query language: ``cls(name, spec, *parts)``, the parts being what _state_parts parsed
+_STATE_CLASSES = {JSONPATH: JSONPATH_STATES, JSONATA: JSONATA_STATES}
 
 
 class _Problems:
@@ -56,6 +60,16 @@ def _parse_cached(text: str) -> Program:
     if problems.items:
         raise errors.InvalidDefinition("Invalid State Machine Definition: '" + ", ".join(problems.items) + "'")
     return program
+
+
+def parse_problems(document: dict) -> list[str]:
+    """The parser's problems of a definition's JSON document (``CODE: message at /where``); never raises."""
+    problems = _Problems()
+    try:
+        _parse_program(document, "", problems)
+    except Exception:  # a parser crash on odd input is still a definition problem (no Python text in the answer)
+        problems.items.append("SCHEMA_VALIDATION_FAILED: The definition could not be read")
+    return problems.items
 
 
 def _parse_program(doc: Any, where: str, problems: _Problems, language: str | None = None) -> Program | None:
@@ -186,7 +200,7 @@ def _parse_state(name: str, spec: Any, where: str, problems: _Problems, states_d
             if field in spec:
                 problems.add("SCHEMA_VALIDATION_FAILED", f"Field '{field}' is not supported by {state_type} states",
                              f"{where}/{field}")
-    # query language (jsonata_mode.py): fields of the other language, JSONata syntax, Assign variable names
+    # query language (language.py): fields of the other language, JSONata syntax, Assign variable names
     language, found = state_language(spec, inherited, where)
     found += field_problems(spec, state_type, language, where)
     for code, message, field_where in found:
@@ -201,71 +215,67 @@ def _parse_state(name: str, spec: Any, where: str, problems: _Problems, states_d
     if not ok:
         return None
     try:
-        if language == JSONATA and state_type in ("Pass", "Succeed", "Fail"):
-            return build_state(state_type, name, spec)
-        if state_type == "Pass":
-            return Pass(name, spec)
-        if state_type == "Succeed":
-            return Succeed(name, spec)
-        if state_type == "Fail":
-            return Fail(name, spec)
-        if state_type == "Wait":
-            fields = [f for f in ("Seconds", "SecondsPath", "Timestamp", "TimestampPath") if f in spec]
-            if len(fields) != 1:
-                problems.add("SCHEMA_VALIDATION_FAILED", "Exactly one of these fields is required: [Seconds, "
-                             "SecondsPath, Timestamp, TimestampPath]", where)
-                return None
-            if "Timestamp" in spec and language != JSONATA and parse_timestamp(spec["Timestamp"]) is None:
-                # AWS's wording (AWS-recorded); a "{% %}" expression is no timestamp in a JSONPath state either
-                problems.add("SCHEMA_VALIDATION_FAILED", "String does not match RFC3339 timestamp",
-                             f"{where}/Timestamp")
-                return None
-            return build_state("Wait", name, spec) if language == JSONATA else Wait(name, spec)
-        if state_type == "Choice":
-            return _parse_choice(name, spec, where, problems, states_doc, out, language)
-        if state_type == "Task":
-            try:
-                resource = parse_resource(spec.get("Resource"))
-            except UnknownResource as exc:
-                problems.add("SCHEMA_VALIDATION_FAILED", str(exc), f"{where}/Resource")
-                return None
-            return build_state("Task", name, spec, resource) if language == JSONATA else Task(name, spec, resource)
-        if state_type == "Parallel":
-            branches = []
-            for i, branch in enumerate(spec.get("Branches") or ()):
-                program = _parse_program(branch, f"{where}/Branches[{i}]", problems, language)
-                if program is None:
-                    return None
-                branches.append(program)
-            if not branches:
-                problems.add("SCHEMA_VALIDATION_FAILED", "These fields are required: [Branches]", where)
-                return None
-            if language == JSONATA:
-                return build_state("Parallel", name, spec, branches=branches)
-            return Parallel(name, spec, branches)
-        if state_type == "Map":
-            distributed = definition_problems(spec, where, language)  # ItemReader/ItemBatcher/ResultWriter
-            for code, message, field_where in distributed:
-                problems.add(code, message, field_where)
-            if distributed:
-                return None
-            field = "ItemProcessor" if "ItemProcessor" in spec else "Iterator"
-            if field not in spec:
-                problems.add("SCHEMA_VALIDATION_FAILED", "These fields are required: [ItemProcessor]", where)
-                return None
-            processor = _parse_program(spec[field], f"{where}/{field}", problems, language)
-            if processor is None:
-                return None
-            if language == JSONATA:
-                return build_state("Map", name, spec, processor=processor)
-            return Map(name, spec, processor)
+        parts = _state_parts(state_type, spec, where, problems, states_doc, out, language)
+        if parts is None:
+            return None
+        return _STATE_CLASSES[language][state_type](name, spec, *parts)
     except PathSyntaxError as exc:
         problems.add("SCHEMA_VALIDATION_FAILED", str(exc), where)
     return None
 
 
-def _parse_choice(name: str, spec: dict, where: str, problems: _Problems, states_doc: dict, out: list[str],
-                  language: str = JSONPATH):
+def _state_parts(state_type: str, spec: dict, where: str, problems: _Problems, states_doc: dict,
+                 out: list[str], language: str) -> tuple | None:
+    """What a state class takes beyond its name and definition (a Task's component, a Parallel's branches, a Map's
+    item processor, a Choice's rules); None when the state has a problem (added to ``problems``)."""
+    if state_type == "Wait":
+        fields = [f for f in ("Seconds", "SecondsPath", "Timestamp", "TimestampPath") if f in spec]
+        if len(fields) != 1:
+            problems.add("SCHEMA_VALIDATION_FAILED", "Exactly one of these fields is required: [Seconds, "
+                         "SecondsPath, Timestamp, TimestampPath]", where)
+            return None
+        if "Timestamp" in spec and language != JSONATA and parse_timestamp(spec["Timestamp"]) is None:
+            # AWS's wording (AWS-recorded); a "{% %}" expression is no timestamp in a JSONPath state either
+            problems.add("SCHEMA_VALIDATION_FAILED", "String does not match RFC3339 timestamp", f"{where}/Timestamp")
+            return None
+    elif state_type == "Choice":
+        choices = _parse_choice(spec, where, problems, states_doc, out, language)
+        return None if choices is None else (choices,)
+    elif state_type == "Task":
+        try:
+            return (task_component(spec.get("Resource")),)
+        except UnknownResource as exc:
+            problems.add("SCHEMA_VALIDATION_FAILED", str(exc), f"{where}/Resource")
+            return None
+    elif state_type == "Parallel":
+        branches = []
+        for i, branch in enumerate(spec.get("Branches") or ()):
+            program = _parse_program(branch, f"{where}/Branches[{i}]", problems, language)
+            if program is None:
+                return None
+            branches.append(program)
+        if not branches:
+            problems.add("SCHEMA_VALIDATION_FAILED", "These fields are required: [Branches]", where)
+            return None
+        return (branches,)
+    elif state_type == "Map":
+        distributed = definition_problems(spec, where, language)  # ItemReader/ItemBatcher/ResultWriter
+        for code, message, field_where in distributed:
+            problems.add(code, message, field_where)
+        if distributed:
+            return None
+        field = "ItemProcessor" if "ItemProcessor" in spec else "Iterator"
+        if field not in spec:
+            problems.add("SCHEMA_VALIDATION_FAILED", "These fields are required: [ItemProcessor]", where)
+            return None
+        processor = _parse_program(spec[field], f"{where}/{field}", problems, language)
+        return None if processor is None else (processor,)
+    return ()
+
+
+def _parse_choice(spec: dict, where: str, problems: _Problems, states_doc: dict, out: list[str],
+                  language: str = JSONPATH) -> list | None:
+    """The compiled rules, ``(predicate, next)`` each (JSONata: None each, the state compiles its Conditions)."""
     choices = spec.get("Choices")
     if not isinstance(choices, list) or not choices:
         problems.add("SCHEMA_VALIDATION_FAILED", "These fields are required: [Choices]", where)
@@ -292,6 +302,4 @@ def _parse_choice(name: str, spec: dict, where: str, problems: _Problems, states
         _check_target(spec["Default"], f"{where}/Default", problems, states_doc, out)
     if len(compiled) != len(choices):
         return None
-    if language == JSONATA:
-        return build_state("Choice", name, spec)
-    return Choice(name, spec, compiled)
+    return compiled

@@ -1,4 +1,5 @@
-"""JSONPath input and output processing: InputPath, Parameters, ResultSelector, ResultPath, OutputPath.
+"""JSONPaths: InputPath, OutputPath, ItemsPath, ``*Path`` fields, ResultPath (a Reference Path), ``$name``
+variables, and the paths inside payload templates (templates.py), Choice rules and intrinsic arguments.
 
 Values are plain JSON (dict, list, str, int, float, bool, None) and are treated as immutable: nothing here
 mutates its input. ResultPath copies only the spine it writes through, so an execution can keep references to
@@ -10,25 +11,23 @@ unions) go to jsonpath-ng and give the list of matches.
 """
 from __future__ import annotations
 
-import json
 import re
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any, Callable
 
 from jsonpath_ng.exceptions import JsonPathParserError
 from jsonpath_ng.ext import parse as _ng_parse
 
-from .failures import INTRINSIC_FAILURE, RESULT_PATH_MATCH_FAILURE, RUNTIME, StatesError
+from .failures import RESULT_PATH_MATCH_FAILURE, RUNTIME, StatesError
+from .payloads import dumps
 
 _MISSING = object()
 
-
-_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # built once: dumps runs on every state
-
-
-def dumps(value: Any) -> str:
-    """Compact JSON, as Step Functions writes inputs, outputs and messages."""
-    return _COMPACT.encode(value)
+# the workflow variables ``$name`` paths read: the running branch's ``variables.Scope`` (anything with ``.values``),
+# set by ``Branch.run_program`` (and around a Map's ItemSelector, which may run in another greenlet: each greenlet
+# has its own context)
+VARIABLES: ContextVar[Any] = ContextVar("sfn_variables", default=None)
 
 
 class PathSyntaxError(ValueError):
@@ -126,9 +125,44 @@ class Path:
 @lru_cache(maxsize=8192)
 def compile_path(text: str) -> Path:
     if isinstance(text, str) and len(text) > 1 and text[0] == "$" and (text[1].isalpha() or text[1] == "_"):
-        from .variables import VariablePath  # ``$name...``: a workflow variable (variables.py)
-        return VariablePath(text)
+        return VariablePath(text)  # ``$name...``: a workflow variable
     return Path(text)
+
+
+class VariablePath:
+    """A JSONPath whose root is a workflow variable: ``$name`` then an optional definite or indefinite path.
+
+    It reads the variables of the running branch from ``VARIABLES`` (a ``variables.Scope``, which
+    ``Branch.run_program`` sets). A variable is never a Reference Path (ResultPath)."""
+
+    __slots__ = ("text", "name", "rest")
+    context = False  # never read from $$
+    keys = None
+
+    def __init__(self, text: str) -> None:
+        end = 1
+        while end < len(text) and (text[end].isalnum() or text[end] == "_"):
+            end += 1
+        self.text = text
+        self.name = text[1:end]
+        rest = text[end:]
+        if rest and rest[0] not in ".[":
+            raise PathSyntaxError(f"'{text}' is not a valid JSONPath")
+        self.rest = compile_path("$" + rest)
+
+    @property
+    def definite(self) -> bool:
+        return False
+
+    def find(self, data: Any) -> Any:
+        scope = VARIABLES.get()
+        if scope is None or self.name not in scope.values:
+            raise PathNotFound(self.text)
+        value = scope.values[self.name]
+        return value if self.rest.keys == () else self.rest.find(value)
+
+    def __repr__(self) -> str:
+        return f"VariablePath({self.text!r})"
 
 
 class ReferencePath:
@@ -200,118 +234,7 @@ def select(path: Path | None, data: Any, field: str, context: Callable[[], dict]
         raise not_found(path.text, field, context() if path.context else data) from None
 
 
-# --- payload templates (Parameters, ResultSelector, ItemSelector) ----------------------------------------------
-
-
-class _Const:
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def resolve(self, data: Any, context: Callable[[], dict]) -> Any:
-        return self.value
-
-
-class _PathRef:
-    __slots__ = ("path", "field")
-
-    def __init__(self, path: Path, field: str) -> None:
-        self.path = path
-        self.field = field
-
-    def resolve(self, data: Any, context: Callable[[], dict]) -> Any:
-        source = context() if self.path.context else data
-        try:
-            return self.path.find(source)
-        except PathNotFound:
-            raise not_found(self.path.text, self.field, source) from None
-
-
-class _Intrinsic:
-    __slots__ = ("call", "field")
-
-    def __init__(self, call: Any, field: str) -> None:
-        self.call = call
-        self.field = field
-
-    def resolve(self, data: Any, context: Callable[[], dict]) -> Any:
-        return self.call.evaluate(data, context)
-
-
-class _Object:
-    __slots__ = ("items",)
-
-    def __init__(self, items: list) -> None:
-        self.items = items
-
-    def resolve(self, data: Any, context: Callable[[], dict]) -> Any:
-        return {key: node.resolve(data, context) for key, node in self.items}
-
-
-class _Array:
-    __slots__ = ("nodes",)
-
-    def __init__(self, nodes: list) -> None:
-        self.nodes = nodes
-
-    def resolve(self, data: Any, context: Callable[[], dict]) -> Any:
-        return [node.resolve(data, context) for node in self.nodes]
-
-
-class Template:
-    """A compiled payload template: keys ending in ``.$`` take a path, a context path or an intrinsic call."""
-
-    __slots__ = ("root", "source")
-
-    def __init__(self, source: Any) -> None:
-        self.source = source
-        self.root = _compile_node(source)
-
-    def resolve(self, data: Any, context: Callable[[], dict]) -> Any:
-        return self.root.resolve(data, context)
-
-
-def _compile_node(value: Any):
-    from .intrinsics import IntrinsicSyntaxError, parse_intrinsic
-
-    if isinstance(value, dict):
-        items = []
-        dynamic = False
-        for key, child in value.items():
-            if key.endswith(".$"):
-                name = key[:-2]
-                if not isinstance(child, str):
-                    raise PathSyntaxError(f"The value for the field '{key}' must be a STRING that contains a JSONPath")
-                if child.startswith("$"):
-                    node = _PathRef(compile_path(child), key)
-                elif child.startswith("States."):
-                    try:
-                        node = _Intrinsic(parse_intrinsic(child), key)
-                    except IntrinsicSyntaxError as exc:
-                        raise PathSyntaxError(f"The value for the field '{key}' must be a valid JSONPath or a valid "
-                                              f"intrinsic function call: {exc}") from None
-                else:
-                    raise PathSyntaxError(f"The value for the field '{key}' must be a valid JSONPath or a valid "
-                                          f"intrinsic function call")
-                items.append((name, node))
-                dynamic = True
-            else:
-                node = _compile_node(child)
-                dynamic = dynamic or not isinstance(node, _Const)
-                items.append((key, node))
-        if not dynamic:
-            return _Const(value)
-        return _Object(items)
-    if isinstance(value, list):
-        nodes = [_compile_node(child) for child in value]
-        if all(isinstance(node, _Const) for node in nodes):
-            return _Const(value)
-        return _Array(nodes)
-    return _Const(value)
-
-
 __all__ = [
-    "Path", "ReferencePath", "Template", "PathSyntaxError", "PathNotFound", "compile_path", "compile_reference_path",
-    "select", "dumps", "not_found", "INTRINSIC_FAILURE",
+    "Path", "VariablePath", "ReferencePath", "PathSyntaxError", "PathNotFound", "VARIABLES", "compile_path",
+    "compile_reference_path", "select", "not_found",
 ]

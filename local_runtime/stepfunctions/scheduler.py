@@ -240,14 +240,19 @@ def wait(clock: Any, seconds: float | None, flags: Iterable[Flag], kind: str = "
             flag.unsubscribe(wakeup.flag)
 
 
-class _ThreadChild:
-    """A child run in its own thread (the caller is a plain thread, not a task)."""
+class _Child:
+    """``fn`` run beside its caller: a task on the caller's scheduler, or its own thread when the caller is a plain
+    thread; ``done`` is set when it has ended, ``error`` is what it raised and did not handle."""
 
     def __init__(self, fn: Callable[[], Any], name: str) -> None:
         self.done = Flag()
         self.error: BaseException | None = None
         self._fn = fn
-        threading.Thread(target=self._main, name=name or "sfn-child", daemon=True).start()
+        task = current_task()
+        if task is not None:
+            task.scheduler.spawn(self._main, name)
+        else:
+            threading.Thread(target=self._main, name=name or "sfn-child", daemon=True).start()
 
     def _main(self) -> None:
         try:
@@ -258,28 +263,12 @@ class _ThreadChild:
             self.done.set()
 
 
-class _TaskChild:
-    def __init__(self, fn: Callable[[], Any], name: str) -> None:
-        self.done = Flag()
-        self.error: BaseException | None = None
-        self._fn = fn
-        current_task().scheduler.spawn(self._main, name)
-
-    def _main(self) -> None:
-        try:
-            self._fn()
-        except BaseException as exc:
-            self.error = exc
-        finally:
-            self.done.set()
-
-
-def spawn(fn: Callable[[], Any], name: str = "") -> _TaskChild | _ThreadChild:
+def spawn(fn: Callable[[], Any], name: str = "") -> _Child:
     """Run ``fn`` beside the caller: a task on the caller's scheduler, or a thread when the caller is a thread."""
-    return _TaskChild(fn, name) if current_task() is not None else _ThreadChild(fn, name)
+    return _Child(fn, name)
 
 
-def join(children: Iterable[_TaskChild | _ThreadChild], clock: Any) -> None:
+def join(children: Iterable[_Child], clock: Any) -> None:
     """Wait until every child has ended; re-raise the first error a child did not handle."""
     children = list(children)
     for child in children:

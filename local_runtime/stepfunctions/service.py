@@ -1,7 +1,9 @@
 """The Step Functions API (AWS JSON 1.0 protocol, ``X-Amz-Target: AWSStepFunctions.<Action>``).
 
 ``StepFunctionsService.handle(action, body) -> dict`` takes and returns the protocol's JSON bodies (timestamps as
-epoch seconds) and raises ``local_runtime.errors`` classes named after AWS's error codes.
+epoch seconds) and raises ``local_runtime.errors`` classes named after AWS's error codes. ``OPERATIONS`` (at the end)
+is the table of the API's operations and the method answering each: ``handle`` dispatches from it only, so any
+other name (a helper's, a private one) answers ``UnknownOperationException``.
 """
 from __future__ import annotations
 
@@ -12,37 +14,21 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from .. import errors
-from ..protocols import operation_names
+from .diagnostics import ERROR, WARNING, validate_response
 from .engine import Engine
-from .execution import PAYLOAD_LIMIT, RUNNING, Execution
+from .execution import RUNNING, Execution
 from .mocks import MockConfigError
+from .payloads import parse_execution_input
 from .states import Program
+from .test_state import TestStateRunner
+from .timefmt import epoch_seconds
 
 _STANDARD_NAME = re.compile(r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}$")
 _DEFAULT_LOGGING = {"level": "OFF", "includeExecutionData": False}
 _DEFAULT_TRACING = {"enabled": False}
-
-
-def parse_execution_input(input_text: Any) -> tuple[str, Any]:
-    """StartExecution's (and TestState's) ``input``: a JSON text within the payload limit; ``{}`` when absent."""
-    if input_text is None:
-        input_text = "{}"
-    if not isinstance(input_text, str):
-        raise errors.InvalidExecutionInput(f"Invalid State Machine Execution Input: '{input_text}'")
-    if len(input_text.encode()) > PAYLOAD_LIMIT:
-        raise errors.InvalidExecutionInput("Invalid State Machine Execution Input: 'The input exceeds the "
-                                           "maximum number of bytes'")
-    try:
-        return input_text, json.loads(input_text)
-    except ValueError as exc:
-        raise errors.InvalidExecutionInput(f"Invalid State Machine Execution Input: '{exc}'") from None
-
-
-def _epoch(dt: datetime | None) -> float | None:
-    return None if dt is None else dt.timestamp()
 
 
 @dataclass
@@ -71,18 +57,18 @@ class StepFunctionsService:
         self._execution_machine: dict[str, StateMachine] = {}
         self._lock = threading.RLock()
         engine.evicted.append(self._forget_execution)
+        engine.integrations.start_execution = self._start  # states:startExecution tasks (integrations/sfn.py)
 
     # -- dispatch -------------------------------------------------------------------------------------------
 
     def handle(self, action: str, body: dict | None) -> dict:
-        """``action``: an operation of the Step Functions API (only those: the helpers below are not operations)."""
-        method = getattr(self, "_" + re.sub(r"(?<!^)([A-Z])", r"_\1", action).lower(), None) \
-            if action in operation_names("stepfunctions") else None
-        if method is None:
+        """``action``: an operation of the Step Functions API (a key of ``OPERATIONS``, nothing else)."""
+        operation = OPERATIONS.get(action) if isinstance(action, str) else None
+        if operation is None:
             raise errors.UnknownOperationException(f"Unknown operation {action}")
         if body is not None and not isinstance(body, dict):
             raise errors.SerializationException("Start of structure or map expected")
-        return method(body or {})
+        return operation(self, body or {})
 
     # -- helpers --------------------------------------------------------------------------------------------
 
@@ -154,26 +140,26 @@ class StepFunctionsService:
             existing = self.machines.get(arn)
             if existing is not None:
                 if (existing.definition, existing.role_arn, existing.type) == (definition, role_arn, machine_type):
-                    return {"stateMachineArn": arn, "creationDate": _epoch(existing.creation_date)}
+                    return {"stateMachineArn": arn, "creationDate": epoch_seconds(existing.creation_date)}
                 raise errors.StateMachineAlreadyExists(f"State Machine Already Exists: '{arn}'")
             machine = StateMachine(arn, name, definition, program, role_arn, machine_type, self.engine.clock.now(),
                                    logging, tracing)
             machine.tags = {t["key"]: t.get("value", "") for t in body.get("tags") or ()}
             self.machines[arn] = machine
-        return {"stateMachineArn": arn, "creationDate": _epoch(machine.creation_date)}
+        return {"stateMachineArn": arn, "creationDate": epoch_seconds(machine.creation_date)}
 
     def _describe_state_machine(self, body: dict) -> dict:
         m = self._machine(self._required(body, "stateMachineArn"))
         return {
             "stateMachineArn": m.arn, "name": m.name, "status": "ACTIVE", "definition": m.definition,
-            "roleArn": m.role_arn, "type": m.type, "creationDate": _epoch(m.creation_date),
+            "roleArn": m.role_arn, "type": m.type, "creationDate": epoch_seconds(m.creation_date),
             "loggingConfiguration": m.logging, "tracingConfiguration": m.tracing, "revisionId": m.revision_id,
         }
 
     def _list_state_machines(self, body: dict) -> dict:
         with self._lock:
             items = [{"stateMachineArn": m.arn, "name": m.name, "type": m.type,
-                      "creationDate": _epoch(m.creation_date)} for m in self.machines.values()]
+                      "creationDate": epoch_seconds(m.creation_date)} for m in self.machines.values()]
         items.sort(key=lambda item: item["name"])
         return self._page(items, body, "stateMachines")
 
@@ -190,11 +176,9 @@ class StepFunctionsService:
         m.tracing = body.get("tracingConfiguration", m.tracing)
         m.update_date = self.engine.clock.now()
         m.revision_id = str(uuid.uuid4())
-        return {"updateDate": _epoch(m.update_date), "revisionId": m.revision_id}
+        return {"updateDate": epoch_seconds(m.update_date), "revisionId": m.revision_id}
 
     def _validate_state_machine_definition(self, body: dict) -> dict:
-        from .validation import ERROR, WARNING, validate_response
-
         definition = self._required(body, "definition")
         severity = body.get("severity") or ERROR
         machine_type = body.get("type") or "STANDARD"
@@ -217,8 +201,6 @@ class StepFunctionsService:
         return validate_response(definition, severity, max_results)
 
     def _test_state(self, body: dict) -> dict:
-        from .test_state import TestStateRunner
-
         return TestStateRunner(self.engine, self.region, self.account_id).run(body)
 
     def _delete_state_machine(self, body: dict) -> dict:
@@ -257,6 +239,11 @@ class StepFunctionsService:
         return machine, name, input_text, input_value
 
     def _start_execution(self, body: dict) -> dict:
+        execution = self._start(body)
+        return {"executionArn": execution.arn, "startDate": epoch_seconds(execution.start_date)}
+
+    def _start(self, body: dict) -> Execution:
+        """StartExecution: the execution started (or the running one this request repeats)."""
         machine, name, input_text, input_value = self._prepare(body)
         test_case = self._test_case(body)
         self._mocks_or_error(machine, test_case)
@@ -266,7 +253,7 @@ class StepFunctionsService:
             existing = self.engine.get(arn)
             if existing is not None:
                 if existing.status == RUNNING and existing.input == input_text and machine.type == "STANDARD":
-                    return {"executionArn": arn, "startDate": _epoch(existing.start_date)}
+                    return existing
                 raise errors.ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
             execution = self.engine.create(machine.program, arn=arn, name=name, state_machine_arn=machine.arn,
                                            state_machine_name=machine.name, input_text=input_text,
@@ -275,7 +262,7 @@ class StepFunctionsService:
             machine.executions[arn] = None
             self._execution_machine[arn] = machine
         self.engine.launch(execution)
-        return {"executionArn": arn, "startDate": _epoch(execution.start_date)}
+        return execution
 
     def _start_sync_execution(self, body: dict) -> dict:
         machine, name, input_text, input_value = self._prepare(body)
@@ -289,7 +276,7 @@ class StepFunctionsService:
                                          state_machine_name=machine.name, input_text=input_text,
                                          input_value=input_value, role_arn=machine.role_arn, machine_type="EXPRESS",
                                          test_case=test_case)
-        out = self._execution_fields(execution)
+        out = execution.describe()
         out["billingDetails"] = {"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": 100}
         return out
 
@@ -300,32 +287,16 @@ class StepFunctionsService:
             if machine is not None:
                 machine.executions.pop(arn, None)
 
-    def _execution_fields(self, e: Execution) -> dict:
-        out = {
-            "executionArn": e.arn, "stateMachineArn": e.state_machine_arn, "name": e.name, "status": e.status,
-            "startDate": _epoch(e.start_date), "input": e.input, "inputDetails": {"included": True},
-        }
-        if e.stop_date is not None:
-            out["stopDate"] = _epoch(e.stop_date)
-        if e.output is not None:
-            out["output"] = e.output
-            out["outputDetails"] = {"included": True}
-        if e.error is not None:
-            out["error"] = e.error
-        if e.cause is not None:
-            out["cause"] = e.cause
-        return out
-
     def _describe_execution(self, body: dict) -> dict:
         execution = self._execution(self._required(body, "executionArn"))
-        out = self._execution_fields(execution)
+        out = execution.describe()
         out["redriveCount"] = execution.redrive_count
         return out
 
     def _stop_execution(self, body: dict) -> dict:
         execution = self._execution(self._required(body, "executionArn"))
         execution.stop(body.get("error"), body.get("cause"))
-        return {"stopDate": _epoch(execution.stop_date)}
+        return {"stopDate": epoch_seconds(execution.stop_date)}
 
     def _list_executions(self, body: dict) -> dict:
         machine = self._machine(self._required(body, "stateMachineArn"))
@@ -338,9 +309,9 @@ class StepFunctionsService:
             if e is None or (status and e.status != status):
                 continue
             item = {"executionArn": e.arn, "stateMachineArn": e.state_machine_arn, "name": e.name,
-                    "status": e.status, "startDate": _epoch(e.start_date)}
+                    "status": e.status, "startDate": epoch_seconds(e.start_date)}
             if e.stop_date is not None:
-                item["stopDate"] = _epoch(e.stop_date)
+                item["stopDate"] = epoch_seconds(e.stop_date)
             items.append(item)
         return self._page(items, body, "executions")
 
@@ -348,7 +319,7 @@ class StepFunctionsService:
         execution = self._execution(self._required(body, "executionArn"))
         events = execution.history.events(include_data=body.get("includeExecutionData", True))
         for event in events:
-            event["timestamp"] = _epoch(event["timestamp"])
+            event["timestamp"] = epoch_seconds(event["timestamp"])
         if body.get("reverseOrder"):
             events.reverse()
         return self._page(events, body, "events")
@@ -360,7 +331,7 @@ class StepFunctionsService:
             raise errors.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{execution.state_machine_arn}'")
         return {
             "stateMachineArn": machine.arn, "name": machine.name, "definition": machine.definition,
-            "roleArn": machine.role_arn, "updateDate": _epoch(machine.update_date or machine.creation_date),
+            "roleArn": machine.role_arn, "updateDate": epoch_seconds(machine.update_date or machine.creation_date),
             "loggingConfiguration": machine.logging, "tracingConfiguration": machine.tracing,
             "revisionId": machine.revision_id,
         }
@@ -403,3 +374,28 @@ class StepFunctionsService:
     def _list_tags_for_resource(self, body: dict) -> dict:
         machine = self._machine(self._required(body, "resourceArn"))
         return {"tags": [{"key": k, "value": v} for k, v in machine.tags.items()]}
+
+
+# The operations served, as X-Amz-Target names them, and the method answering each (docs/engine.md lists them).
+OPERATIONS: dict[str, Callable[[StepFunctionsService, dict], dict]] = {
+    "CreateStateMachine": StepFunctionsService._create_state_machine,
+    "UpdateStateMachine": StepFunctionsService._update_state_machine,
+    "DeleteStateMachine": StepFunctionsService._delete_state_machine,
+    "DescribeStateMachine": StepFunctionsService._describe_state_machine,
+    "ListStateMachines": StepFunctionsService._list_state_machines,
+    "ValidateStateMachineDefinition": StepFunctionsService._validate_state_machine_definition,
+    "StartExecution": StepFunctionsService._start_execution,
+    "StartSyncExecution": StepFunctionsService._start_sync_execution,
+    "DescribeExecution": StepFunctionsService._describe_execution,
+    "StopExecution": StepFunctionsService._stop_execution,
+    "ListExecutions": StepFunctionsService._list_executions,
+    "GetExecutionHistory": StepFunctionsService._get_execution_history,
+    "DescribeStateMachineForExecution": StepFunctionsService._describe_state_machine_for_execution,
+    "SendTaskSuccess": StepFunctionsService._send_task_success,
+    "SendTaskFailure": StepFunctionsService._send_task_failure,
+    "SendTaskHeartbeat": StepFunctionsService._send_task_heartbeat,
+    "TestState": StepFunctionsService._test_state,
+    "TagResource": StepFunctionsService._tag_resource,
+    "UntagResource": StepFunctionsService._untag_resource,
+    "ListTagsForResource": StepFunctionsService._list_tags_for_resource,
+}

@@ -1,24 +1,24 @@
-"""The state types, parsed once (immutable, shared by executions) and run against a ``Branch`` (execution.py).
+"""The state types of JSONPath mode, parsed once (immutable, shared by executions) and run against a branch.
 
 ``run(branch, data)`` returns ``(output, next_state_name_or_None)`` or raises ``StatesError``. Task, Parallel and
-Map share the Retry/Catch loop in ``_with_retry_and_catch``.
+Map share the Retry/Catch loop of ``_Recoverable.run``. The branch (execution.py ``Branch``) is what the states
+call back into: its context object, its variables, ``sleep``, ``run_task``, ``run_parallel`` and ``run_map``; a
+Task's work is its component's (integrations/), chosen by the parser. This module imports neither.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from . import failures
-from .choice import parse_timestamp
 from .distributed_map import Distributed
 from .failures import StatesError
-from .paths import (Path, PathNotFound, PathSyntaxError, ReferencePath, Template, compile_path, compile_reference_path, dumps,
-                    select)
+from .intrinsics import IntrinsicSyntaxError, parse_intrinsic
+from .paths import Path, PathNotFound, PathSyntaxError, ReferencePath, compile_path, compile_reference_path, select
+from .payloads import dumps
 from .retry import Catcher, Retrier, RetryState, error_output, find_catcher
+from .templates import Template
+from .timefmt import parse_timestamp
 from .variables import jsonpath_assign
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .execution import Branch
-    from .integrations import Resource
 
 IDENTITY = compile_path("$")
 
@@ -49,16 +49,16 @@ class State:
         self.output_path = _opt_path(spec, "OutputPath")
         self.assign = jsonpath_assign(spec)  # variables.py; the branch commits what a state assigns
 
-    def run(self, branch: "Branch", data: Any) -> tuple[Any, str | None]:
+    def run(self, branch: Any, data: Any) -> tuple[Any, str | None]:
         raise NotImplementedError
 
-    def effective_input(self, branch: "Branch", data: Any) -> Any:
+    def effective_input(self, branch: Any, data: Any) -> Any:
         path = self.input_path
         if path is IDENTITY:
             return data
         return select(path, data, "InputPath", branch.context)
 
-    def finish(self, branch: "Branch", output: Any) -> Any:
+    def finish(self, branch: Any, output: Any) -> Any:
         path = self.output_path
         if path is IDENTITY:
             return output
@@ -79,7 +79,8 @@ def _result_path(spec: dict) -> ReferencePath | None:
     return None if value is None else compile_reference_path(value)
 
 
-def _apply_result(result_path: ReferencePath | None, raw: Any, result: Any) -> Any:
+def apply_result(result_path: ReferencePath | None, raw: Any, result: Any) -> Any:
+    """``raw`` with ``result`` placed at ``result_path`` (ResultPath; None: the result is discarded)."""
     if result_path is None:
         return raw
     if not result_path.keys:
@@ -105,7 +106,7 @@ class Pass(State):
         result = self.result if self.has_result else effective
         if self.assign is not None:
             branch.assigned = self.assign.resolve(result, branch.context)
-        return self.finish(branch, _apply_result(self.result_path, data, result)), self.next
+        return self.finish(branch, apply_result(self.result_path, data, result)), self.next
 
 
 class Succeed(State):
@@ -119,7 +120,6 @@ class Succeed(State):
 def _path_or_intrinsic(text: str):
     """ErrorPath / CausePath: a path, or an intrinsic function call such as ``States.Format(...)``."""
     if isinstance(text, str) and text.startswith("States."):
-        from .intrinsics import IntrinsicSyntaxError, parse_intrinsic
         try:
             return parse_intrinsic(text)
         except IntrinsicSyntaxError as exc:
@@ -301,13 +301,13 @@ class _Recoverable(State):
             branch.assigned = self.assign.resolve(result, branch.context)
         if self.result_selector is not None:
             result = self.result_selector.resolve(result, branch.context)
-        return self.finish(branch, _apply_result(self.result_path, data, result))
+        return self.finish(branch, apply_result(self.result_path, data, result))
 
     def caught(self, branch, data: Any, catcher: Catcher, exc: StatesError) -> Any:
         """The output a catcher gives: its Assign on the error output, then its ResultPath."""
         error = error_output(exc.error, exc.cause)
         branch.assigned = catcher.assign.resolve(error, branch.context) if catcher.assign is not None else None
-        return _apply_result(catcher.result_path, data, error)
+        return apply_result(catcher.result_path, data, error)
 
     def parameters_of(self, branch, effective: Any) -> Any:
         if self.parameters is None:
@@ -317,12 +317,13 @@ class _Recoverable(State):
 
 class Task(_Recoverable):
     type = "Task"
-    __slots__ = ("resource", "timeout_seconds", "timeout_seconds_path", "heartbeat_seconds",
+    __slots__ = ("component", "resource", "timeout_seconds", "timeout_seconds_path", "heartbeat_seconds",
                  "heartbeat_seconds_path", "credentials")
 
-    def __init__(self, name: str, spec: dict, resource: "Resource") -> None:
+    def __init__(self, name: str, spec: dict, component: Any) -> None:
         super().__init__(name, spec)
-        self.resource = resource
+        self.component = component  # integrations.TaskComponent, chosen from the Resource by the parser
+        self.resource = component.resource
         self.timeout_seconds = spec.get("TimeoutSeconds")
         self.timeout_seconds_path = compile_path(spec["TimeoutSecondsPath"]) if "TimeoutSecondsPath" in spec else None
         self.heartbeat_seconds = spec.get("HeartbeatSeconds")
@@ -444,7 +445,9 @@ def _as_integer(value: Any) -> int | None:
     return None
 
 
-STATE_TYPES = {"Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"}
+JSONPATH_STATES = {"Pass": Pass, "Succeed": Succeed, "Fail": Fail, "Wait": Wait, "Choice": Choice, "Task": Task,
+                   "Parallel": Parallel, "Map": Map}
+STATE_TYPES = frozenset(JSONPATH_STATES)
 
 
 def never_waits(program: Program) -> bool:
@@ -463,4 +466,4 @@ def never_waits(program: Program) -> bool:
     return True
 
 __all__ = ["Program", "State", "Pass", "Succeed", "Fail", "Choice", "Wait", "Task", "Parallel", "Map", "IDENTITY",
-           "STATE_TYPES"]
+           "JSONPATH_STATES", "STATE_TYPES", "apply_result"]

@@ -26,16 +26,17 @@ from typing import Any
 
 from .. import errors
 from . import failures
-from .execution import LOG, PAYLOAD_LIMIT, Branch, Execution, _over_limit, internal_error_cause
+from .execution import LOG, Branch, Execution, internal_error_cause
 from .failures import StatesError
-from .jsonata_mode import JSONATA
+from .language import JSONATA
+from .mock_validation import check_mock_result
 from .mocks import Answer, SingleMock
 from .parser import parse_definition
-from .paths import dumps
+from .paths import VARIABLES
+from .payloads import PAYLOAD_LIMIT, Payload, dumps, parse_execution_input
 from .retry import error_matches, find_catcher
-from .service import parse_execution_input
-from .states import Map, Parallel, Pass, Program, Task, _apply_result
-from .variables import CURRENT as CURRENT_VARIABLES, Scope
+from .states import Map, Parallel, Pass, Program, Task, apply_result
+from .variables import Scope
 
 INFO, DEBUG, TRACE = "INFO", "DEBUG", "TRACE"
 SUCCEEDED, FAILED, RETRIABLE, CAUGHT_ERROR = "SUCCEEDED", "FAILED", "RETRIABLE", "CAUGHT_ERROR"
@@ -60,18 +61,17 @@ class _TestBranch(Branch):
         return None
 
     def run_task(self, task: Task, effective: Any, timeout: float | None, heartbeat: float | None) -> Any:
-        resource = task.resource
-        if resource.callback and self.task_token is None:
+        if task.component.callback and self.task_token is None:
             self.task_token = uuid.uuid4().hex  # what $$.Task.Token reads when the request's context sets none
-        params = task.parameters_of(self, effective)
-        self.outcome.inspection[self.parameters_field] = dumps(params)
-        if _over_limit(dumps(params)):
+        params = Payload(task.parameters_of(self, effective))
+        self.outcome.inspection[self.parameters_field] = params.text
+        if params.over_limit():
             raise StatesError(failures.DATA_LIMIT_EXCEEDED, f"The state/task '{self.state_name}' input exceeds the "
                                                             f"maximum number of bytes service limit.")
-        mocks = self.execution.mocks
+        mocks = self.env.mocks
         if mocks is not None:
             return mocks.respond(self.state_name)
-        return self._call_with_timeout(resource, params, timeout, heartbeat)
+        return task.component.run(self, params, timeout, heartbeat).value  # request/response only (checked)
 
 
 def _merge(base: dict, extra: dict) -> dict:
@@ -164,10 +164,9 @@ class TestStateRunner:
         self._check_state_against_mock(target, mock, body)
         self._check_configuration(target, config)
         outcome = _Outcome(input_text)
-        branch = self._branch(target, data, context, variables, config, outcome, body.get("roleArn") or "")
-        if mock is not None:
-            branch.execution.mocks = SingleMock(target.name, self._answer(mock, target))
-        token = CURRENT_VARIABLES.set(branch.variables)  # $name paths read the request's variables
+        mocks = SingleMock(target.name, self._answer(mock, target)) if mock is not None else None
+        branch = self._branch(target, data, context, variables, config, outcome, body.get("roleArn") or "", mocks)
+        token = VARIABLES.set(branch.variables)  # $name paths read the request's variables
         try:
             self._run(branch, target, data, outcome, config)
         except StatesError as exc:
@@ -179,7 +178,7 @@ class TestStateRunner:
             exc = StatesError(failures.RUNTIME, internal_error_cause(target.name, 0))
             self._handle_error(branch, state, data, exc, outcome, config)
         finally:
-            CURRENT_VARIABLES.reset(token)
+            VARIABLES.reset(token)
         if variables is not None or branch.assigned:
             outcome.inspection["variables"] = dumps({**(variables or {}), **(branch.assigned or {})})
         return outcome.response(level)
@@ -292,8 +291,6 @@ class TestStateRunner:
             raise _invalid("Mocked result must be valid JSON") from None
         state = target.state
         if isinstance(state, Task):
-            from .mock_validation import check_mock_result
-
             problem = check_mock_result(target.spec.get("Resource"), result, mock.get("fieldValidationMode") or
                                         "STRICT")
             if problem:
@@ -312,11 +309,11 @@ class TestStateRunner:
         return Answer(result=result)
 
     def _branch(self, target: _Target, data: Any, context: dict | None, variables: dict | None, config: dict,
-                outcome: "_Outcome", role_arn: str) -> _TestBranch:
+                outcome: "_Outcome", role_arn: str, mocks: SingleMock | None) -> _TestBranch:
         exec_name = str(uuid.uuid4())
         machine = f"TestStateMachine-{exec_name[:8]}"
         name = target.name
-        execution = Execution(self.engine, Program(name, {name: target.state}, None, None),
+        execution = Execution(self.engine.environment(mocks), Program(name, {name: target.state}, None, None),
                               f"arn:aws:states:{self.region}:{self.account_id}:express:{machine}:{exec_name}",
                               exec_name, f"arn:aws:states:{self.region}:{self.account_id}:stateMachine:{machine}",
                               machine, dumps(data), data, role_arn=role_arn)
@@ -350,7 +347,7 @@ class TestStateRunner:
             output, next_state = state.run(branch, data)
             result = state.result if state.has_result else params
             outcome.inspection["afterResultSelector"] = dumps(result)
-            outcome.inspection["afterResultPath"] = dumps(_apply_result(state.result_path, data, result))
+            outcome.inspection["afterResultPath"] = dumps(apply_result(state.result_path, data, result))
             outcome.succeeded(output, next_state)
             return
         if not isinstance(state, (Task, Parallel, Map)):
@@ -365,7 +362,7 @@ class TestStateRunner:
                 self._map_inspection(branch, state, effective, outcome, config, jsonata)
             elif state.parameters is not None or getattr(state, "arguments", None) is not None:
                 outcome.inspection[branch.parameters_field] = dumps(state.parameters_of(branch, effective))
-            result = branch.execution.mocks.respond(state.name)  # the mock stands for every branch or iteration
+            result = branch.env.mocks.respond(state.name)  # the mock stands for every branch or iteration
         if len(dumps(result).encode()) > PAYLOAD_LIMIT:
             raise StatesError(failures.DATA_LIMIT_EXCEEDED, f"The state/task '{state.name}' returned a result with a "
                                                             f"size exceeding the maximum number of bytes service "
@@ -375,7 +372,7 @@ class TestStateRunner:
         if not jsonata:
             selected = state.result_selector.resolve(result, branch.context) if state.result_selector else result
             outcome.inspection["afterResultSelector"] = dumps(selected)
-            outcome.inspection["afterResultPath"] = dumps(_apply_result(state.result_path, data, selected))
+            outcome.inspection["afterResultPath"] = dumps(apply_result(state.result_path, data, selected))
         outcome.succeeded(state.succeed(branch, data, result), state.next)
 
     def _map_inspection(self, branch, state: Map, effective: Any, outcome: "_Outcome", config: dict,
@@ -414,7 +411,7 @@ class TestStateRunner:
         if failed is not None:
             if failed > len(items):
                 raise _invalid("stateConfiguration.mapIterationFailureCount cannot exceed the number of items")
-            mocked_error = branch.execution.mocks.answer.error is not None
+            mocked_error = branch.env.mocks.answer.error is not None
             if (count is not None or percentage is not None) and not mocked_error:  # a mocked error wins
                 within = (count is not None and failed <= count) or (
                     percentage is not None and items and failed * 100.0 / len(items) <= percentage)

@@ -9,10 +9,10 @@ builds the program. This module adds what it does not look at:
   (nested branches included) or twice in one ``States`` object of the JSON text;
 * a scope without a terminal state (``MISSING_END_STATE``);
 * warnings AWS documents for ValidateStateMachineDefinition: ``NO_DOLLAR``, ``NO_PATH``,
-  ``PASS_RESULT_IS_STATIC``.
+  ``PASS_RESULT_IS_STATIC`` (``warnings``; diagnostics.py answers the API).
 
 Results are cached per definition hash (SHA-256 of the text), so creating the same definition again costs a dict
-lookup. ``diagnose(text)`` returns every diagnostic, errors first.
+lookup. This module never imports the parser: the parser calls ``more_problems``.
 """
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ class Diagnostic:
         return f"{self.code}: {self.message} at {self.location}" if self.location else f"{self.code}: {self.message}"
 
 
-class _Cache:
+class HashCache:
     """A small thread-safe LRU keyed by the definition's SHA-256."""
 
     def __init__(self, size: int) -> None:
@@ -95,8 +95,7 @@ class _Cache:
                 self._items.popitem(last=False)
 
 
-_extra_cache = _Cache(_CACHE_SIZE)
-_diagnose_cache = _Cache(_CACHE_SIZE)
+_extra_cache = HashCache(_CACHE_SIZE)
 
 
 def definition_hash(text: str) -> str:
@@ -118,71 +117,6 @@ def more_problems(document: dict, text: str, lint: bool = True) -> list[tuple[st
         cached = tuple(found)
         _extra_cache.put(key, cached)
     return list(cached)
-
-
-# -- ValidateStateMachineDefinition -----------------------------------------------------------------------------
-
-def diagnose(text: str) -> tuple[Diagnostic, ...]:
-    """Every diagnostic of a definition (errors, then warnings), cached per definition hash."""
-    key = definition_hash(text)
-    cached = _diagnose_cache.get(key)
-    if cached is not None:
-        return cached
-    out = _diagnose(text)
-    _diagnose_cache.put(key, out)
-    return out
-
-
-def _diagnose(text: str) -> tuple[Diagnostic, ...]:
-    from .parser import _parse_program, _Problems
-
-    if not text.strip():
-        return (Diagnostic(ERROR, "MISSING_DESCRIPTION", "The definition is empty"),)
-    try:
-        document = json.loads(text)
-    except ValueError as exc:
-        return (Diagnostic(ERROR, "INVALID_JSON_DESCRIPTION", str(exc)),)
-    if not isinstance(document, dict):
-        return (Diagnostic(ERROR, "SCHEMA_VALIDATION_FAILED", "The definition must be a JSON object", "/"),)
-    problems = _Problems()
-    try:
-        _parse_program(document, "", problems)
-    except Exception:  # a parser crash on odd input is still a definition problem (no Python text in the answer)
-        problems.items.append("SCHEMA_VALIDATION_FAILED: The definition could not be read")
-    errors = [_from_problem(item) for item in problems.items]
-    errors += [Diagnostic(ERROR, code, message, where)
-               for code, message, where in more_problems(document, text, lint=not errors)]
-    warnings = list(_warnings(document))
-    return tuple(_unique(errors)) + tuple(_unique(warnings))
-
-
-def _from_problem(item: str) -> Diagnostic:
-    code, _, rest = item.partition(": ")
-    if not re.fullmatch(r"[A-Z_]+", code):
-        return Diagnostic(ERROR, "SCHEMA_VALIDATION_FAILED", item)
-    message, sep, where = rest.rpartition(" at ")
-    if not sep or not where.startswith("/"):
-        return Diagnostic(ERROR, code, rest)
-    return Diagnostic(ERROR, code, message, where)
-
-
-def _unique(items: list[Diagnostic]) -> list[Diagnostic]:
-    seen: set = set()
-    out = []
-    for item in items:
-        if item not in seen:
-            seen.add(item)
-            out.append(item)
-    return out
-
-
-def validate_response(text: str, severity: str = ERROR, max_results: int = 100) -> dict:
-    """The ValidateStateMachineDefinition response body."""
-    diagnostics = [d for d in diagnose(text) if severity == WARNING or d.severity == ERROR]
-    result = "FAIL" if any(d.severity == ERROR for d in diagnostics) else "OK"
-    out = {"result": result, "diagnostics": [d.to_json() for d in diagnostics[:max_results]]}
-    out["truncated"] = len(diagnostics) > max_results
-    return out
 
 
 # -- statelint --------------------------------------------------------------------------------------------------
@@ -301,7 +235,7 @@ def _looks_dynamic(value: Any) -> bool:
     return isinstance(value, str) and bool(_PATH_LIKE.match(value) or _INTRINSIC_LIKE.match(value))
 
 
-def _warnings(doc: Any, where: str = "") -> list[Diagnostic]:
+def warnings(doc: Any, where: str = "") -> list[Diagnostic]:
     out: list[Diagnostic] = []
     if not isinstance(doc, dict) or not isinstance(doc.get("States"), dict):
         return out
@@ -324,10 +258,10 @@ def _warnings(doc: Any, where: str = "") -> list[Diagnostic]:
                                   f"{state_where}/Result"))
         if spec.get("Type") == "Parallel" and isinstance(spec.get("Branches"), list):
             for i, branch in enumerate(spec["Branches"]):
-                out += _warnings(branch, f"{state_where}/Branches[{i}]")
+                out += warnings(branch, f"{state_where}/Branches[{i}]")
         elif spec.get("Type") == "Map":
             field = "ItemProcessor" if "ItemProcessor" in spec else "Iterator"
-            out += _warnings(spec.get(field), f"{state_where}/{field}")
+            out += warnings(spec.get(field), f"{state_where}/{field}")
     return out
 
 

@@ -12,24 +12,23 @@ In JSONPath states a path that starts with ``$`` and a letter or ``_`` (``$total
 variable. ``compile_path`` (paths.py) returns a ``VariablePath`` for such text, so Parameters, ResultSelector,
 ItemSelector, intrinsic arguments, Choice rules, InputPath, OutputPath and ItemsPath take variables as they take
 paths; ResultPath does not (a ``VariablePath`` is not a Reference Path). ``VariablePath.find`` reads the scope of
-the running branch from the ``CURRENT`` context variable, which ``Branch.run_program`` sets.
+the running branch from the ``paths.VARIABLES`` context variable, which ``Branch.run_program`` sets.
 """
 from __future__ import annotations
 
 import unicodedata
-from contextvars import ContextVar
 from typing import Any
 
 from .failures import DATA_LIMIT_EXCEEDED, RUNTIME, StatesError
-from .paths import PathNotFound, PathSyntaxError, Template, compile_path, dumps
+from .paths import PathSyntaxError
+from .payloads import dumps
+from .templates import Template
 
 MAX_NAME_LENGTH = 80
 MAX_VARIABLE_BYTES = 262144  # one variable, serialised
 MAX_ASSIGN_BYTES = 262144  # all the values of one Assign field
 MAX_TOTAL_BYTES = 10 * 1024 * 1024  # every variable of a scope
 RESERVED = "states"
-
-CURRENT: ContextVar["Scope | None"] = ContextVar("sfn_variables", default=None)
 
 
 def variable_name_problem(name: Any) -> str | None:
@@ -45,39 +44,6 @@ def variable_name_problem(name: Any) -> str | None:
         return f"The variable name '{name}' is not valid: it must start with a letter or '_' and go on with " \
                f"letters, digits or '_'"
     return None
-
-
-class VariablePath:
-    """A JSONPath whose root is a variable: ``$name`` followed by an optional definite or indefinite path."""
-
-    __slots__ = ("text", "name", "rest")
-    context = False  # never read from $$
-    keys = None
-
-    def __init__(self, text: str) -> None:
-        end = 1
-        while end < len(text) and (text[end].isalnum() or text[end] == "_"):
-            end += 1
-        self.text = text
-        self.name = text[1:end]
-        rest = text[end:]
-        if rest and rest[0] not in ".[":
-            raise PathSyntaxError(f"'{text}' is not a valid JSONPath")
-        self.rest = compile_path("$" + rest)
-
-    @property
-    def definite(self) -> bool:  # a variable is never a Reference Path (ResultPath)
-        return False
-
-    def find(self, data: Any) -> Any:
-        scope = CURRENT.get()
-        if scope is None or self.name not in scope.values:
-            raise PathNotFound(self.text)
-        value = scope.values[self.name]
-        return value if self.rest.keys == () else self.rest.find(value)
-
-    def __repr__(self) -> str:
-        return f"VariablePath({self.text!r})"
 
 
 class Scope:
@@ -161,5 +127,5 @@ def assign_problems(value: Any, where: str, jsonpath: bool) -> list[tuple[str, s
     return out
 
 
-__all__ = ["CURRENT", "Scope", "VariablePath", "JsonPathAssign", "jsonpath_assign", "assign_problems",
+__all__ = ["Scope", "JsonPathAssign", "jsonpath_assign", "assign_problems",
            "variable_name_problem", "MAX_VARIABLE_BYTES", "MAX_ASSIGN_BYTES", "MAX_TOTAL_BYTES"]

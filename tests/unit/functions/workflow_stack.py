@@ -23,7 +23,6 @@ from moto.core.botocore_stubber import MockRawResponse
 from local_runtime import errors
 from local_runtime.stepfunctions import Engine, Integrations, StepFunctionsService, VirtualClock
 from local_runtime.stepfunctions.clock import DEADLINE, SLEEP, WORK
-from local_runtime.stepfunctions.nested import NestedExecutions
 from local_runtime.stepfunctions.scheduler import current_task
 from tests.support.polling import wait_until
 
@@ -207,8 +206,7 @@ class WorkflowStack:
             lambda_invoke=self.lambdas,
             aws_client=lambda service: InterceptedClient(boto3.client(service, region_name=REGION), service,
                                                          self.interceptors)))
-        self.service = StepFunctionsService(self.engine, REGION, ACCOUNT)
-        self.engine.integrations.nested = NestedExecutions(self.service)  # states:startExecution.sync:2
+        self.service = StepFunctionsService(self.engine, REGION, ACCOUNT)  # also serves states:startExecution.sync:2
         self.sqs = boto3.client("sqs", region_name=REGION)
         sns = boto3.client("sns", region_name=REGION)
         resources = template["Resources"]

@@ -17,8 +17,8 @@ class RecordingLambda:
     def __init__(self) -> None:
         self.calls: list[tuple] = []
 
-    def invoke(self, name, payload, invocation_type="RequestResponse", on_start=None):
-        self.calls.append((name, payload, invocation_type, on_start))
+    def invoke(self, name, payload, invocation_type="RequestResponse", on_start=None, payload_is_json=False):
+        self.calls.append((name, payload, invocation_type, on_start))  # payload_is_json: test_lambda_invoke_payload
         return InvokeResult(b'{"ok": true}', None, "req-1", 202 if invocation_type == "Event" else 200)
 
 

@@ -2,11 +2,24 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Callable
+
+import boto3
+from moto import mock_aws
 
 from local_runtime import errors
 from local_runtime.stepfunctions import Engine, Integrations, VirtualClock
 from local_runtime.stepfunctions.execution import Execution
+
+
+@contextmanager
+def moto_clients() -> Iterator[Callable[[str], Any]]:
+    """An ``aws_client`` factory against moto: one boto3 client per service, while the block lasts."""
+    with mock_aws():
+        clients: dict[str, Any] = {}
+        yield lambda service: clients.setdefault(service, boto3.client(service, region_name="us-east-1"))
 
 
 class FakeLambda:

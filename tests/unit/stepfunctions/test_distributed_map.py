@@ -1,14 +1,12 @@
 """Distributed Map run inline: ItemReader (S3 getObject / listObjectsV2), ItemBatcher, ResultWriter, against moto."""
 import json
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from local_runtime import errors
 from local_runtime.stepfunctions.parser import parse_definition
 
-from .helpers import fn_arn, output, run
+from .helpers import fn_arn, moto_clients, output, run
 
 BUCKET = "data"
 DISTRIBUTED = {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
@@ -17,11 +15,7 @@ ECHO = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
 
 @pytest.fixture()
 def aws():
-    with mock_aws():
-        clients = {}
-
-        def factory(service):
-            return clients.setdefault(service, boto3.client(service, region_name="us-east-1"))
+    with moto_clients() as factory:
         factory("s3").create_bucket(Bucket=BUCKET)
         yield factory
 

@@ -334,41 +334,35 @@ def test_catch_without_output_passes_the_error_output():
     assert json.loads(result["Cause"])["errorMessage"] == "no stock"
 
 
-def test_retry_caps_the_delay_with_max_delay_seconds():
+def retried(failures: int, retrier: dict) -> tuple[timedelta, int]:
+    """A JSONata Task whose function fails ``failures`` times with RuntimeError, retried by ``retrier``: the time
+    the Task took (virtual) and how many calls it made."""
     attempts = []
 
     def flaky(event):
         attempts.append(event)
-        if len(attempts) < 4:
+        if len(attempts) <= failures:
             raise RuntimeError("busy")
         return "ok"
 
     definition = jsonata({"T": {"Type": "Task", "Resource": fn_arn("flaky"), "End": True,
-                                "Retry": [{"ErrorEquals": ["RuntimeError"], "IntervalSeconds": 2, "BackoffRate": 10,
-                                           "MaxAttempts": 3, "MaxDelaySeconds": 5, "JitterStrategy": "NONE"}]}})
+                                "Retry": [{"ErrorEquals": ["RuntimeError"], **retrier}]}})
     execution = run(definition, {}, functions={"flaky": flaky}, clock=VirtualClock(START, auto_advance=True))
     assert output(execution) == "ok"
     entered, exited = events(execution, "TaskStateEntered", "TaskStateExited")
-    assert exited["timestamp"] - entered["timestamp"] == timedelta(seconds=2 + 5 + 5)
+    return exited["timestamp"] - entered["timestamp"], len(attempts)
+
+
+def test_retry_caps_the_delay_with_max_delay_seconds():
+    took, calls = retried(3, {"IntervalSeconds": 2, "BackoffRate": 10, "MaxAttempts": 3, "MaxDelaySeconds": 5,
+                              "JitterStrategy": "NONE"})
+    assert (took, calls) == (timedelta(seconds=2 + 5 + 5), 4)
 
 
 def test_retry_full_jitter_waits_at_most_the_capped_delay():
-    attempts = []
-
-    def flaky(event):
-        attempts.append(event)
-        if len(attempts) < 3:
-            raise RuntimeError("busy")
-        return "ok"
-
-    definition = jsonata({"T": {"Type": "Task", "Resource": fn_arn("flaky"), "End": True,
-                                "Retry": [{"ErrorEquals": ["RuntimeError"], "IntervalSeconds": 4, "BackoffRate": 2,
-                                           "MaxDelaySeconds": 6, "JitterStrategy": "FULL"}]}})
-    execution = run(definition, {}, functions={"flaky": flaky}, clock=VirtualClock(START, auto_advance=True))
-    assert output(execution) == "ok"
-    entered, exited = events(execution, "TaskStateEntered", "TaskStateExited")
-    assert timedelta(0) <= exited["timestamp"] - entered["timestamp"] <= timedelta(seconds=4 + 6)
-    assert len(attempts) == 3
+    took, calls = retried(2, {"IntervalSeconds": 4, "BackoffRate": 2, "MaxDelaySeconds": 6, "JitterStrategy": "FULL"})
+    assert timedelta(0) <= took <= timedelta(seconds=4 + 6)
+    assert calls == 3
 
 
 # -- the functions Step Functions adds --------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 import pytest
 
 from local_runtime.stepfunctions.failures import StatesError
-from local_runtime.stepfunctions.paths import (PathSyntaxError, Template, compile_path, compile_reference_path,
-                                               select)
+from local_runtime.stepfunctions.paths import PathSyntaxError, compile_path, compile_reference_path, select
+from local_runtime.stepfunctions.templates import Template
 
 from .helpers import output, run
 

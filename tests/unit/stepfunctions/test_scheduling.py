@@ -303,7 +303,7 @@ def test_a_finished_history_keeps_payloads_as_text_only():
 
 
 def _payloads(execution):
-    from local_runtime.stepfunctions.history import Payload
+    from local_runtime.stepfunctions.payloads import Payload
 
     return [value for event in execution.history._events for value in (event[4] or {}).values()
             if isinstance(value, Payload)]

@@ -1,11 +1,16 @@
 import json
 import time
+from pathlib import Path
 
 import boto3
+import botocore.session
 import pytest
 
 from local_runtime import errors
 from local_runtime.stepfunctions import Engine, Integrations, StepFunctionsService, VirtualClock
+from local_runtime.stepfunctions.service import OPERATIONS
+
+ROOT = Path(__file__).resolve().parents[3]
 
 ROLE = "arn:aws:iam::123456789012:role/sfn"
 WAIT = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "Next": "P"},
@@ -115,6 +120,26 @@ def test_execution_errors(svc):
         svc.handle("DescribeExecution", {"executionArn": "nope"})
     with pytest.raises(errors.UnknownOperationException):
         svc.handle("Frobnicate", {})
+
+
+# helpers' and private names, near misses of operations: handle dispatches from its table, nothing else
+@pytest.mark.parametrize("action", ["Required", "_required", "_machine", "_start", "__init__", "__class__", "handle",
+                                    "machine_arn", "start_execution", "startExecution", "StartExecution ", "", None])
+def test_a_name_that_is_no_operation_is_unknown(svc, action):
+    with pytest.raises(errors.UnknownOperationException):
+        svc.handle(action, {})
+
+
+def test_the_operations_are_the_api_models_and_those_the_docs_list():
+    model = botocore.session.get_session().get_service_model("stepfunctions")
+    assert set(OPERATIONS) <= set(model.operation_names)
+    row = next(line for line in (ROOT / "docs" / "engine.md").read_text().splitlines()
+               if line.startswith("| API (JSON protocol"))
+    listed = {name.strip() for name in row.split("|")[2].replace("StartSyncExecution (Express)", "StartSyncExecution")
+              .replace("SendTaskSuccess/Failure/Heartbeat", "SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat")
+              .replace("TagResource/UntagResource/ListTagsForResource",
+                       "TagResource, UntagResource, ListTagsForResource").split(",")}
+    assert listed == set(OPERATIONS)
 
 
 def test_send_task_success_through_the_api():
