@@ -10,7 +10,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 
 import boto3
 import pytest
