@@ -20,7 +20,6 @@ an SDK would) and records RSS and threads after each round: what stays after tho
 from __future__ import annotations
 
 import os
-import statistics
 import threading
 import time
 import uuid
