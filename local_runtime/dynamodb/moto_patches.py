@@ -12,6 +12,9 @@ race or a memory test:
   serializer (several objects and a generator per member). An ``AttributeValue`` made only of strings, numbers,
   booleans, nulls, string/number sets, lists and maps is already in its wire form: it is now copied as such. Any
   other value (binary, unexpected types) still takes moto's path.
+* Requests were parsed the same way in reverse: every ``AttributeValue`` (each key, item attribute and expression
+  value) went member by member through moto's shape-driven parser. A plain one (as above) parses to itself: it is
+  now copied as such; anything else still takes moto's path.
 * UpdateItem parsed its ``UpdateExpression`` twice per request (the handler, then the backend) into an AST that
   the validator deep-copies before use: the parse is now memoised per expression text (the cached AST is never
   modified: the validator works on its copy).
@@ -68,6 +71,7 @@ def apply() -> None:
         _applied = True
         _cheap_transaction_backup()
         _plain_attribute_values()
+        _plain_attribute_values_in_requests()
         _memoise_update_expressions()
         _tree_copy_of_expressions()
         _cheaper_update_validation()
@@ -220,6 +224,23 @@ def _plain_attribute_values() -> None:
         original(self, serialized, value, shape, key)
 
     BaseJSONSerializer._serialize_type_structure = _serialize_type_structure
+
+
+def _plain_attribute_values_in_requests() -> None:
+    from moto.core.parse import BaseJSONParser
+
+    original = BaseJSONParser._parse_structure
+
+    @functools.wraps(original)
+    def _parse_structure(self: Any, shape: Any, value: Any) -> Any:
+        if shape.name == "AttributeValue" and \
+                self.operation_model.service_model.service_name in ("dynamodb", "dynamodbstreams"):
+            converted = _plain(value)
+            if converted is not _NOT_PLAIN:
+                return converted
+        return original(self, shape, value)
+
+    BaseJSONParser._parse_structure = _parse_structure
 
 
 def _memoise_update_expressions() -> None:
