@@ -406,3 +406,21 @@ def test_a_send_reads_the_clock_as_often_whatever_the_queue_holds(endpoint, monk
     monkeypatch.setattr(models, "unix_time_millis", counting)
 
     assert reads_per_send(deep) == reads_per_send(shallow) > 0
+
+
+def test_dynamodb_without_flask_answers_moto_errors_as_flask_did(endpoint, monkeypatch):
+    """DynamoDB's POST / skips Flask (gateway/moto_app.py): an error moto raises as a werkzeug HTTP exception is still
+    answered as itself (400 with its code), not as the endpoint's 500 for a failure inside moto."""
+    from moto.core.exceptions import JsonRESTError
+    from moto.dynamodb.responses import DynamoHandler
+
+    def refuse(*args, **kwargs):
+        raise JsonRESTError("LimitExceededException", "too many")
+
+    gateway, server = endpoint
+    monkeypatch.setattr(DynamoHandler, "dispatch", refuse)
+    ddb = _http_client(server, "dynamodb")
+    with pytest.raises(ddb.exceptions.LimitExceededException) as refused:
+        ddb.list_tables()
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert refused.value.response["Error"]["Message"] == "too many"
