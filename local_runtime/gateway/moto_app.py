@@ -13,13 +13,13 @@ was found by profiling the runtime process under the order workflow (docs/benchm
   create model objects too (a GetItem, Query or Scan deep-copies each item it returns), so a long-running process
   grew with every read: about 0.35 MB per Scan of 220 small items (5 GB after some 14,000 of them). Model objects
   are no longer tracked; the backends still hold everything they store.
-* A DynamoDB request (``POST /``, the only route moto's DynamoDB app has) went through Flask: a request context
-  pushed and popped, URL map matching, flask-cors' after-request hook (whose headers the gateway strips anyway),
-  about a tenth of the endpoint's CPU per request. It is now handed to the view Flask would pick
-  (``DynamoHandler.dispatch``, wrapped as moto's ``convert_to_flask_response`` wraps it: moto's request class, its
-  recorder, a botocore ``ClientError`` answered 400, a werkzeug HTTP exception answered as itself) and its answer
-  returned as the same Flask ``Response``. Every other request, and DynamoDB on any other method or path, still goes
-  through Flask.
+* A DynamoDB, DynamoDB Streams or SQS request to ``POST /`` (where moto's app for each has one route, to its
+  handler's ``dispatch``) went through Flask: a request context pushed and popped, URL map matching, flask-cors'
+  after-request hook (whose headers the gateway strips anyway), about a tenth of the endpoint's CPU per request. It
+  is now handed to that ``dispatch``, wrapped as moto's ``convert_to_flask_response`` wraps it (moto's request
+  class, its recorder, a botocore ``ClientError`` answered 400, a werkzeug HTTP exception answered as itself), and
+  its answer returned as the same Flask ``Response``. Every other request (other services, other methods or paths)
+  still goes through Flask.
 * ``BaseResponse.call_action`` listed a handler class's methods with ``inspect.getmembers`` and converted the action
   name with regular expressions on every request: both are pure functions of their argument, now memoised.
 """
@@ -56,9 +56,10 @@ class MotoApp:
     def __call__(self, environ: dict, start_response: Callable) -> Any:
         try:
             backend_app = self.app.get_application(environ)
-            if getattr(backend_app, "service", None) == "dynamodb" and environ.get("PATH_INFO") == "/" and \
+            service = getattr(backend_app, "service", None)
+            if service in _WITHOUT_FLASK and environ.get("PATH_INFO") == "/" and \
                     environ.get("REQUEST_METHOD") == "POST":
-                return _dynamodb_view(environ)(environ, start_response)
+                return _view(service, environ)(environ, start_response)
             return backend_app(environ, start_response)
         except Exception as exc:
             return failure(environ, exc)(environ, start_response)
@@ -80,19 +81,29 @@ class MotoApp:
             return True
 
 
-def _dynamodb_view(environ: dict) -> Any:
-    """What moto's Flask app answers to ``POST /`` on DynamoDB, without Flask (see the module docstring)."""
+_WITHOUT_FLASK = {  # service -> its moto handler class, whose dispatch is the view of POST / in moto's app
+    "dynamodb": ("moto.dynamodb.responses", "DynamoHandler"),
+    "dynamodbstreams": ("moto.dynamodbstreams.responses", "DynamoDBStreamsHandler"),
+    "sqs": ("moto.sqs.responses", "SQSResponse"),
+}
+
+
+def _view(service: str, environ: dict) -> Any:
+    """What moto's Flask app answers to ``POST /`` on ``service``, without Flask (see the module docstring)."""
+    import importlib
+
     from botocore.exceptions import ClientError
     from flask import Response as FlaskResponse
-    from moto.dynamodb.responses import DynamoHandler
     from moto.moto_api import recorder
     from moto.moto_server.werkzeug_app import BackendRequest
     from werkzeug.exceptions import HTTPException
 
+    module, name = _WITHOUT_FLASK[service]
+    handler = getattr(importlib.import_module(module), name)
     request = BackendRequest(environ)
     try:
         recorder._record_request(request)  # noqa: SLF001 - as convert_to_flask_response does
-        result = DynamoHandler.dispatch(request, request.raw_url, dict(request.headers))
+        result = handler.dispatch(request, request.raw_url, dict(request.headers))
     except ClientError as exc:
         result = 400, {}, exc.response["Error"]["Message"]
     except HTTPException as exc:  # moto's errors are werkzeug HTTP exceptions: Flask answers them as themselves
