@@ -13,6 +13,13 @@ was found by profiling the runtime process under the order workflow (docs/benchm
   create model objects too (a GetItem, Query or Scan deep-copies each item it returns), so a long-running process
   grew with every read: about 0.35 MB per Scan of 220 small items (5 GB after some 14,000 of them). Model objects
   are no longer tracked; the backends still hold everything they store.
+* A DynamoDB, DynamoDB Streams or SQS request to ``POST /`` (where moto's app for each has one route, to its
+  handler's ``dispatch``) went through Flask: a request context pushed and popped, URL map matching, flask-cors'
+  after-request hook (whose headers the gateway strips anyway), about a tenth of the endpoint's CPU per request. It
+  is now handed to that ``dispatch``, wrapped as moto's ``convert_to_flask_response`` wraps it (moto's request
+  class, its recorder, a botocore ``ClientError`` answered 400, a werkzeug HTTP exception answered as itself), and
+  its answer returned as the same Flask ``Response``. Every other request (other services, other methods or paths)
+  still goes through Flask.
 * ``BaseResponse.call_action`` listed a handler class's methods with ``inspect.getmembers`` and converted the action
   name with regular expressions on every request: both are pure functions of their argument, now memoised.
 """
@@ -46,14 +53,19 @@ class MotoApp:
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:
         try:
-            return self.app(environ, start_response)
+            backend_app = self.app.get_application(environ)
+            service = getattr(backend_app, "service", None)
+            if service in _WITHOUT_FLASK and environ.get("PATH_INFO") == "/" and \
+                    environ.get("REQUEST_METHOD") == "POST":
+                return _view(service, environ)(environ, start_response)
+            return backend_app(environ, start_response)
         except Exception as exc:
             return failure(environ, exc)(environ, start_response)
 
     def call(self, environ: dict, body: bytes) -> tuple[str, list, bytes]:
         """moto's answer to a request whose body was already read: (status, headers, body)."""
         try:
-            return call_wsgi(self.app, environ, body)
+            return call_wsgi(self, environ, body)
         except Exception as exc:
             response = failure(environ, exc)
             return response.status, list(response.headers.items()), response.get_data()
@@ -65,6 +77,37 @@ class MotoApp:
             return host is None or self.app.get_backend_for_host(host) is not None
         except Exception:  # moto cannot tell: let it answer (and __call__ catch what it raises)
             return True
+
+
+_WITHOUT_FLASK = {  # service -> its moto handler class, whose dispatch is the view of POST / in moto's app
+    "dynamodb": ("moto.dynamodb.responses", "DynamoHandler"),
+    "dynamodbstreams": ("moto.dynamodbstreams.responses", "DynamoDBStreamsHandler"),
+    "sqs": ("moto.sqs.responses", "SQSResponse"),
+}
+
+
+def _view(service: str, environ: dict) -> Any:
+    """What moto's Flask app answers to ``POST /`` on ``service``, without Flask (see the module docstring)."""
+    import importlib
+
+    from botocore.exceptions import ClientError
+    from flask import Response as FlaskResponse
+    from moto.moto_api import recorder
+    from moto.moto_server.werkzeug_app import BackendRequest
+    from werkzeug.exceptions import HTTPException
+
+    module, name = _WITHOUT_FLASK[service]
+    handler = getattr(importlib.import_module(module), name)
+    request = BackendRequest(environ)
+    try:
+        recorder._record_request(request)  # noqa: SLF001 - as convert_to_flask_response does
+        result = handler.dispatch(request, request.raw_url, dict(request.headers))
+    except ClientError as exc:
+        result = 400, {}, exc.response["Error"]["Message"]
+    except HTTPException as exc:  # moto's errors are werkzeug HTTP exceptions: Flask answers them as themselves
+        return exc
+    status, headers, content = result if len(result) == 3 else (200, {}, result)
+    return FlaskResponse(response=content, status=status, headers=headers)
 
 
 def failure(environ: dict, exc: Exception) -> Response:

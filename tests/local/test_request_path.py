@@ -115,6 +115,35 @@ def test_update_expressions_projections_and_attribute_values(clients, request):
     assert batch["Responses"][name] == [{"n": {"N": "1.50"}}]
 
 
+def test_remembered_update_checks_and_condition_tokens_still_judge_each_request(clients, request):
+    """An UpdateExpression's names-only checks are skipped only for the (expression, names, key attributes) that passed
+    them; a condition's tokens are reused, never its names or values."""
+    ddb = clients("dynamodb")
+    name = f"chk-{request.node.callspec.id}"
+    _table(ddb, name)
+    ddb.put_item(TableName=name, Item={"k": {"S": "a"}, "status": {"S": "NEW"}})
+
+    def update(names: dict, expected: str, to: str) -> None:
+        ddb.update_item(TableName=name, Key={"k": {"S": "a"}}, UpdateExpression="SET #f = :to, #g = :to",
+                        ConditionExpression="#f = :from", ExpressionAttributeNames=names,
+                        ExpressionAttributeValues={":to": {"S": to}, ":from": {"S": expected}})
+
+    for _ in range(2):  # the same names twice: passed, then remembered
+        update({"#f": "status", "#g": "other"}, "NEW", "NEW")
+    with pytest.raises(ddb.exceptions.ClientError) as key_update:  # same text, a name now pointing at the key
+        update({"#f": "status", "#g": "k"}, "NEW", "X")
+    assert "Cannot update attribute k. This attribute is part of the key" in str(key_update.value)
+    for _ in range(2):  # a failed check is not remembered: it fails every time
+        with pytest.raises(ddb.exceptions.ClientError) as overlap:
+            update({"#f": "status", "#g": "status"}, "NEW", "X")
+        assert "Two document paths overlap with each other" in str(overlap.value)
+    with pytest.raises(ddb.exceptions.ConditionalCheckFailedException):  # same condition text, another value
+        update({"#f": "status", "#g": "other"}, "DONE", "X")
+    update({"#f": "status", "#g": "other"}, "NEW", "DONE")
+    assert ddb.get_item(TableName=name, Key={"k": {"S": "a"}})["Item"] == {
+        "k": {"S": "a"}, "status": {"S": "DONE"}, "other": {"S": "DONE"}}
+
+
 def test_sqs_through_the_endpoint(clients, request, endpoint):
     sqs = clients("sqs")
     url = sqs.create_queue(QueueName=f"q-{request.node.callspec.id}",
@@ -377,3 +406,21 @@ def test_a_send_reads_the_clock_as_often_whatever_the_queue_holds(endpoint, monk
     monkeypatch.setattr(models, "unix_time_millis", counting)
 
     assert reads_per_send(deep) == reads_per_send(shallow) > 0
+
+
+def test_dynamodb_without_flask_answers_moto_errors_as_flask_did(endpoint, monkeypatch):
+    """DynamoDB's POST / skips Flask (gateway/moto_app.py): an error moto raises as a werkzeug HTTP exception is still
+    answered as itself (400 with its code), not as the endpoint's 500 for a failure inside moto."""
+    from moto.core.exceptions import JsonRESTError
+    from moto.dynamodb.responses import DynamoHandler
+
+    def refuse(*args, **kwargs):
+        raise JsonRESTError("LimitExceededException", "too many")
+
+    gateway, server = endpoint
+    monkeypatch.setattr(DynamoHandler, "dispatch", refuse)
+    ddb = _http_client(server, "dynamodb")
+    with pytest.raises(ddb.exceptions.LimitExceededException) as refused:
+        ddb.list_tables()
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert refused.value.response["Error"]["Message"] == "too many"
