@@ -349,6 +349,30 @@ def test_stats_count_requests_by_caller_and_operation(monkeypatch):
     }
 
 
+def test_in_process_requests_carry_the_credential_scope_without_a_signature():
+    """The runtime's own calls skip SigV4's canonical request and HMACs (no one in the process checks them) but
+    keep the headers the gateway and moto route, count and tell accounts by; S3 keeps botocore's signer (its
+    payload hash header is read by moto)."""
+    seen: list[dict] = []
+    gateway = Gateway()
+
+    def app(environ, start_response):
+        seen.append(dict(environ))
+        return gateway(environ, start_response)
+
+    _client("sqs", "http://127.0.0.1:4566", app).list_queues()
+    _client("s3", "http://127.0.0.1:4566", app).list_buckets()
+    sqs, s3 = seen
+    key = FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"]
+    date = sqs["HTTP_X_AMZ_DATE"][:8]
+    assert sqs["HTTP_AUTHORIZATION"] == (f"AWS4-HMAC-SHA256 Credential={key}/{date}/us-east-1/sqs/aws4_request, "
+                                         f"SignedHeaders=host;x-amz-date, Signature={'0' * 64}")
+    assert sqs["HTTP_X_AMZ_SECURITY_TOKEN"] == FAKE_CREDENTIALS["AWS_SESSION_TOKEN"]
+    assert s3["HTTP_AUTHORIZATION"].startswith(f"AWS4-HMAC-SHA256 Credential={key}/{date}/us-east-1/s3/aws4_request")
+    assert not s3["HTTP_AUTHORIZATION"].endswith("0" * 64)
+    assert "HTTP_X_AMZ_CONTENT_SHA256" in s3
+
+
 @pytest.mark.parametrize(("environ", "body", "operation"), [
     ({"HTTP_X_AMZ_TARGET": "AWSStepFunctions.StartExecution"}, None, "AWSStepFunctions.StartExecution"),
     ({"PATH_INFO": "/2015-03-31/functions/dofs-Api/invocations", "REQUEST_METHOD": "POST"}, None, "Lambda.Invoke"),
