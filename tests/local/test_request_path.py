@@ -198,6 +198,38 @@ def test_keep_alive_and_framing(endpoint):
     assert expect.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 ")
 
 
+def test_a_response_leaves_in_one_write_and_a_streamed_body_chunk_by_chunk(monkeypatch):
+    from cheroot import makefile
+
+    writes: list[bytes] = []
+    write = makefile.StreamWriter.write
+    monkeypatch.setattr(makefile.StreamWriter, "write", lambda self, data: (writes.append(bytes(data)),
+                                                                             write(self, data))[1])
+
+    def app(environ, start_response):
+        if environ["PATH_INFO"] == "/stream":  # no Content-Length: chunked, each chunk as it comes
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return iter([b"one", b"two", b"three"])
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "2")])
+        return [b"{}"]
+
+    server = Server(app, "127.0.0.1", 0, "test-one-write").start()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        connection.request("GET", "/one")
+        assert connection.getresponse().read() == b"{}"
+        assert len(writes) == 1
+        assert writes[0].startswith(b"HTTP/1.1 200 OK\r\n") and writes[0].endswith(b"\r\n\r\n{}")
+        writes.clear()
+        connection.request("GET", "/stream")
+        assert connection.getresponse().read() == b"onetwothree"
+        assert writes[0].startswith(b"HTTP/1.1 200 OK\r\n") and writes[0].endswith(b"\r\n\r\n3\r\none\r\n")
+        assert writes[1:] == [b"3\r\ntwo\r\n", b"5\r\nthree\r\n", b"0\r\n\r\n"]
+        connection.close()
+    finally:
+        server.stop()
+
+
 def test_reads_do_not_keep_the_items_they_return(clients, request):
     """moto tracks every model object for its standalone dashboard; a read copies each item it returns, so a
     long-running endpoint grew with every Scan. The copies must be freed once answered."""
