@@ -144,6 +144,42 @@ def test_remembered_update_checks_and_condition_tokens_still_judge_each_request(
         "k": {"S": "a"}, "status": {"S": "DONE"}, "other": {"S": "DONE"}}
 
 
+def test_each_copy_of_a_remembered_update_expression_is_a_tree_of_its_own():
+    """The validator's copies of a memoised UpdateExpression AST (the first walked, the later ones unpickled) are
+    new nodes with the same content, each parent link inside its own copy: changing one changes no other."""
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.ast_nodes import Node
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    from local_runtime.gateway.moto_app import apply_patches
+
+    apply_patches()
+    tree = UpdateExpressionParser.make("SET #a = :a, b = if_not_exists(b, :zero) + :one REMOVE c")
+
+    def nodes(root):
+        found, stack = [], [root]
+        while stack:
+            node = stack.pop()
+            found.append(node)
+            stack.extend(child for child in node.children or [] if isinstance(child, Node))
+        return found
+
+    def shape(root):
+        return [(type(n).__name__, [c if not isinstance(c, Node) else type(c).__name__ for c in n.children or []])
+                for n in nodes(root)]
+
+    copies = [validators.deepcopy(tree) for _ in range(3)]
+    originals = {id(n) for n in nodes(tree)}
+    for copy in copies:
+        assert shape(copy) == shape(tree)
+        inside = nodes(copy)
+        assert not originals & {id(n) for n in inside}
+        assert all(child.parent is node for node in inside for child in node.children or [] if isinstance(child, Node)
+                   and child.parent is not None)
+    nodes(copies[1])[-1].children = None  # a change to one copy
+    assert shape(copies[2]) == shape(tree) and shape(validators.deepcopy(tree)) == shape(tree)
+
+
 def test_sqs_through_the_endpoint(clients, request, endpoint):
     sqs = clients("sqs")
     url = sqs.create_queue(QueueName=f"q-{request.node.callspec.id}",
