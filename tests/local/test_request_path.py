@@ -266,6 +266,40 @@ def test_a_response_leaves_in_one_write_and_a_streamed_body_chunk_by_chunk(monke
         server.stop()
 
 
+def test_the_endpoint_reader_cuts_the_same_lines_as_cheroots():
+    """The endpoint's line reader (gateway/server.py) returns what cheroot's reader returns, for every line size
+    limit, whether the line is whole in the buffer or not, and counts the same bytes read."""
+    from cheroot import makefile
+
+    from local_runtime.gateway import server as endpoint_server
+
+    data = (b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: DynamoDB_20120810.GetItem\r\n"
+            b"Content-Length: 5\r\n\r\nhello" + b"x" * 300 + b"\nno newline at the end")
+    for size in (None, -1, 0, 1, 5, 17, 256):
+        for buffer_size in (8, 64, 8192):
+            results = []
+            for make in (makefile.MakeFile, None):
+                left, right = socket.socketpair()
+                try:
+                    right.sendall(data)
+                    right.close()
+                    if make is None:
+                        stream = endpoint_server._connection_class().make_file(left, "rb", buffer_size)  # noqa: SLF001
+                        assert type(stream).__name__ == "_LineReader"
+                    else:
+                        stream = make(left, "rb", buffer_size)
+                    lines = []
+                    for _ in range(400):
+                        line = stream.readline(size)
+                        lines.append(line)
+                        if not line and size != 0:
+                            break
+                    results.append((lines, stream.bytes_read))
+                finally:
+                    left.close()
+            assert results[0] == results[1], (size, buffer_size)
+
+
 def test_reads_do_not_keep_the_items_they_return(clients, request):
     """moto tracks every model object for its standalone dashboard; a read copies each item it returns, so a
     long-running endpoint grew with every Scan. The copies must be freed once answered."""
