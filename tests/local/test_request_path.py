@@ -144,6 +144,42 @@ def test_remembered_update_checks_and_condition_tokens_still_judge_each_request(
         "k": {"S": "a"}, "status": {"S": "DONE"}, "other": {"S": "DONE"}}
 
 
+def test_each_copy_of_a_remembered_update_expression_is_a_tree_of_its_own():
+    """The validator's copies of a memoised UpdateExpression AST (the first walked, the later ones unpickled) are
+    new nodes with the same content, each parent link inside its own copy: changing one changes no other."""
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.ast_nodes import Node
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    from local_runtime.gateway.moto_app import apply_patches
+
+    apply_patches()
+    tree = UpdateExpressionParser.make("SET #a = :a, b = if_not_exists(b, :zero) + :one REMOVE c")
+
+    def nodes(root):
+        found, stack = [], [root]
+        while stack:
+            node = stack.pop()
+            found.append(node)
+            stack.extend(child for child in node.children or [] if isinstance(child, Node))
+        return found
+
+    def shape(root):
+        return [(type(n).__name__, [c if not isinstance(c, Node) else type(c).__name__ for c in n.children or []])
+                for n in nodes(root)]
+
+    copies = [validators.deepcopy(tree) for _ in range(3)]
+    originals = {id(n) for n in nodes(tree)}
+    for copy in copies:
+        assert shape(copy) == shape(tree)
+        inside = nodes(copy)
+        assert not originals & {id(n) for n in inside}
+        assert all(child.parent is node for node in inside for child in node.children or [] if isinstance(child, Node)
+                   and child.parent is not None)
+    nodes(copies[1])[-1].children = None  # a change to one copy
+    assert shape(copies[2]) == shape(tree) and shape(validators.deepcopy(tree)) == shape(tree)
+
+
 def test_sqs_through_the_endpoint(clients, request, endpoint):
     sqs = clients("sqs")
     url = sqs.create_queue(QueueName=f"q-{request.node.callspec.id}",
@@ -196,6 +232,72 @@ def test_keep_alive_and_framing(endpoint):
     expect = _raw(server, b"POST /_local/outputs HTTP/1.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n"
                           b"Connection: close\r\n\r\n{}")
     assert expect.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 ")
+
+
+def test_a_response_leaves_in_one_write_and_a_streamed_body_chunk_by_chunk(monkeypatch):
+    from cheroot import makefile
+
+    writes: list[bytes] = []
+    write = makefile.StreamWriter.write
+    monkeypatch.setattr(makefile.StreamWriter, "write", lambda self, data: (writes.append(bytes(data)),
+                                                                             write(self, data))[1])
+
+    def app(environ, start_response):
+        if environ["PATH_INFO"] == "/stream":  # no Content-Length: chunked, each chunk as it comes
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return iter([b"one", b"two", b"three"])
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "2")])
+        return [b"{}"]
+
+    server = Server(app, "127.0.0.1", 0, "test-one-write").start()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        connection.request("GET", "/one")
+        assert connection.getresponse().read() == b"{}"
+        assert len(writes) == 1
+        assert writes[0].startswith(b"HTTP/1.1 200 OK\r\n") and writes[0].endswith(b"\r\n\r\n{}")
+        writes.clear()
+        connection.request("GET", "/stream")
+        assert connection.getresponse().read() == b"onetwothree"
+        assert writes[0].startswith(b"HTTP/1.1 200 OK\r\n") and writes[0].endswith(b"\r\n\r\n3\r\none\r\n")
+        assert writes[1:] == [b"3\r\ntwo\r\n", b"5\r\nthree\r\n", b"0\r\n\r\n"]
+        connection.close()
+    finally:
+        server.stop()
+
+
+def test_the_endpoint_reader_cuts_the_same_lines_as_cheroots():
+    """The endpoint's line reader (gateway/server.py) returns what cheroot's reader returns, for every line size
+    limit, whether the line is whole in the buffer or not, and counts the same bytes read."""
+    from cheroot import makefile
+
+    from local_runtime.gateway import server as endpoint_server
+
+    data = (b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: DynamoDB_20120810.GetItem\r\n"
+            b"Content-Length: 5\r\n\r\nhello" + b"x" * 300 + b"\nno newline at the end")
+    for size in (None, -1, 0, 1, 5, 17, 256):
+        for buffer_size in (8, 64, 8192):
+            results = []
+            for make in (makefile.MakeFile, None):
+                left, right = socket.socketpair()
+                try:
+                    right.sendall(data)
+                    right.close()
+                    if make is None:
+                        stream = endpoint_server._connection_class().make_file(left, "rb", buffer_size)  # noqa: SLF001
+                        assert type(stream).__name__ == "_LineReader"
+                    else:
+                        stream = make(left, "rb", buffer_size)
+                    lines = []
+                    for _ in range(400):
+                        line = stream.readline(size)
+                        lines.append(line)
+                        if not line and size != 0:
+                            break
+                    results.append((lines, stream.bytes_read))
+                finally:
+                    left.close()
+            assert results[0] == results[1], (size, buffer_size)
 
 
 def test_reads_do_not_keep_the_items_they_return(clients, request):
@@ -347,6 +449,30 @@ def test_stats_count_requests_by_caller_and_operation(monkeypatch):
         },
         "invocations": {},
     }
+
+
+def test_in_process_requests_carry_the_credential_scope_without_a_signature():
+    """The runtime's own calls skip SigV4's canonical request and HMACs (no one in the process checks them) but
+    keep the headers the gateway and moto route, count and tell accounts by; S3 keeps botocore's signer (its
+    payload hash header is read by moto)."""
+    seen: list[dict] = []
+    gateway = Gateway()
+
+    def app(environ, start_response):
+        seen.append(dict(environ))
+        return gateway(environ, start_response)
+
+    _client("sqs", "http://127.0.0.1:4566", app).list_queues()
+    _client("s3", "http://127.0.0.1:4566", app).list_buckets()
+    sqs, s3 = seen
+    key = FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"]
+    date = sqs["HTTP_X_AMZ_DATE"][:8]
+    assert sqs["HTTP_AUTHORIZATION"] == (f"AWS4-HMAC-SHA256 Credential={key}/{date}/us-east-1/sqs/aws4_request, "
+                                         f"SignedHeaders=host;x-amz-date, Signature={'0' * 64}")
+    assert sqs["HTTP_X_AMZ_SECURITY_TOKEN"] == FAKE_CREDENTIALS["AWS_SESSION_TOKEN"]
+    assert s3["HTTP_AUTHORIZATION"].startswith(f"AWS4-HMAC-SHA256 Credential={key}/{date}/us-east-1/s3/aws4_request")
+    assert not s3["HTTP_AUTHORIZATION"].endswith("0" * 64)
+    assert "HTTP_X_AMZ_CONTENT_SHA256" in s3
 
 
 @pytest.mark.parametrize(("environ", "body", "operation"), [
