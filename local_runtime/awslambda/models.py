@@ -1,4 +1,5 @@
-"""Lambda without Docker: each function runs in awslambdaric worker processes fed by our Runtime API.
+"""The Lambda service (:class:`LambdaService`): Invoke by name or ARN, each function run in its own awslambdaric
+worker processes (pool.py, worker.py) fed by our Runtime API, without Docker.
 
 Workers start lazily on a function's first invoke and stay warm. While every warm worker of a function is busy, a new
 one starts, up to ``max_concurrency_per_function`` (or the function's ``ReservedConcurrentExecutions`` when lower);

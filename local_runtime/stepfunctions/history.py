@@ -65,7 +65,7 @@ class History:
 
     def events(self, include_data: bool = True, start: int = 0, types: Container[str] | None = None) -> list[dict]:
         """Events in the AWS API shape (timestamps as datetimes; the service converts them), from the ``start``-th
-        on, only those of ``types`` when given (execution logs: execution_logs.py)."""
+        on, only those of ``types`` when given (execution logs: logs/execution_logs.py)."""
         with self._lock:
             snapshot = self._events[start:] if start else list(self._events)
         if types is not None:

@@ -132,7 +132,7 @@ def _statelint(document: dict) -> list[Diagnostic]:
         if "is not a JSONPath or intrinsic function expression" in problem:
             continue
         # a variable ("$total") where statelint wants a path, a JSONata "{% %}" where it wants a number or a
-        # timestamp: jsonata_mode.py and variables.py check these fields
+        # timestamp: language.py and variables.py check these fields
         if _VARIABLE_OR_JSONATA.search(problem):
             continue
         # statelint 3.1.0 knows only MaxItems in ReaderConfig; distributed_map.py checks the documented others
