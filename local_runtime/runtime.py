@@ -320,7 +320,7 @@ class LocalRuntime:
                 self.event_sources.append(stream)
                 continue
             if ":sqs:" not in str(props.get("EventSourceArn", "")):
-                log.warning("%s: only SQS event sources run locally; skipped", mapping.logical_id)
+                log.warning("%s: only SQS and DynamoDB stream event sources run locally (Kinesis, Kafka and MQ do not); skipped", mapping.logical_id)
                 continue
             source = SqsEventSource(props, self.client("sqs"), self.invoke, clock_scale=self.settings.time_scale,
                                     region=REGION, account_id=ACCOUNT_ID, faults=self.faults)
