@@ -47,7 +47,7 @@ LONGEST_FIRST = (
     "tests/local/test_e2e_failures.py",
     "tests/local/test_e2e.py",
     "tests/local/test_patterns_e2e.py",
-    "tests/local/test_lambda_runtime.py",
+    "tests/local/test_awslambda_workers.py",
     "tests/local/test_events.py",
     "tests/unit/test_benchmarks.py",
     "tests/local/differential/test_corpus.py",

@@ -17,7 +17,7 @@ from local_runtime.awslambda.event_sources.sqs import SqsEventSource
 from local_runtime.awslambda.faults import Faults, Rule, parse
 from local_runtime.awslambda import LambdaService
 from local_runtime.template import TemplateError
-from tests.local.test_lambda_runtime import BASE_ENV, body, invoke, spec
+from tests.local.test_awslambda_workers import BASE_ENV, body, invoke, spec
 from tests.support.polling import wait_until
 
 
