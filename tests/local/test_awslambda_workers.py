@@ -264,26 +264,17 @@ def test_busy_workers_scale_out(lambdas):
     assert elapsed < 1.5
 
 
-def test_invocations_queue_beyond_max_concurrency():
-    service = LambdaService([spec("test-Queued", "app.sleep")], BASE_ENV, max_concurrency_per_function=1)
+@pytest.mark.parametrize("name,reserved,max_per_function", [
+    ("test-Queued", None, 1),  # invocations queue beyond the runtime's concurrency per function
+    ("test-Reserved", 1, 4),  # ReservedConcurrentExecutions below that limit caps the workers
+])
+def test_invocations_beyond_the_concurrency_limit_queue_for_one_worker(name, reserved, max_per_function):
+    service = LambdaService([spec(name, "app.sleep", reserved_concurrency=reserved)], BASE_ENV,
+                            max_concurrency_per_function=max_per_function)
     service.start()
     try:
         with ThreadPoolExecutor(max_workers=3) as executor:
-            results = list(executor.map(lambda _: invoke(service, "test-Queued", {"seconds": 0.2}), range(3)))
-    finally:
-        service.stop()
-
-    assert all(result.function_error is None for result in results)
-    assert len({body(result)["pid"] for result in results}) == 1
-
-
-def test_reserved_concurrency_below_the_limit_caps_the_workers():
-    service = LambdaService([spec("test-Reserved", "app.sleep", reserved_concurrency=1)], BASE_ENV,
-                            max_concurrency_per_function=4)
-    service.start()
-    try:
-        with ThreadPoolExecutor(max_workers=3) as executor:
-            results = list(executor.map(lambda _: invoke(service, "test-Reserved", {"seconds": 0.2}), range(3)))
+            results = list(executor.map(lambda _: invoke(service, name, {"seconds": 0.2}), range(3)))
     finally:
         service.stop()
 
