@@ -63,7 +63,7 @@ def parse_execution_input(input_text: Any) -> tuple[str, Any]:
         input_text = "{}"
     if not isinstance(input_text, str):
         raise errors.InvalidExecutionInput(f"Invalid State Machine Execution Input: '{input_text}'")
-    if len(input_text.encode()) > PAYLOAD_LIMIT:
+    if over_limit(input_text):
         raise errors.InvalidExecutionInput("Invalid State Machine Execution Input: 'The input exceeds the "
                                            "maximum number of bytes'")
     try:

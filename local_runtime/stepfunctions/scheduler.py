@@ -69,18 +69,15 @@ class Task(greenlet):
         self.fn = fn
         self.scheduler = scheduler
         self.name = name
-        self.done = Flag()
-        self.error: BaseException | None = None
         self.waiting_on: _Wakeup | None = None
 
     def _main(self) -> None:
         try:
             self.fn()
-        except BaseException as exc:  # kept for join(); the scheduler must go on with the other tasks
-            self.error = exc
+        except BaseException:  # the scheduler must go on with the other tasks (fn, an execution's run or a _Child,
+            pass               # handles its own errors: join() reads a _Child's)
         finally:
             self.scheduler._task_ended()
-            self.done.set()
 
     def park(self) -> None:
         """Give the thread back to the scheduler until something resumes this task."""
@@ -116,10 +113,6 @@ class Scheduler:
         with self._cond:
             self._ready.append(callback)
             self._cond.notify()
-
-    def live(self) -> int:
-        with self._cond:
-            return self._live
 
     # -- the loop -----------------------------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ from .mock_validation import check_mock_result
 from .mocks import Answer, SingleMock
 from .parser import parse_definition
 from .paths import VARIABLES
-from .payloads import PAYLOAD_LIMIT, Payload, dumps, parse_execution_input
+from .payloads import Payload, dumps, parse_execution_input
 from .retry import error_matches, find_catcher
 from .states import Map, Parallel, Pass, Program, Task, apply_result
 from .variables import Scope
@@ -363,12 +363,13 @@ class TestStateRunner:
             elif state.parameters is not None or getattr(state, "arguments", None) is not None:
                 outcome.inspection[branch.parameters_field] = dumps(state.parameters_of(branch, effective))
             result = branch.env.mocks.respond(state.name)  # the mock stands for every branch or iteration
-        if len(dumps(result).encode()) > PAYLOAD_LIMIT:
+        payload = Payload(result)  # its text made once: for its size and the inspection data
+        if payload.over_limit():
             raise StatesError(failures.DATA_LIMIT_EXCEEDED, f"The state/task '{state.name}' returned a result with a "
                                                             f"size exceeding the maximum number of bytes service "
                                                             f"limit.")
         if not (jsonata and isinstance(state, Map)):
-            outcome.inspection["result"] = dumps(result)
+            outcome.inspection["result"] = payload.text
         if not jsonata:
             selected = state.result_selector.resolve(result, branch.context) if state.result_selector else result
             outcome.inspection["afterResultSelector"] = dumps(selected)

@@ -37,7 +37,7 @@ def aws_call(integrations: Integrations, service: str, operation: str, params: d
         code = err.get("Code", "Unknown")
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
         request_id = exc.response.get("ResponseMetadata", {}).get("RequestId", str(uuid.uuid4()))
-        name = _java_code(code)
+        name = java_code(code)
         raise StatesError(
             f"{prefix}.{name}",
             f"{err.get('Message', '')} (Service: {service_id}; Status Code: {status}; Error Code: {name}; "
@@ -58,7 +58,8 @@ def _method_name(client: Any, operation: str) -> str:
     raise StatesError(RUNTIME, f"The API action {operation} is not known to the SDK")
 
 
-def _java_code(code: str) -> str:
+def java_code(code: str) -> str:
+    """A service error code as the AWS SDK for Java names its exception (``Code`` -> ``CodeException``)."""
     code = _SQS_CODES.get(code, code)
     code = code.rsplit(".", 1)[-1]
     return code if code.endswith("Exception") else code + "Exception"
@@ -123,4 +124,4 @@ class OptimizedIntegration(TaskComponent):
         return params
 
 
-__all__ = ["aws_call", "to_json", "http_metadata", "OptimizedIntegration"]
+__all__ = ["aws_call", "java_code", "to_json", "http_metadata", "OptimizedIntegration"]

@@ -17,10 +17,10 @@ import uuid
 from typing import Any
 
 from ... import errors
-from ..failures import TIMEOUT, HEARTBEAT_TIMEOUT, StatesError
+from ..failures import StatesError
 from ..payloads import Payload, dumps
 from .aws import http_metadata
-from .base import TaskComponent, as_object
+from .base import TIMEOUTS, TaskComponent, as_object
 from .ports import Integrations, OnStart
 from .resource import CALLBACK, REQUEST_RESPONSE, function_name
 
@@ -86,7 +86,7 @@ class LambdaFunction(TaskComponent):
         run.record("LambdaFunctionStarted")
 
     def failed(self, run: Any, error: str, cause: str) -> None:
-        run.record("LambdaFunctionTimedOut" if error in (TIMEOUT, HEARTBEAT_TIMEOUT) else "LambdaFunctionFailed",
+        run.record("LambdaFunctionTimedOut" if error in TIMEOUTS else "LambdaFunctionFailed",
                    {"error": error, "cause": cause})
 
     def succeeded(self, run: Any, result: Payload) -> None:

@@ -19,9 +19,9 @@ from typing import Any
 from ..failures import HEARTBEAT_TIMEOUT, TIMEOUT
 from ..payloads import Payload
 from .ports import Integrations, OnStart
-from .resource import CALLBACK, REQUEST_RESPONSE, Resource
+from .resource import REQUEST_RESPONSE, Resource
 
-_TIMEOUTS = (TIMEOUT, HEARTBEAT_TIMEOUT)
+TIMEOUTS = (TIMEOUT, HEARTBEAT_TIMEOUT)  # errors recorded as *TimedOut events
 
 
 class TaskComponent:
@@ -36,7 +36,7 @@ class TaskComponent:
 
     @property
     def callback(self) -> bool:
-        return self.resource.pattern == CALLBACK
+        return self.resource.callback
 
     def response_operation(self) -> tuple[str, str] | None:
         """(boto3 service, API operation) whose response model a result has (TestState's mock checks), or None."""
@@ -79,7 +79,7 @@ class TaskComponent:
         run.record("TaskSubmitted", {**self._names(), "output": output, "outputDetails": {"truncated": False}})
 
     def failed(self, run: Any, error: str, cause: str) -> None:
-        run.record("TaskTimedOut" if error in _TIMEOUTS else "TaskFailed",
+        run.record("TaskTimedOut" if error in TIMEOUTS else "TaskFailed",
                    {**self._names(), "error": error, "cause": cause})
 
     def succeeded(self, run: Any, result: Payload) -> None:
@@ -96,4 +96,4 @@ def as_object(params: Any) -> dict:
     return params if isinstance(params, dict) else {}
 
 
-__all__ = ["TaskComponent", "as_object"]
+__all__ = ["TIMEOUTS", "TaskComponent", "as_object"]

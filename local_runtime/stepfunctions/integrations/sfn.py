@@ -28,7 +28,7 @@ from ..failures import RUNTIME, TASK_FAILED, TIMEOUT, ExecutionCancelled, States
 from ..payloads import Payload, dumps
 from ..scheduler import wait
 from ..timefmt import epoch_millis
-from .aws import http_metadata
+from .aws import http_metadata, java_code
 from .base import TaskComponent, as_object
 from .ports import Integrations
 from .resource import CALLBACK, REQUEST_RESPONSE, SYNC, SYNC2
@@ -79,10 +79,9 @@ def _start(integrations: Integrations, params: dict) -> Any:
     try:
         return integrations.start_execution(body)
     except errors.ServiceError as exc:
-        code = exc.code
         raise StatesError(
-            f"StepFunctions.{code if code.endswith('Exception') else code + 'Exception'}",
-            f"{exc.message} (Service: AWSStepFunctions; Status Code: {exc.status}; Error Code: {code}; "
+            f"StepFunctions.{java_code(exc.code)}",
+            f"{exc.message} (Service: AWSStepFunctions; Status Code: {exc.status}; Error Code: {exc.code}; "
             f"Request ID: {uuid.uuid4()}; Proxy: null)",
         ) from None
 
