@@ -141,7 +141,7 @@ class Worker:
         self._current: Invocation | None = None
         self._closed = False  # no more invocations: long polls answer 410
         self._dead = False  # process gone, killed or failed to initialise
-        self._init_error: tuple[bytes, str | None] | None = None  # (body, errorType) the runtime posted at init
+        self._init_error: tuple[bytes, str] | None = None  # (body, errorType) the runtime posted at init
         self._server = RuntimeApiServer(self)
         self._proc: subprocess.Popen[bytes] | ForkedProcess | None = None
         self._pump: threading.Thread | None = None
@@ -244,8 +244,8 @@ class Worker:
             # the runtime may report its init error before the first invocation is handed to it: that invocation
             # fails with the init error, as Lambda reports it, not as a crash
             if init_error is not None:
-                self._report(invocation, status="error", error_type=init_error[1] or "Runtime.Unknown")
-                invocation.finish(init_error[0] or error_envelope(init_error[1] or "Runtime.Unknown", ""), "Unhandled")
+                self._report(invocation, status="error", error_type=init_error[1])
+                invocation.finish(init_error[0], "Unhandled")
             else:
                 invocation.finish(exit_envelope(invocation.request_id, self._returncode()), "Unhandled")
             return
@@ -446,9 +446,11 @@ class Worker:
         return True
 
     def post_init_error(self, body: bytes, error_type: str | None) -> None:
+        error_type = error_type or "Runtime.Unknown"
+        body = body or error_envelope(error_type, "")
         init_ms = (time.monotonic() - self._started_at) * 1000
         self._platform(f"INIT_REPORT Init Duration: {init_ms:.2f} ms\tPhase: init\tStatus: error\t"
-                       f"Error Type: {error_type or 'Runtime.Unknown'}")
+                       f"Error Type: {error_type}")
         with self._cond:
             self._dead = True
             self._closed = True
@@ -457,8 +459,8 @@ class Worker:
             self._pending = self._current = None
             self._cond.notify_all()
         for invocation in unfinished:
-            self._report(invocation, status="error", error_type=error_type or "Runtime.Unknown")
-            invocation.finish(body or error_envelope(error_type or "Runtime.Unknown", ""), "Unhandled")
+            self._report(invocation, status="error", error_type=error_type)
+            invocation.finish(body, "Unhandled")
 
     def _take_current(self, request_id: str) -> Invocation | None:
         with self._cond:
