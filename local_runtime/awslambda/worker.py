@@ -153,7 +153,7 @@ class Worker:
         self.log_group = f"/aws/lambda/{spec.name}"
         self.log_stream = ""
         self._started_at = 0.0
-        self._init_ms: float | None = None  # Init Duration, known at the first /next
+        self._init_ms: float | None = None  # Init Duration, fixed by _init_ended()
         self._cold = True  # the next invocation is this worker's first: its REPORT has Init Duration
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
@@ -379,10 +379,15 @@ class Worker:
         with self._cond:
             cold, self._cold = self._cold, False
         if cold:
-            if self._init_ms is None:
-                self._init_ms = (time.monotonic() - self._started_at) * 1000
-            invocation.init_ms = self._init_ms
+            invocation.init_ms = self._init_ended()
         self._platform(f"START RequestId: {invocation.request_id} Version: $LATEST")
+
+    def _init_ended(self) -> float:
+        """Init Duration (ms), fixed the first time init is known to be over: the first /next, an init error, or an
+        invocation that ends before it reached the function."""
+        if self._init_ms is None:
+            self._init_ms = (time.monotonic() - self._started_at) * 1000
+        return self._init_ms
 
     def _max_memory_mb(self) -> int:
         """Peak resident set of the worker process (VmHWM), in MB as Lambda reports it."""
@@ -400,8 +405,7 @@ class Worker:
     # -- RuntimeEndpoint (called from the Runtime API server's threads) ---------------------------------------------
 
     def next_invocation(self) -> NextEvent | None:
-        if self._init_ms is None:
-            self._init_ms = (time.monotonic() - self._started_at) * 1000  # init ends with the first /next
+        self._init_ended()  # init ends with the first /next
         with self._cond:
             self._current = None
             while self._pending is None and not self._closed:
@@ -448,8 +452,7 @@ class Worker:
     def post_init_error(self, body: bytes, error_type: str | None) -> None:
         error_type = error_type or "Runtime.Unknown"
         body = body or error_envelope(error_type, "")
-        init_ms = (time.monotonic() - self._started_at) * 1000
-        self._platform(f"INIT_REPORT Init Duration: {init_ms:.2f} ms\tPhase: init\tStatus: error\t"
+        self._platform(f"INIT_REPORT Init Duration: {self._init_ended():.2f} ms\tPhase: init\tStatus: error\t"
                        f"Error Type: {error_type}")
         with self._cond:
             self._dead = True
