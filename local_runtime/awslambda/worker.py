@@ -141,7 +141,7 @@ class Worker:
         self._current: Invocation | None = None
         self._closed = False  # no more invocations: long polls answer 410
         self._dead = False  # process gone, killed or failed to initialise
-        self._init_error: tuple[bytes, str | None] | None = None  # (body, errorType) the runtime posted at init
+        self._init_error: tuple[bytes, str] | None = None  # (body, errorType) the runtime posted at init
         self._server = RuntimeApiServer(self)
         self._proc: subprocess.Popen[bytes] | ForkedProcess | None = None
         self._pump: threading.Thread | None = None
@@ -153,7 +153,7 @@ class Worker:
         self.log_group = f"/aws/lambda/{spec.name}"
         self.log_stream = ""
         self._started_at = 0.0
-        self._init_ms: float | None = None  # Init Duration, known at the first /next
+        self._init_ms: float | None = None  # Init Duration, fixed by _init_ended()
         self._cold = True  # the next invocation is this worker's first: its REPORT has Init Duration
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
@@ -244,8 +244,8 @@ class Worker:
             # the runtime may report its init error before the first invocation is handed to it: that invocation
             # fails with the init error, as Lambda reports it, not as a crash
             if init_error is not None:
-                self._report(invocation, status="error", error_type=init_error[1] or "Runtime.Unknown")
-                invocation.finish(init_error[0] or error_envelope(init_error[1] or "Runtime.Unknown", ""), "Unhandled")
+                self._report(invocation, status="error", error_type=init_error[1])
+                invocation.finish(init_error[0], "Unhandled")
             else:
                 invocation.finish(exit_envelope(invocation.request_id, self._returncode()), "Unhandled")
             return
@@ -379,10 +379,15 @@ class Worker:
         with self._cond:
             cold, self._cold = self._cold, False
         if cold:
-            if self._init_ms is None:
-                self._init_ms = (time.monotonic() - self._started_at) * 1000
-            invocation.init_ms = self._init_ms
+            invocation.init_ms = self._init_ended()
         self._platform(f"START RequestId: {invocation.request_id} Version: $LATEST")
+
+    def _init_ended(self) -> float:
+        """Init Duration (ms), fixed the first time init is known to be over: the first /next, an init error, or an
+        invocation that ends before it reached the function."""
+        if self._init_ms is None:
+            self._init_ms = (time.monotonic() - self._started_at) * 1000
+        return self._init_ms
 
     def _max_memory_mb(self) -> int:
         """Peak resident set of the worker process (VmHWM), in MB as Lambda reports it."""
@@ -400,8 +405,7 @@ class Worker:
     # -- RuntimeEndpoint (called from the Runtime API server's threads) ---------------------------------------------
 
     def next_invocation(self) -> NextEvent | None:
-        if self._init_ms is None:
-            self._init_ms = (time.monotonic() - self._started_at) * 1000  # init ends with the first /next
+        self._init_ended()  # init ends with the first /next
         with self._cond:
             self._current = None
             while self._pending is None and not self._closed:
@@ -446,9 +450,10 @@ class Worker:
         return True
 
     def post_init_error(self, body: bytes, error_type: str | None) -> None:
-        init_ms = (time.monotonic() - self._started_at) * 1000
-        self._platform(f"INIT_REPORT Init Duration: {init_ms:.2f} ms\tPhase: init\tStatus: error\t"
-                       f"Error Type: {error_type or 'Runtime.Unknown'}")
+        error_type = error_type or "Runtime.Unknown"
+        body = body or error_envelope(error_type, "")
+        self._platform(f"INIT_REPORT Init Duration: {self._init_ended():.2f} ms\tPhase: init\tStatus: error\t"
+                       f"Error Type: {error_type}")
         with self._cond:
             self._dead = True
             self._closed = True
@@ -457,8 +462,8 @@ class Worker:
             self._pending = self._current = None
             self._cond.notify_all()
         for invocation in unfinished:
-            self._report(invocation, status="error", error_type=error_type or "Runtime.Unknown")
-            invocation.finish(body or error_envelope(error_type or "Runtime.Unknown", ""), "Unhandled")
+            self._report(invocation, status="error", error_type=error_type)
+            invocation.finish(body, "Unhandled")
 
     def _take_current(self, request_id: str) -> Invocation | None:
         with self._cond:

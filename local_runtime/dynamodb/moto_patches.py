@@ -314,6 +314,7 @@ def _cheaper_update_validation() -> None:
         names = self.expression_attribute_names or {}
         try:
             key = (id(self._dofs_source), tuple(sorted(names.items())), tuple(self.table.table_key_attrs))
+            hash(key)  # a name's value that is a list or a map sorts, but cannot be a key
         except (AttributeError, TypeError):  # names that are not strings: moto's own path reports them
             return validate(self)
         with checked_lock:

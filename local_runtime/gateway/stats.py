@@ -5,10 +5,10 @@ import re
 import threading
 
 from local_runtime.awslambda.responses import INVOKE_PATH
+from local_runtime.protocols import signing_service
 
 CONSOLE_AGENT = "dofs-console"  # in the User-Agent of the console's calls (local_runtime/console)
 IN_PROCESS_KEY = "dofs.in_process"  # set in the environ of the runtime's own calls (gateway/inprocess.py)
-_SCOPE_SERVICE = re.compile(r"Credential=[^/,]*/[^/,]*/[^/,]*/(?P<service>[^/,]+)/aws4_request")
 _FORM_ACTION = re.compile(rb"(?:^|&)Action=(?P<action>[A-Za-z0-9]+)")
 
 
@@ -43,8 +43,7 @@ class RequestCounts:
         path = environ.get("PATH_INFO", "")
         if INVOKE_PATH.match(path):
             return "Lambda.Invoke"
-        match = _SCOPE_SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
-        service = match.group("service") if match else "unsigned"
+        service = signing_service(environ) or "unsigned"
         action = _FORM_ACTION.search(body) if body else None
         if action:
             return f"{service}.{action.group('action').decode()}"

@@ -12,22 +12,29 @@ from local_runtime.gateway import Gateway
 from local_runtime.runtime import _client
 
 
-def test_shard_iterators_are_forgotten_15_minutes_after_they_were_handed_out(monkeypatch):
-    now = [time.monotonic() + 1e6]  # later than any iterator other tests of this process handed out
-    monkeypatch.setattr(moto_patches, "_monotonic", lambda: now[0], raising=False)
+def _stream(monkeypatch, table: str, start: float) -> tuple:
+    """A table with a stream behind a fresh gateway, shard iterators expiring by a clock that starts at ``start``
+    (later than any iterator other tests of this process handed out): (clock, dynamodb, streams, stream ARN, shard
+    id, the streams backend)."""
+    now = [time.monotonic() + start]
+    monkeypatch.setattr(moto_patches, "_monotonic", lambda: now[0])
     gateway = Gateway()
     ddb, streams = (_client(s, "http://127.0.0.1:7", gateway) for s in ("dynamodb", "dynamodbstreams"))
-    ddb.create_table(TableName="iter-expiry", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+    ddb.create_table(TableName=table, KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
                      AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
                      BillingMode="PAY_PER_REQUEST",
                      StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
-    arn = ddb.describe_table(TableName="iter-expiry")["Table"]["LatestStreamArn"]
+    arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    first = streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
-                                       ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     from moto.dynamodbstreams.models import dynamodbstreams_backends
 
-    backend = dynamodbstreams_backends["123456789012"]["us-east-1"]
+    return now, ddb, streams, arn, shard, dynamodbstreams_backends["123456789012"]["us-east-1"]
+
+
+def test_shard_iterators_are_forgotten_15_minutes_after_they_were_handed_out(monkeypatch):
+    now, ddb, streams, arn, shard, backend = _stream(monkeypatch, "iter-expiry", 1e6)
+    first = streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                       ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     before = len(backend.shard_iterators)
     iterator, records = first, 0
     for i in range(200):  # a poller's loop: each GetRecords hands out the next iterator
@@ -44,19 +51,7 @@ def test_shard_iterators_are_forgotten_15_minutes_after_they_were_handed_out(mon
 
 
 def test_an_expired_iterator_is_answered_expired_and_the_old_ones_are_gone(monkeypatch):
-    now = [time.monotonic() + 2e6]
-    monkeypatch.setattr(moto_patches, "_monotonic", lambda: now[0], raising=False)
-    gateway = Gateway()
-    ddb, streams = (_client(s, "http://127.0.0.1:8", gateway) for s in ("dynamodb", "dynamodbstreams"))
-    ddb.create_table(TableName="iter-expired", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-                     AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
-                     BillingMode="PAY_PER_REQUEST",
-                     StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
-    arn = ddb.describe_table(TableName="iter-expired")["Table"]["LatestStreamArn"]
-    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    from moto.dynamodbstreams.models import dynamodbstreams_backends
-
-    backend = dynamodbstreams_backends["123456789012"]["us-east-1"]
+    now, _, streams, arn, shard, backend = _stream(monkeypatch, "iter-expired", 2e6)
     iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")["ShardIterator"]
     handed_out = [iterator]
     for _ in range(100):
