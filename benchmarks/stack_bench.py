@@ -105,14 +105,7 @@ def _proc_cpu(pid: int) -> float:
 
 def rss_mib(pid: int) -> float:
     """Resident memory of one process in MiB (VmRSS from /proc); 0 when unreadable."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except (OSError, IndexError, ValueError):
-        pass
-    return 0.0
+    return proc_status(pid, "VmRSS") / 1024
 
 
 def _descendants(pid: int) -> list[int]:
@@ -270,8 +263,6 @@ def run_soak(post_retrying, watcher_factory, wait_all, pid: int, endpoint: str, 
              clients: int, timeout: float, log=print) -> list:
     """Post ``total`` orders in rounds of ``round_size``; after each round (every order terminal) record
     [orders so far, RSS MiB, threads, executions kept]."""
-    import requests
-
     points, done = [], 0
     while done < total:
         count = min(round_size, total - done)
@@ -286,7 +277,7 @@ def run_soak(post_retrying, watcher_factory, wait_all, pid: int, endpoint: str, 
         watcher.stop.set()
         watcher.join()
         done += count
-        load = requests.get(f"{endpoint}/_local/stats", timeout=10).json().get("load") or {}
+        load = _stats(endpoint).get("load") or {}
         point = [done, round(rss_mib(pid), 1), proc_status(pid, "Threads"), load.get("keptExecutions")]
         points.append(point)
         log(f"  soak: {point[0]} orders, RSS {point[1]:.0f} MiB, {point[2]} threads, {point[3]} executions kept")

@@ -1,21 +1,17 @@
 """Contract: the Step Functions engine's import contracts (.importlinter, section "the Step Functions engine") fail
 when one of the cycles issue 15 removed comes back, or a task component imports another.
 
-Each break is one import added to a module of a scratch copy of local_runtime/ (its Python files only), inside a
-function as the old cycles hid them: grimp sees imports made anywhere in a module, so each of them still breaks
-the acyclic contract and the layers it crosses."""
+Each break is one import added to a module of a scratch copy of local_runtime/ (tests/support/import_linter.py),
+inside a function as the old cycles hid them: grimp sees imports made anywhere in a module, so each of them still
+breaks the acyclic contract and the layers it crosses."""
 
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+from tests.support.import_linter import ROOT, lint_imports, runtime_copy
+
 ENGINE = "local_runtime/stepfunctions"
 ACYCLIC = "No import cycles between the modules of the Step Functions engine or of its packages"
 LAYERS = "The Step Functions engine is layered"
@@ -34,12 +30,6 @@ BREAKS = [
 ]
 
 
-def lint_imports(root: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(root / "layers" / "shared")}
-    return subprocess.run([str(LINT_IMPORTS), "--no-cache", "--no-logo"], cwd=root, env=env, capture_output=True,
-                          text=True, timeout=60)
-
-
 def broken_contracts(output: str) -> set[str]:
     """The names of the contracts lint-imports reports BROKEN (a long name wraps over lines)."""
     listing = output.split(" dependencies.\n", 1)[1].split("\nContracts: ", 1)[0]
@@ -50,17 +40,7 @@ def broken_contracts(output: str) -> set[str]:
 
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("engine-imports")
-
-    def not_python(folder: str, names: list[str]) -> set[str]:
-        return {name for name in names if name == "__pycache__" or
-                (not name.endswith(".py") and not os.path.isdir(os.path.join(folder, name)))}
-
-    shutil.copytree(ROOT / "local_runtime", root / "local_runtime", ignore=not_python)
-    for linked in ("functions", "layers"):
-        (root / linked).symlink_to(ROOT / linked, target_is_directory=True)
-    shutil.copy(ROOT / ".importlinter", root / ".importlinter")
-    return root
+    return runtime_copy(tmp_path_factory.mktemp("engine-imports"))
 
 
 def test_the_engine_contracts_exist():

@@ -6,23 +6,13 @@ PYTHONPATH. Each of the app's and the runtime's contracts is also broken on purp
 check can fail."""
 
 import configparser
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
-
-
-def lint_imports(root: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(root / "layers" / "shared")}
-    return subprocess.run([str(LINT_IMPORTS), "--no-cache", "--no-logo", *args], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=60)
+from tests.support.import_linter import LINT_IMPORTS, ROOT, lint_imports, runtime_copy
 
 
 def test_the_repository_keeps_every_import_contract():
@@ -90,15 +80,7 @@ RUNTIME_BREAKS = [
 @pytest.fixture(scope="module")
 def runtime_scratch(tmp_path_factory) -> Path:
     """A copy of the runtime's package and the import contracts; the app's packages linked, never written."""
-    root = tmp_path_factory.mktemp("runtime-imports")
-    shutil.copytree(ROOT / "local_runtime", root / "local_runtime",
-                    ignore=shutil.ignore_patterns("__pycache__", "node_modules", "static"))
-    (root / "functions").symlink_to(ROOT / "functions", target_is_directory=True)
-    (root / "layers" / "shared").mkdir(parents=True)
-    (root / "layers" / "shared" / "fulfillment").symlink_to(ROOT / "layers" / "shared" / "fulfillment",
-                                                            target_is_directory=True)
-    shutil.copy(ROOT / ".importlinter", root / ".importlinter")
-    return root
+    return runtime_copy(tmp_path_factory.mktemp("runtime-imports"))
 
 
 @pytest.mark.parametrize(("contract", "path", "line"), RUNTIME_BREAKS, ids=[c for c, _, _ in RUNTIME_BREAKS])

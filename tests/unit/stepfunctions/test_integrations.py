@@ -1,5 +1,4 @@
 import json
-import time
 from datetime import timedelta
 
 import pytest
@@ -18,6 +17,7 @@ from local_runtime.stepfunctions.integrations.sns import SnsPublish
 from local_runtime.stepfunctions.integrations.sqs import SqsSendMessage
 from local_runtime.stepfunctions.integrations.unsupported import Unsupported
 from local_runtime.stepfunctions.parser import parse_definition
+from tests.support.polling import wait_until
 
 from .helpers import FakeLambda, fn_arn, moto_clients, output, run, run_on
 
@@ -326,10 +326,9 @@ def test_a_sync_task_timing_out_stops_its_child():
                                                          "roleArn": ROLE})["stateMachineArn"]
         parent_arn = create("parent", parent(".sync", create("child", CHILD), TimeoutSeconds=5))
         started = service.handle("StartExecution", {"stateMachineArn": parent_arn, "input": '{"n": 1}'})
-        deadline = time.monotonic() + 20
-        while clock.pending(SLEEP) != [clock.now() + timedelta(seconds=5), clock.now() + timedelta(seconds=10)]:
-            assert time.monotonic() < deadline, clock.pending(SLEEP)
-            time.sleep(0.002)
+        wait_until(lambda: clock.pending(SLEEP), 20, lambda pending: pending, interval=0.002,
+                   accept=lambda pending: pending == [clock.now() + timedelta(seconds=5),
+                                                      clock.now() + timedelta(seconds=10)])
         clock.advance(5)
         execution = service.engine.wait(started["executionArn"], 10)
         assert (execution.status, execution.error) == ("FAILED", "States.Timeout")

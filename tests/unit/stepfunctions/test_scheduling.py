@@ -13,6 +13,7 @@ import pytest
 
 from local_runtime import errors
 from local_runtime.stepfunctions import Engine, Integrations, StepFunctionsService, VirtualClock
+from tests.support.polling import wait_until
 
 from .helpers import FakeLambda, fn_arn
 
@@ -21,11 +22,7 @@ ROLE = "arn:aws:iam::123456789012:role/r"
 
 def until(condition, what: str, seconds: float = 20.0) -> None:
     """Poll for a state the engine reaches (a wait for progress, not a timing assumption)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {seconds} s: {what}")
-        time.sleep(0.002)
+    wait_until(condition, seconds, f"not reached within {seconds} s: {what}", interval=0.002)
 
 
 def service_with(engine: Engine, definition: dict) -> tuple[StepFunctionsService, str]:
