@@ -19,7 +19,13 @@ def moto_clients() -> Iterator[Callable[[str], Any]]:
     """An ``aws_client`` factory against moto: one boto3 client per service, while the block lasts."""
     with mock_aws():
         clients: dict[str, Any] = {}
-        yield lambda service: clients.setdefault(service, boto3.client(service, region_name="us-east-1"))
+
+        def client(service: str) -> Any:
+            if service not in clients:
+                clients[service] = boto3.client(service, region_name="us-east-1")
+            return clients[service]
+
+        yield client
 
 
 class FakeLambda:
