@@ -46,6 +46,9 @@ class UnitCosts:
     request_server_ms: float  # CPU of the endpoint's process per request
     invoke_runtime_ms: float  # CPU of the runtime process per invocation of an empty handler
     invoke_worker_ms: float  # CPU of the worker process per invocation of an empty handler
+    # CPU of the serving thread alone per request (gateway/stats.py CpuMeter: parsing, answer, write; not the
+    # server's connection hand-offs), comparable with the stack's /_local/stats cpuMs per request
+    request_served_ms: float = float("nan")
 
     def floor_ms(self, lambda_requests: float, invocations: float) -> float:
         return (lambda_requests * (self.request_client_ms + self.request_server_ms)
@@ -55,7 +58,12 @@ class UnitCosts:
         return asdict(self)
 
 
-def _request_costs(count: int) -> tuple[float, float]:
+def _served_ms(gateway, operation: str = "DynamoDB_20120810.GetItem") -> tuple[float, int]:
+    return (gateway.requests.cpu.snapshot_ms().get("other", {}).get(operation, 0.0),
+            gateway.requests.snapshot().get("other", {}).get(operation, 0))
+
+
+def _request_costs(count: int) -> tuple[float, float, float]:
     from local_runtime.gateway import Gateway, Server
     from local_runtime.runtime import _client
 
@@ -72,21 +80,25 @@ def _request_costs(count: int) -> tuple[float, float]:
         try:
             if client.stdout.readline().strip() != "ready":
                 raise RuntimeError("the floor's client process did not start")
+            served_before = _served_ms(gateway)
             started = time.process_time()
             client.stdin.write("\n")
             client.stdin.flush()
             client_cpu = float(client.stdout.readline())
             server_cpu = time.process_time() - started
+            served_after = _served_ms(gateway)
         finally:
             client.stdin.close()
             client.wait(timeout=30)
     finally:
         server.stop()
-    return 1000 * client_cpu / count, 1000 * server_cpu / count
+    served = (served_after[0] - served_before[0]) / max(1, served_after[1] - served_before[1])
+    return 1000 * client_cpu / count, 1000 * server_cpu / count, served
 
 
 def _invoke_costs(count: int) -> tuple[float, float]:
     from local_runtime.awslambda import FunctionSpec, LambdaService
+    from local_runtime.logs import Console, LogRouter
 
     from .stack_bench import cpu_snapshot
 
@@ -94,7 +106,11 @@ def _invoke_costs(count: int) -> tuple[float, float]:
         Path(code, "app.py").write_text("def handler(event, context):\n    return {'ok': True}\n")
         spec = FunctionSpec(name="floor", arn="arn:aws:lambda:us-east-1:123456789012:function:floor",
                             handler="app.handler", code_dir=code, layer_dirs=[], timeout=30)
-        service = LambdaService([spec], {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+        # the invocations' START/END/REPORT lines are formatted as on the stack's terminal, then dropped (the
+        # stack bench's runtime writes them to a file): same work, no 600 lines in the bench's output
+        discard = open(os.devnull, "w")
+        service = LambdaService([spec], {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"},
+                                log_sink=LogRouter(Console(stream=discard)))
         service.start()
         try:
             payload = b'{"orderId": "FLOOR-1"}'
@@ -110,12 +126,13 @@ def _invoke_costs(count: int) -> tuple[float, float]:
                 raise RuntimeError(f"the floor's empty handler failed: {result.payload[:200]!r}")
         finally:
             service.stop()
+            discard.close()
     worker_cpu = sum(v - before[1][k] for k, v in after[1].items() if k in before[1])
     return 1000 * runtime_cpu / count, 1000 * worker_cpu / count
 
 
 def measure_unit_costs(requests: int = 600, invocations: int = 600) -> UnitCosts:
-    client, server = _request_costs(requests)
+    client, server, served = _request_costs(requests)
     runtime, worker = _invoke_costs(invocations)
     return UnitCosts(request_client_ms=client, request_server_ms=server, invoke_runtime_ms=runtime,
-                     invoke_worker_ms=worker)
+                     invoke_worker_ms=worker, request_served_ms=served)

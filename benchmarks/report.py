@@ -106,6 +106,25 @@ def stack_table(s: StackResult) -> str:
         rows.append(("floor per order (ms CPU), ceiling orders/s",
                      f"{s.floor_ms_per_order:.1f}, {s.ceiling_orders_per_s:.0f} on {s.cpus} CPUs  "
                      f"(measured: {1000 * (s.runtime_cpu_s + s.workers_cpu_s) / max(1, s.terminal):.0f} ms)"))
+    if s.endpoint_cpu_ms_per_order:
+        served = s.endpoint_cpu_ms_per_order
+        runtime_ms = 1000 * s.runtime_cpu_s / max(1, s.terminal)
+        others = sum(ms for caller, ms in served.items() if caller not in ("lambda", "runtime"))
+        rows.append(("runtime ms CPU per order: serving Lambda / own / other requests, rest",
+                     f"{served.get('lambda', 0.0):.1f} / {served.get('runtime', 0.0):.1f} / {others:.1f}, "
+                     f"{runtime_ms - sum(served.values()):.1f}  (other: the bench's reads, local routes; rest: engine, "
+                     f"pollers, Runtime API, API, server hand-offs)"))
+        by_operation = s.endpoint_cpu_by_operation or {}
+        top = [(name, v) for name, v in by_operation.items() if name.startswith("lambda ")][:6]
+        if top:
+            rows.append(("Lambda requests served: ms per request (per order)",
+                         ", ".join(f"{name.split('.', 1)[-1]} {v[1]:.2f} ({v[0]:.1f})" for name, v in top)))
+        if s.thread_cpu_ms_per_order:
+            rows.append(("runtime threads: ms CPU per order (largest)",
+                         ", ".join(f"{group} {ms:.1f}" for group, ms in list(s.thread_cpu_ms_per_order.items())[:7])))
+        alone = (s.unit_costs or {}).get("request_served_ms")
+        if alone == alone and alone is not None:  # measured (not NaN)
+            rows.append(("floor's GetItem served alone: ms per request", f"{alone:.2f}"))
     for point in s.soak or ():
         rows.append((f"soak: after {point[0]:,} orders: RSS MiB, threads, executions kept",
                      f"{point[1]:.0f}, {point[2]}, {point[3]}"))

@@ -69,6 +69,14 @@ class StackResult:
     lambda_requests_per_order: float = 0.0
     runtime_requests_per_order: float = 0.0
     invocations_per_order: float = 0.0
+    # CPU of the runtime process's serving threads per order, by caller (``lambda``: the workers' requests,
+    # ``runtime``: its own in-process requests, ``endpoint``: local routes), and by "caller operation":
+    # [ms per order, ms per request] (/_local/stats ``cpuMs``, gateway/stats.py CpuMeter)
+    endpoint_cpu_ms_per_order: dict | None = None
+    endpoint_cpu_by_operation: dict | None = None
+    # CPU of the runtime process's threads per order, by thread group (/_local/stats ``threadCpuMs``: live threads
+    # only, so a thread that ended during the burst is missing)
+    thread_cpu_ms_per_order: dict | None = None
     # runtime load during the burst and the paced phase (Sampler): peaks, and RSS growth per 1,000 orders
     runtime_threads_peak: int = 0
     queued_task_calls_peak: int = 0
@@ -185,6 +193,34 @@ def _per_order(before: dict, after: dict, orders: int) -> tuple[float, float, fl
     return ((total(after, "lambda") - total(before, "lambda")) / n,
             (total(after, "runtime") - total(before, "runtime")) / n,
             (invocations(after) - invocations(before)) / n)
+
+
+def _served_cpu(before: dict, after: dict, orders: int) -> tuple[dict, dict]:
+    """({caller: ms per order}, {"caller operation": [ms per order, ms per request]}) of the endpoint's serving
+    threads between two /_local/stats answers."""
+    n = max(1, orders)
+    by_caller: dict[str, float] = {}
+    by_operation: dict[str, list[float]] = {}
+    for caller, operations in after.get("cpuMs", {}).items():
+        for operation, ms in operations.items():
+            spent = ms - before.get("cpuMs", {}).get(caller, {}).get(operation, 0.0)
+            if spent <= 0:
+                continue
+            count = (after["requests"].get(caller, {}).get(operation, 0)
+                     - before["requests"].get(caller, {}).get(operation, 0))
+            by_caller[caller] = by_caller.get(caller, 0.0) + spent / n
+            by_operation[f"{caller} {operation}"] = [round(spent / n, 3), round(spent / count, 3) if count else 0.0]
+    return ({caller: round(ms, 3) for caller, ms in sorted(by_caller.items())},
+            dict(sorted(by_operation.items(), key=lambda item: -item[1][0])))
+
+
+def _thread_cpu(before: dict, after: dict, orders: int) -> dict:
+    """{thread group: ms per order} between two /_local/stats answers, largest first (groups that lost a thread
+    during the burst can come out low; none is reported below zero)."""
+    n = max(1, orders)
+    spent = {group: max(0.0, ms - before.get("threadCpuMs", {}).get(group, 0.0)) / n
+             for group, ms in after.get("threadCpuMs", {}).items()}
+    return {group: round(ms, 3) for group, ms in sorted(spent.items(), key=lambda item: -item[1]) if ms > 0}
 
 
 def order_body(order_id: str) -> dict:
@@ -349,7 +385,10 @@ def run_stack_bench(orders: int = 200, clients: int = 16, time_scale: float = 0.
         cpu_after = cpu_snapshot(stack.process.pid)
         watcher.stop.set()
         watcher.join()
-        per_order = _per_order(stats_before, _stats(stack.endpoint), len(watcher.done_at))
+        stats_after = _stats(stack.endpoint)
+        per_order = _per_order(stats_before, stats_after, len(watcher.done_at))
+        served = _served_cpu(stats_before, stats_after, len(watcher.done_at))
+        threads = _thread_cpu(stats_before, stats_after, len(watcher.done_at))
 
         accepted = [p for p in posts if p[3] == 202]
         latencies = [(watcher.done_at[p[0]] - p[1]) * 1000 for p in accepted if p[0] in watcher.done_at]
@@ -370,6 +409,8 @@ def run_stack_bench(orders: int = 200, clients: int = 16, time_scale: float = 0.
             runtime_rss_mib=rss_before, runtime_rss_after_mib=rss_mib(stack.process.pid),
             lambda_requests_per_order=per_order[0], runtime_requests_per_order=per_order[1],
             invocations_per_order=per_order[2], throttled_posts=sum(1 for p in posts if p[3] == 429),
+            endpoint_cpu_ms_per_order=served[0], endpoint_cpu_by_operation=served[1],
+            thread_cpu_ms_per_order=threads,
         )
         measured = len(watcher.done_at)
         if paced_rate > 0 and paced_seconds > 0:

@@ -32,7 +32,7 @@ from local_runtime.errors import SerializationException, ServiceError, ServiceUn
 from local_runtime.events import responses as events_responses
 from local_runtime.gateway.moto_app import MotoApp
 from local_runtime.gateway.routes import ROUTES, Route, route
-from local_runtime.gateway.stats import IN_PROCESS_KEY, RequestCounts
+from local_runtime.gateway.stats import IN_PROCESS_KEY, RequestCounts, thread_cpu_ms
 from local_runtime.gateway.wsgi import put_back, read_body
 from local_runtime.sns import responses as sns_responses
 from local_runtime.sqs import responses as sqs_responses
@@ -132,7 +132,8 @@ class Gateway:
             response = protocols.json_response(self.api_keys)
         elif path == "/_local/stats":
             service = self.lambda_service
-            body = {"requests": self.requests.snapshot(),
+            body = {"requests": self.requests.snapshot(), "cpuMs": self.requests.cpu.snapshot_ms(),
+                    "threadCpuMs": thread_cpu_ms(),
                     "invocations": service.invocation_counts() if service is not None else {}}
             if self.load is not None:
                 body["load"] = self.load()

@@ -62,6 +62,8 @@ class InProcessSession:
 
     def __init__(self, app: Callable) -> None:
         self.app = app
+        # gateway.stats.CpuMeter of the application (the Gateway's requests.cpu): each call metered as a request
+        self._meter = getattr(getattr(app, "requests", None), "cpu", None)
 
     def send(self, request: Any) -> AWSResponse:
         parts = urlsplit(request.url)
@@ -105,12 +107,18 @@ class InProcessSession:
                 continue  # the body's own length (set by call_wsgi)
             else:
                 environ[f"HTTP_{key}"] = value
+        meter = self._meter
+        if meter is not None:
+            meter.begin()
         try:
             status_line, header_list, payload = call_wsgi(self.app, environ, body)
         except Exception:  # what a WSGI server answers when the application raises
             log.exception("in-process request %s %s failed", request.method, request.url)
             status_line, header_list = "500 INTERNAL SERVER ERROR", [("Content-Type", "text/html")]
             payload = b"<h1>Internal Server Error</h1>"
+        finally:
+            if meter is not None:
+                meter.end()
         headers: dict[str, str] = {}
         for name, value in header_list:
             headers[name] = f"{headers[name]}, {value}" if name in headers else value

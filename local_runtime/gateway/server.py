@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from typing import Any, Callable
 
 
 class Server:
@@ -16,13 +16,16 @@ class Server:
     (:func:`_connection_class`).
     """
 
-    def __init__(self, app: Callable, host: str, port: int, name: str) -> None:
+    def __init__(self, app: Callable, host: str, port: int, name: str, cpu_meter: Any = None) -> None:
         from cheroot import wsgi
 
         self._server = wsgi.Server((host, port), app, numthreads=16, max=256, server_name=name,
                                    shutdown_timeout=1)
         self._server.gateway = _one_write_gateway()
         self._server.ConnectionClass = _connection_class()
+        # gateway.stats.CpuMeter (begin/end around each request a server thread answers), or None
+        self._server.cpu_meter = cpu_meter if cpu_meter is not None else getattr(
+            getattr(app, "requests", None), "cpu", None)
         # cheroot keeps at most 10 idle keep-alive connections by default and closes the others after their
         # response; the Lambda workers' and the runtime's pools hold more than that, so each call past the tenth
         # paid for a new TCP connection. Loopback only: no limit (and no selector count per response).
@@ -121,5 +124,15 @@ def _connection_class() -> type:
 
         def __init__(self, http_server, sock, makefile=makefile.MakeFile):
             super().__init__(http_server, sock, line_reading_file if makefile is server.MakeFile else makefile)
+
+        def communicate(self):  # one request: parsed, answered, written (cheroot)
+            meter = getattr(self.server, "cpu_meter", None)
+            if meter is None:
+                return super().communicate()
+            meter.begin()
+            try:
+                return super().communicate()
+            finally:
+                meter.end()
 
     return _Connection

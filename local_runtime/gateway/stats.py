@@ -1,8 +1,10 @@
-"""What ``GET /_local/stats`` reports of the endpoint's requests: how many, by caller and operation."""
+"""What ``GET /_local/stats`` reports of the endpoint's requests: how many, and the CPU spent serving them, by caller
+and operation."""
 from __future__ import annotations
 
 import re
 import threading
+import time
 
 from local_runtime.awslambda.responses import INVOKE_PATH
 from local_runtime.protocols import signing_service
@@ -26,6 +28,7 @@ class RequestCounts:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: dict[str, dict[str, int]] = {}
+        self.cpu = CpuMeter()
 
     @staticmethod
     def caller(environ: dict) -> str:
@@ -55,7 +58,98 @@ class RequestCounts:
         with self._lock:
             by_operation = self._counts.setdefault(caller, {})
             by_operation[operation] = by_operation.get(operation, 0) + 1
+        self.cpu.label(caller, operation)
 
     def snapshot(self) -> dict[str, dict[str, int]]:
         with self._lock:
             return {caller: dict(sorted(ops.items())) for caller, ops in sorted(self._counts.items())}
+
+
+UNLABELLED = ("endpoint", "(no AWS request)")  # local routes, the console's pages, a connection closed by its client
+
+
+class CpuMeter:
+    """CPU time of the serving thread per request (``time.thread_time``), by caller and operation: what
+    ``GET /_local/stats`` reports as ``cpuMs``.
+
+    A request is metered from :meth:`begin` to :meth:`end` on the thread that serves it: the HTTP server's thread for
+    a request from outside the process (its HTTP parsing and response writing included, gateway/server.py), the
+    calling thread for the runtime's own in-process calls (routing and moto's answer; botocore's client side is not
+    a request's, gateway/inprocess.py). :meth:`RequestCounts.add` names the request being metered. A request served
+    inside another one on the same thread (an SNS publish that delivers to a queue, in process) is charged to its
+    own operation and left out of the outer one's. CPU only: a thread waiting for the GIL or for a socket uses none.
+    Work a request hands to another thread (an execution's steps on the engine's scheduler, a Lambda invocation) is
+    that thread's, not the request's.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seconds: dict[str, dict[str, float]] = {}
+        self._local = threading.local()
+
+    def _frames(self) -> list:
+        frames = getattr(self._local, "frames", None)
+        if frames is None:
+            frames = self._local.frames = []
+        return frames
+
+    def begin(self) -> None:
+        self._frames().append([None, 0.0, time.thread_time()])
+
+    def label(self, caller: str, operation: str) -> None:
+        frames = getattr(self._local, "frames", None)
+        if frames and frames[-1][0] is None:
+            frames[-1][0] = (caller, operation)
+
+    def end(self) -> None:
+        frames = self._frames()
+        if not frames:
+            return
+        label, inner, started = frames.pop()
+        spent = time.thread_time() - started
+        if frames:
+            frames[-1][1] += spent
+        caller, operation = label or UNLABELLED
+        with self._lock:
+            by_operation = self._seconds.setdefault(caller, {})
+            by_operation[operation] = by_operation.get(operation, 0.0) + max(0.0, spent - inner)
+
+    def snapshot_ms(self) -> dict[str, dict[str, float]]:
+        with self._lock:
+            return {caller: {operation: round(seconds * 1000, 3) for operation, seconds in sorted(ops.items())}
+                    for caller, ops in sorted(self._seconds.items())}
+
+
+_THREAD_NUMBER = re.compile(r"[-_ ]?\d+$")
+_POOL_THREAD = re.compile(r"^Thread-\d+ \((?P<target>\w+)\)$")
+
+
+def thread_group(name: str) -> str:
+    """A thread's name without what tells the members of one pool apart: ``CP Server Thread-3`` -> ``CP Server
+    Thread``, ``sfn-task_12`` -> ``sfn-task``, ``Thread-40 (process_request_thread)`` -> ``process_request_thread``;
+    ``runtime-api-dofs-ApiFunction`` stays as it is."""
+    pool = _POOL_THREAD.match(name)
+    return pool.group("target") if pool else _THREAD_NUMBER.sub("", name)
+
+
+def thread_cpu_ms() -> dict[str, float]:
+    """CPU (user + system) of this process's live threads so far, by :func:`thread_group`, from /proc (Linux; {}
+    elsewhere). A thread that has ended is not counted any more."""
+    import os
+    import threading as _threading
+
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    groups: dict[str, float] = {}
+    for thread in _threading.enumerate():
+        native = getattr(thread, "native_id", None)
+        if native is None:
+            continue
+        try:
+            with open(f"/proc/self/task/{native}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        ms = (int(fields[11]) + int(fields[12])) * 1000 / tick  # utime, stime (fields 14 and 15 of stat)
+        group = thread_group(thread.name)
+        groups[group] = groups.get(group, 0.0) + ms
+    return dict(sorted(groups.items()))

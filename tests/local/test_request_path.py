@@ -441,6 +441,8 @@ def test_stats_count_requests_by_caller_and_operation(monkeypatch):
     finally:
         server.stop()
 
+    cpu = stats.pop("cpuMs")
+    threads = stats.pop("threadCpuMs")
     assert stats == {
         "requests": {
             "lambda": {"AmazonSQS.ListQueues": 1, "DynamoDB_20120810.PutItem": 1, "sns.CreateTopic": 1},
@@ -449,6 +451,13 @@ def test_stats_count_requests_by_caller_and_operation(monkeypatch):
         },
         "invocations": {},
     }
+    # the CPU spent serving them, under the same callers and operations; "endpoint": what no AWS request named (a
+    # connection its client closed); the stats request itself has not ended when it answers
+    assert set(cpu.pop("endpoint", {})) <= {"(no AWS request)"}
+    assert {caller: sorted(ops) for caller, ops in cpu.items()} == {
+        caller: sorted(ops) for caller, ops in stats["requests"].items()}
+    assert all(ms > 0 for ops in cpu.values() for ms in ops.values())
+    assert "CP Server Thread" in threads and threads["MainThread"] > 0  # the server's request threads, this test's
 
 
 def test_in_process_requests_carry_the_credential_scope_without_a_signature():

@@ -98,9 +98,46 @@ def test_per_order_counts_come_from_the_difference_of_two_stats_answers():
     assert _per_order(before, after, 4) == (6.0, 1.5, 3.0)  # the "other" caller (the bench's own reads) is left out
 
 
+def test_served_cpu_per_order_and_per_request_come_from_the_difference_of_two_stats_answers():
+    from benchmarks.stack_bench import _served_cpu
+
+    before = {"requests": {"lambda": {"GetItem": 10}}, "cpuMs": {"lambda": {"GetItem": 5.0}}}
+    after = {"requests": {"lambda": {"GetItem": 30, "PutItem": 4}, "runtime": {"SendMessage": 4}},
+             "cpuMs": {"lambda": {"GetItem": 15.0, "PutItem": 4.0}, "runtime": {"SendMessage": 2.0},
+                       "endpoint": {"(no AWS request)": 1.0}}}
+
+    by_caller, by_operation = _served_cpu(before, after, 4)
+
+    assert by_caller == {"endpoint": 0.25, "lambda": 3.5, "runtime": 0.5}
+    assert by_operation == {"lambda GetItem": [2.5, 0.5], "lambda PutItem": [1.0, 1.0],
+                            "endpoint (no AWS request)": [0.25, 0.0], "runtime SendMessage": [0.5, 0.5]}
+
+
 def test_floor_is_requests_times_request_cost_plus_invocations_times_invocation_cost():
     from benchmarks.floor import UnitCosts
 
     costs = UnitCosts(request_client_ms=1.5, request_server_ms=1.5, invoke_runtime_ms=0.25, invoke_worker_ms=0.75)
 
     assert costs.floor_ms(lambda_requests=14, invocations=6) == 14 * 3.0 + 6 * 1.0
+
+
+def test_stack_table_splits_the_runtimes_cpu_into_requests_served_and_the_rest():
+    from benchmarks.report import stack_table
+    from benchmarks.stack_bench import StackResult
+
+    result = StackResult(
+        orders=10, clients=1, time_scale=0.001, accepted=10, terminal=10, fulfilled=10, failed=0, seconds=1.0,
+        orders_per_s=10.0, post_per_s=10.0, post_p50_ms=1.0, post_p99_ms=1.0, latency_p50_ms=1.0,
+        latency_p99_ms=1.0, latency_max_ms=1.0, startup_s=1.0, poll_interval_s=0.02, warmup_orders=0, cpus=2,
+        runtime_cpu_s=0.2,  # 20 ms per order
+        endpoint_cpu_ms_per_order={"endpoint": 0.5, "lambda": 11.0, "other": 0.5, "runtime": 2.0},
+        endpoint_cpu_by_operation={"lambda DynamoDB_20120810.UpdateItem": [3.0, 1.0],
+                                   "runtime AmazonSQS.SendMessage": [0.5, 0.5]},
+        thread_cpu_ms_per_order={"CP Server Thread": 12.0, "sfn-scheduler": 1.0},
+    )
+
+    table = " ".join(stack_table(result).split())  # the columns' padding aside
+
+    assert "serving Lambda / own / other requests, rest 11.0 / 2.0 / 1.0, 6.0 (other:" in table
+    assert "Lambda requests served: ms per request (per order) UpdateItem 1.00 (3.0) runtime" in table
+    assert "runtime threads: ms CPU per order (largest) CP Server Thread 12.0, sfn-scheduler 1.0" in table
