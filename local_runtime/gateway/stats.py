@@ -2,6 +2,7 @@
 and operation."""
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -135,12 +136,9 @@ def thread_group(name: str) -> str:
 def thread_cpu_ms() -> dict[str, float]:
     """CPU (user + system) of this process's live threads so far, by :func:`thread_group`, from /proc (Linux; {}
     elsewhere). A thread that has ended is not counted any more."""
-    import os
-    import threading as _threading
-
     tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     groups: dict[str, float] = {}
-    for thread in _threading.enumerate():
+    for thread in threading.enumerate():
         native = getattr(thread, "native_id", None)
         if native is None:
             continue
