@@ -432,10 +432,7 @@ class TestStateRunner:
                     details["retryIndex"] = index
                     count = config.get("retrierRetryCount") or 0
                     if count < retrier.max_attempts:
-                        delay = retrier.interval_seconds * retrier.backoff_rate ** count
-                        if retrier.max_delay_seconds is not None:
-                            delay = min(delay, retrier.max_delay_seconds)
-                        details["retryBackoffIntervalSeconds"] = int(delay)
+                        details["retryBackoffIntervalSeconds"] = int(retrier.base_delay(count))
                         outcome.failed(RETRIABLE, details)
                         return
                     break  # the first matching retrier is exhausted: Catch decides
