@@ -122,21 +122,18 @@ def failure(environ: dict, exc: Exception) -> Response:
                                     f"{type(exc).__name__}", status=500, sender=False)
 
 
+# hosts whose backend is remembered: the host names a service and the request's region (both chosen by the client,
+# from its credential scope), so the memo is bounded; the runtime's own traffic uses a handful of hosts
+BACKEND_LOOKUP_CACHE = 256
+
+
 def _memoize_backend_lookup(dispatcher: Any) -> None:
     """moto's dispatcher resolves the backend of every request with ``host in list_of_moto_modules()``, a
     directory listing plus a stat per entry of moto's package, under its global lock. The answer for a host never
-    changes while the process runs: remember it (same routing, without the file system on each request)."""
-    lookup = dispatcher.get_backend_for_host
-    cache: dict = {}
-
-    def get_backend_for_host(host: str | None) -> Any:
-        try:
-            return cache[host]
-        except KeyError:
-            backend = cache[host] = lookup(host)
-            return backend
-
-    dispatcher.get_backend_for_host = get_backend_for_host
+    changes while the process runs: remember it for the last ``BACKEND_LOOKUP_CACHE`` hosts asked (same routing,
+    without the file system on each request, and no growth with every region a client names)."""
+    dispatcher.get_backend_for_host = functools.lru_cache(maxsize=BACKEND_LOOKUP_CACHE)(
+        dispatcher.get_backend_for_host)
 
 
 @once
