@@ -1,7 +1,11 @@
 """moto's application as the gateway runs it (local_runtime/gateway/moto_app.py)."""
 from __future__ import annotations
 
+import pytest
+
+from local_runtime.gateway import Gateway
 from local_runtime.gateway.moto_app import BACKEND_LOOKUP_CACHE, MotoApp, _memoize_backend_lookup
+from local_runtime.runtime import _client
 
 
 class CountingDispatcher:
@@ -37,3 +41,25 @@ def test_moto_backend_lookup_over_many_regions_stays_bounded_and_right():
         assert lookup(f"dynamodb.region-{i}.amazonaws.com") == "dynamodb"
     assert lookup.cache_info().currsize == BACKEND_LOOKUP_CACHE
     assert lookup("sqs.us-east-1.amazonaws.com") == "sqs"
+
+
+def test_sns_post_is_answered_without_flask_as_flask_answered_it(monkeypatch):
+    from flask import Flask
+
+    gateway = Gateway()
+    sns = _client("sns", "http://127.0.0.1:7", gateway)
+    arn = sns.create_topic(Name="without-flask")["TopicArn"]
+    through_flask: list[str] = []
+    wsgi_app = Flask.wsgi_app
+
+    def recorded(self, environ, start_response):
+        through_flask.append(environ["PATH_INFO"])
+        return wsgi_app(self, environ, start_response)
+
+    monkeypatch.setattr(Flask, "wsgi_app", recorded)
+    assert sns.publish(TopicArn=arn, Message="m")["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert sns.list_topics()["Topics"].count({"TopicArn": arn}) == 1
+    with pytest.raises(sns.exceptions.NotFoundException) as missing:  # moto's HTTP exception, answered as itself
+        sns.publish(TopicArn=arn + "-missing", Message="m")
+    assert missing.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert through_flask == []
