@@ -39,7 +39,6 @@ MAX_DEPTH = 128  # JSON nesting a request may have (DynamoDB's own limit, 32 lev
 CHECKED_SERVICES = ("stepfunctions", "dynamodb", "dynamodbstreams", "sqs", "sns", "events", "logs", "cloudwatch",
                     "lambda")
 QUERY_SIGNING_NAMES = {"sns": "sns", "sqs": "sqs", "monitoring": "cloudwatch"}
-_SCOPE = re.compile(r"Credential=[^/,\s]*/[^/,]*/[^/,]*/(?P<service>[^/,]+)/aws4_request")
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _QUERY_NAMESPACES = {"sns": "http://sns.amazonaws.com/doc/2010-03-31/",
                      "sqs": "http://queue.amazonaws.com/doc/2012-11-05/",
@@ -155,8 +154,20 @@ def shown(text: str, limit: int = 100) -> str:
 
 
 def signing_service(environ: dict) -> str | None:
-    match = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
-    return match.group("service").lower() if match else None
+    """The service of a SigV4 request's credential scope, lower case: the fourth field of the ``Credential``
+    parameter of ``Authorization: AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request, ...``;
+    None when the header has no such parameter (unsigned, another scheme, a malformed scope)."""
+    scheme, _, parameters = environ.get("HTTP_AUTHORIZATION", "").strip().partition(" ")
+    if not scheme.startswith("AWS4-"):
+        return None
+    for parameter in parameters.split(","):
+        name, _, value = parameter.strip().partition("=")
+        if name == "Credential":
+            scope = value.split("/")
+            if len(scope) != 5 or scope[4] != "aws4_request" or not scope[3]:
+                return None
+            return scope[3].lower()
+    return None
 
 
 # -- checks -------------------------------------------------------------------------------------------------------

@@ -29,7 +29,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Mapping
 
 # Imported once by the server (not awslambdaric: see the module docstring; it is cheap to import anyway).
@@ -220,6 +219,7 @@ class ForkServer:
         self._python = python
         self._environ = dict(environ)
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)  # notified when a worker ends and when the server is gone
         self._proc: subprocess.Popen | None = None
         self._sock: socket.socket | None = None
         self._reader: threading.Thread | None = None
@@ -275,12 +275,12 @@ class ForkServer:
         with self._lock:
             self._broken = True
 
+        def idle() -> bool:  # no worker left, or the server is gone (the reader then notifies too)
+            return not self._processes or self._proc is None or self._proc.poll() is not None
+
         def stop_when_idle() -> None:
-            while True:
-                with self._lock:
-                    if not self._processes or self._proc is None or self._proc.poll() is not None:
-                        break
-                time.sleep(0.1)
+            with self._idle:
+                self._idle.wait_for(idle)
             self.stop()
 
         threading.Thread(target=stop_when_idle, name="lambda-forkserver-retire", daemon=True).start()
@@ -364,6 +364,7 @@ class ForkServer:
                         process = self._processes.pop(message["exit"], None)
                         if process is not None:
                             process._set_exit(message["code"])  # noqa: SLF001
+                            self._idle.notify_all()
                         else:
                             self._early_exits[message["exit"]] = message["code"]
         with self._lock:  # the server is gone: its children were killed with it (see serve)
@@ -374,6 +375,7 @@ class ForkServer:
                 _killpg(process.pid)
                 process._set_exit(-signal.SIGKILL)  # noqa: SLF001
             self._processes.clear()
+            self._idle.notify_all()
 
 
 def main() -> None:

@@ -53,6 +53,7 @@ race or a memory test:
 """
 from __future__ import annotations
 
+import collections
 import functools
 import threading
 from typing import Any
@@ -453,17 +454,21 @@ class _ExpiringIterators(dict):
 
     def __init__(self) -> None:
         super().__init__()
-        self._issued: dict[str, float] = {}  # ARN -> when, in insertion (= time) order
+        # ARN -> when, oldest first: expiry pops from the front, each ARN once (O(1) amortised per iterator)
+        self._issued: collections.OrderedDict[str, float] = collections.OrderedDict()
 
     def __setitem__(self, key: str, value: Any) -> None:
         now = _monotonic()
-        for old, when in list(self._issued.items()):
+        issued = self._issued
+        while issued:
+            old, when = next(iter(issued.items()))
             if now - when < SHARD_ITERATOR_SECONDS:
                 break
-            del self._issued[old]
+            issued.popitem(last=False)
             self.pop(old, None)
         super().__setitem__(key, value)
-        self._issued[key] = now
+        issued[key] = now
+        issued.move_to_end(key)  # handed out again: it expires 15 minutes from now, after the others
 
 
 def _expiring_shard_iterators() -> None:

@@ -13,13 +13,15 @@ was found by profiling the runtime process under the order workflow (docs/benchm
   create model objects too (a GetItem, Query or Scan deep-copies each item it returns), so a long-running process
   grew with every read: about 0.35 MB per Scan of 220 small items (5 GB after some 14,000 of them). Model objects
   are no longer tracked; the backends still hold everything they store.
-* A DynamoDB, DynamoDB Streams or SQS request to ``POST /`` (where moto's app for each has one route, to its
+* A DynamoDB, DynamoDB Streams, SQS or SNS request to ``POST /`` (where moto's app for each has one route, to its
   handler's ``dispatch``) went through Flask: a request context pushed and popped, URL map matching, flask-cors'
-  after-request hook (whose headers the gateway strips anyway), about a tenth of the endpoint's CPU per request. It
-  is now handed to that ``dispatch``, wrapped as moto's ``convert_to_flask_response`` wraps it (moto's request
-  class, its recorder, a botocore ``ClientError`` answered 400, a werkzeug HTTP exception answered as itself), and
-  its answer returned as the same Flask ``Response``. Every other request (other services, other methods or paths)
-  still goes through Flask.
+  after-request hook (whose headers the gateway strips anyway), about a tenth of the endpoint's CPU per request
+  (a quarter of an SNS Publish's). It is now handed to that ``dispatch``, wrapped as moto's
+  ``convert_to_flask_response`` wraps it (moto's request class, its recorder, a botocore ``ClientError`` answered
+  400, a werkzeug HTTP exception answered as itself), and its answer returned as the same Flask ``Response``. The
+  form-encoded query protocol (SNS, SQS's older one) is parsed by moto's request class, not by Flask, so it reads
+  the same either way. Every other request (other services, other methods or paths, such as SNS's signing
+  certificate) still goes through Flask.
 * ``BaseResponse.call_action`` listed a handler class's methods with ``inspect.getmembers`` and converted the action
   name with regular expressions on every request: both are pure functions of their argument, now memoised.
 """
@@ -83,6 +85,7 @@ _WITHOUT_FLASK = {  # service -> its moto handler class, whose dispatch is the v
     "dynamodb": ("moto.dynamodb.responses", "DynamoHandler"),
     "dynamodbstreams": ("moto.dynamodbstreams.responses", "DynamoDBStreamsHandler"),
     "sqs": ("moto.sqs.responses", "SQSResponse"),
+    "sns": ("moto.sns.responses", "SNSResponse"),
 }
 
 
@@ -122,21 +125,18 @@ def failure(environ: dict, exc: Exception) -> Response:
                                     f"{type(exc).__name__}", status=500, sender=False)
 
 
+# hosts whose backend is remembered: the host names a service and the request's region (both chosen by the client,
+# from its credential scope), so the memo is bounded; the runtime's own traffic uses a handful of hosts
+BACKEND_LOOKUP_CACHE = 256
+
+
 def _memoize_backend_lookup(dispatcher: Any) -> None:
     """moto's dispatcher resolves the backend of every request with ``host in list_of_moto_modules()``, a
     directory listing plus a stat per entry of moto's package, under its global lock. The answer for a host never
-    changes while the process runs: remember it (same routing, without the file system on each request)."""
-    lookup = dispatcher.get_backend_for_host
-    cache: dict = {}
-
-    def get_backend_for_host(host: str | None) -> Any:
-        try:
-            return cache[host]
-        except KeyError:
-            backend = cache[host] = lookup(host)
-            return backend
-
-    dispatcher.get_backend_for_host = get_backend_for_host
+    changes while the process runs: remember it for the last ``BACKEND_LOOKUP_CACHE`` hosts asked (same routing,
+    without the file system on each request, and no growth with every region a client names)."""
+    dispatcher.get_backend_for_host = functools.lru_cache(maxsize=BACKEND_LOOKUP_CACHE)(
+        dispatcher.get_backend_for_host)
 
 
 @once

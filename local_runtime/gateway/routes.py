@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from local_runtime.awslambda.responses import INVOKE_PATH
 from local_runtime.events.responses import RULE_CHANGING_ACTIONS
+from local_runtime.protocols import signing_service
 from local_runtime.sqs.responses import ACTIONS as SQS_MESSAGE_MOVE_ACTIONS
 
 
@@ -48,8 +49,7 @@ class Route:
             if prefix != self.target or not dot or (self.operations is not None and operation not in self.operations):
                 return None
             arguments["operation"] = operation
-        if self.signing_service is not None and \
-                f"/{self.signing_service}/aws4_request" not in environ.get("HTTP_AUTHORIZATION", ""):
+        if self.signing_service is not None and signing_service(environ) != self.signing_service:
             return None
         return arguments
 

@@ -445,6 +445,7 @@ class Branch:
         selector = state.item_selector
         processor = state.processor
         parent_context = self
+        tolerant = state.tolerates_failures
 
         def job_for(index: int):
             def job(child: Branch) -> Any:
@@ -489,8 +490,7 @@ class Branch:
             sources.append(child.prev)
             self.history.add("MapIterationFailed", child.prev, {"name": name, "index": index})
             failed.append(index)
-            return state.tolerated(len(failed), len(items)) if (
-                state.tolerated_failure_count is not None or state.tolerated_failure_percentage is not None) else False
+            return tolerant and state.tolerated(len(failed), len(items))
 
         jobs = [job_for(i) for i in range(len(items))]
         cap = concurrency if concurrency and concurrency > 0 else MAP_CONCURRENCY_CAP
@@ -502,7 +502,6 @@ class Branch:
             finished(results, list(errors), list(succeeded))
         self.prev = max(sources, default=started)
         if errors:
-            tolerant = state.tolerated_failure_count is not None or state.tolerated_failure_percentage is not None
             if not tolerant:
                 self.failed_event = "MapStateFailed"
                 _, exc = errors[0]

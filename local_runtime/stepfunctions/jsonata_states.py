@@ -239,19 +239,22 @@ class _ItemSelector:
         return self.template.evaluate(Env(context.__self__, effective), "ItemSelector")
 
 
-class _MapRun:
-    """The Map state as ``Branch.run_map`` sees it for one run: the state, with the tolerated failure count and
-    percentage its expressions gave (the state itself is shared by executions and never changes)."""
+class MapRunSettings:
+    """The Map state as ``Branch.run_map`` (and TestState) sees it for one run: the state, with the tolerated
+    failure count and percentage of this run, which a JSONata Map's expressions gave (the state itself is shared by
+    executions and never changes)."""
 
     __slots__ = ("state", "tolerated_failure_count", "tolerated_failure_percentage")
 
-    def __init__(self, state: "JsonataMap", count: Any, percentage: Any) -> None:
+    def __init__(self, state: Map, count: Any, percentage: Any) -> None:
         self.state = state
         self.tolerated_failure_count = count
         self.tolerated_failure_percentage = percentage
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.state, name)
+
+    tolerates_failures = Map.tolerates_failures  # from this run's count and percentage, not the state's expressions
 
     def tolerated(self, failed: int, total: int) -> bool:
         return Map.tolerated(self, failed, total)
@@ -277,7 +280,7 @@ class JsonataMap(_JsonataRecoverable, Map):
         except StatesError:
             branch.failed_event = "MapStateFailed"  # AWS records it after the EvaluationFailed event
             raise
-        return branch.run_map(_MapRun(self, count, percentage), effective, items, concurrency)
+        return branch.run_map(MapRunSettings(self, count, percentage), effective, items, concurrency)
 
     def settings(self, branch, effective) -> tuple[list, int, Any, Any]:
         """(items, MaxConcurrency, ToleratedFailureCount, ToleratedFailurePercentage), expressions evaluated."""

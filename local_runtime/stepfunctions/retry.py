@@ -32,11 +32,18 @@ class Retrier:
     max_delay_seconds: float | None = None
     jitter: str = "NONE"
 
-    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
-        """Seconds to wait before retry number ``attempt + 1`` (attempt counts from 0)."""
+    def base_delay(self, attempt: int) -> float:
+        """Seconds before retry number ``attempt + 1`` (attempt counts from 0) before jitter:
+        IntervalSeconds * BackoffRate ** attempt, capped by MaxDelaySeconds."""
         delay = self.interval_seconds * (self.backoff_rate ** attempt)
         if self.max_delay_seconds is not None:
             delay = min(delay, self.max_delay_seconds)
+        return delay
+
+    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
+        """Seconds to wait before retry number ``attempt + 1``: the base delay, with Jitter FULL drawn from
+        [0, base delay]."""
+        delay = self.base_delay(attempt)
         if self.jitter == "FULL":
             delay = (rng or random).uniform(0, delay)
         return delay

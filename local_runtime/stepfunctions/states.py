@@ -420,8 +420,14 @@ class Map(_Recoverable):
             return self.distributed.run(self, branch, effective, items, concurrency)
         return branch.run_map(self, effective, items, concurrency)
 
+    @property
+    def tolerates_failures(self) -> bool:
+        """Whether failed iterations may leave the Map succeeding: ToleratedFailureCount or
+        ToleratedFailurePercentage is set (without either, the first failure fails the Map)."""
+        return self.tolerated_failure_count is not None or self.tolerated_failure_percentage is not None
+
     def tolerated(self, failed: int, total: int) -> bool:
-        if self.tolerated_failure_count is None and self.tolerated_failure_percentage is None:
+        if not self.tolerates_failures:
             return failed == 0
         if self.tolerated_failure_count is not None and failed <= self.tolerated_failure_count:
             return True

@@ -28,6 +28,7 @@ from .. import errors
 from . import failures
 from .execution import LOG, Branch, Execution, internal_error_cause
 from .failures import StatesError
+from .jsonata_states import MapRunSettings
 from .language import JSONATA
 from .mock_validation import check_mock_result
 from .mocks import Answer, SingleMock
@@ -413,10 +414,9 @@ class TestStateRunner:
             if failed > len(items):
                 raise _invalid("stateConfiguration.mapIterationFailureCount cannot exceed the number of items")
             mocked_error = branch.env.mocks.answer.error is not None
-            if (count is not None or percentage is not None) and not mocked_error:  # a mocked error wins
-                within = (count is not None and failed <= count) or (
-                    percentage is not None and items and failed * 100.0 / len(items) <= percentage)
-                if not within:
+            run = MapRunSettings(state, count, percentage)
+            if run.tolerates_failures and not mocked_error:  # a mocked error wins
+                if not run.tolerated(failed, len(items)):
                     raise StatesError(failures.EXCEED_TOLERATED_FAILURE_THRESHOLD,
                                       "The specified tolerated failure threshold was exceeded")
 
@@ -432,10 +432,7 @@ class TestStateRunner:
                     details["retryIndex"] = index
                     count = config.get("retrierRetryCount") or 0
                     if count < retrier.max_attempts:
-                        delay = retrier.interval_seconds * retrier.backoff_rate ** count
-                        if retrier.max_delay_seconds is not None:
-                            delay = min(delay, retrier.max_delay_seconds)
-                        details["retryBackoffIntervalSeconds"] = int(delay)
+                        details["retryBackoffIntervalSeconds"] = int(retrier.base_delay(count))
                         outcome.failed(RETRIABLE, details)
                         return
                     break  # the first matching retrier is exhausted: Catch decides

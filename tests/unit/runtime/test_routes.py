@@ -5,6 +5,7 @@ import pytest
 
 from local_runtime.gateway.app import Gateway
 from local_runtime.gateway.routes import MOTO, ROUTES, route
+from local_runtime.protocols import signing_service
 
 SIGNED = "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{}/aws4_request, SignedHeaders=host, Signature=0"
 
@@ -53,3 +54,28 @@ def test_only_the_runtime_own_routes_skip_the_protocol_checks():
 def test_every_route_names_a_handler_of_the_gateway():
     assert all(callable(getattr(Gateway, f"_{r.handler}", None)) for r in (*ROUTES, MOTO))
     assert len({r.handler for r in ROUTES}) == len(ROUTES)
+
+
+def test_sns_is_recognised_by_the_credential_scope_service_not_by_text_elsewhere_in_the_header():
+    # the signed-headers text holds "/sns/aws4_request", but the credential scope names DynamoDB
+    header = ("AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/dynamodb/aws4_request, "
+              "SignedHeaders=host;x-note/sns/aws4_request, Signature=0")
+    request = {"REQUEST_METHOD": "POST", "PATH_INFO": "/", "HTTP_AUTHORIZATION": header}
+    assert signing_service(request) == "dynamodb"
+    assert route(request)[0] is MOTO
+
+
+@pytest.mark.parametrize(("header", "service"), [
+    ("AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/sns/aws4_request, SignedHeaders=host, Signature=0", "sns"),
+    ("AWS4-HMAC-SHA256 SignedHeaders=host, Credential=AKID/20260101/eu-west-1/SQS/aws4_request, Signature=0",
+     "sqs"),
+    ("AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/dynamodb/aws4_request,SignedHeaders=host,Signature=0",
+     "dynamodb"),
+    ("AWS4-HMAC-SHA256 Credential=AKID/20260101/sns/aws4_request, SignedHeaders=host, Signature=0", None),
+    ("AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/sns/aws4, SignedHeaders=host, Signature=0", None),
+    ("AWS4-HMAC-SHA256 SignedHeaders=x-credential=a/b/c/sns/aws4_request, Signature=0", None),
+    ("AWS AKID:signature/sns/aws4_request", None),
+    ("", None),
+])
+def test_signing_service_is_the_fourth_field_of_the_credential_scope(header, service):
+    assert signing_service({"HTTP_AUTHORIZATION": header}) == service

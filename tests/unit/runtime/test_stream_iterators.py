@@ -65,3 +65,19 @@ def test_an_expired_iterator_is_answered_expired_and_the_old_ones_are_gone(monke
         streams.get_records(ShardIterator=handed_out[-1])
     assert raised.value.response["Error"]["Code"] == "ExpiredIteratorException"
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_expiry_goes_by_the_time_each_iterator_was_last_handed_out(monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr(moto_patches, "_monotonic", lambda: now[0])
+    iterators = moto_patches._ExpiringIterators()
+    iterators["a"], iterators["b"] = "A", "B"
+    now[0] = 100.0
+    iterators["c"] = "C"
+    iterators["a"] = "A again"  # handed out again: 15 minutes from now
+    now[0] = 15 * 60.0  # "b" is exactly 15 minutes old: expired; "c" and the new "a" are not
+    iterators["d"] = "D"
+    assert iterators == {"c": "C", "a": "A again", "d": "D"}
+    now[0] = 100.0 + 15 * 60
+    iterators["e"] = "E"
+    assert iterators == {"d": "D", "e": "E"}

@@ -8,6 +8,8 @@ import pytest
 
 from local_runtime import errors
 from local_runtime.stepfunctions import VirtualClock
+from local_runtime.stepfunctions.jsonata_states import MapRunSettings
+from local_runtime.stepfunctions.parser import parse_definition
 
 from .helpers import fn_arn, make_engine, output, run, run_on
 
@@ -154,6 +156,24 @@ def test_map_tolerated_failure_count_expression():
         1, {"Error": "Negative", "Cause": "below zero"}, 2]
     failed = run(definition, {"allowed": 0, "values": [1, -1, 2]})
     assert (failed.status, failed.error) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+
+
+def test_map_tolerates_failures_from_its_run_values_not_the_state_expressions():
+    def map_state(query_language: str, **fields):
+        definition = {"QueryLanguage": query_language, "StartAt": "M", "States": {"M": {
+            "Type": "Map", "End": True, **fields,
+            "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}}
+        return parse_definition(definition).states["M"]
+
+    assert map_state("JSONPath").tolerates_failures is False
+    assert map_state("JSONPath", ToleratedFailureCount=0).tolerates_failures is True
+    assert map_state("JSONPath", ToleratedFailurePercentage=0).tolerates_failures is True
+    state = map_state(J, ToleratedFailureCount="{% $states.input.allowed %}")
+    assert state.tolerates_failures is True  # the state holds the expression
+    assert MapRunSettings(state, None, None).tolerates_failures is False  # one run: what the expressions gave
+    assert MapRunSettings(state, 0, None).tolerates_failures is True
+    assert MapRunSettings(state, None, 5).tolerated(1, 20) is True
+    assert MapRunSettings(state, None, 5).tolerated(2, 20) is False
 
 
 # -- Choice, Wait, Fail, Task timeouts --------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import json
+import random
 import threading
 
 import pytest
@@ -90,6 +91,13 @@ def test_max_delay_and_full_jitter():
     retrier = Retrier(("X",), 2, 10, 3.0, max_delay_seconds=10, jitter="FULL")
     assert Retrier(("X",), 2, 10, 3.0, max_delay_seconds=10).delay(3) == 10
     assert all(0 <= retrier.delay(3) <= 10 for _ in range(50))
+
+
+def test_base_delay_is_the_capped_backoff_before_jitter():
+    retrier = Retrier(("X",), 2, 10, 3.0, max_delay_seconds=10, jitter="FULL")
+    assert [retrier.base_delay(n) for n in range(4)] == [2, 6, 10, 10]
+    # the jittered delay draws from [0, base delay]
+    assert retrier.delay(1, random.Random(7)) == random.Random(7).uniform(0, 6)
 
 
 @pytest.mark.parametrize("names,error,expected", [
