@@ -559,3 +559,31 @@ def test_dynamodb_without_flask_answers_moto_errors_as_flask_did(endpoint, monke
         ddb.list_tables()
     assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert refused.value.response["Error"]["Message"] == "too many"
+
+
+def test_loading_the_sample_data_is_counted_as_the_runtimes_own_requests(tmp_path):
+    """``SAMPLE_DATA`` is written by the runtime at start-up: /_local/stats counts it under ``runtime``, and leaves
+    ``other`` to the requests of users, tests and the AWS CLI."""
+    from local_runtime.config import Settings
+    from local_runtime.runtime import LocalRuntime
+
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Resources:\n"
+        "  CustomersTable:\n"
+        "    Type: AWS::DynamoDB::Table\n"
+        "    Properties:\n"
+        "      BillingMode: PAY_PER_REQUEST\n"
+        "      AttributeDefinitions: [{AttributeName: customer_id, AttributeType: S}]\n"
+        "      KeySchema: [{AttributeName: customer_id, KeyType: HASH}]\n")
+    (tmp_path / "sample.json").write_text('{"customers": [{"customer_id": "C-1"}, {"customer_id": "C-2"}]}')
+    settings = Settings(template=tmp_path / "template.yaml", sample_data=tmp_path / "sample.json",
+                        stack_name="sample", api_port=0, endpoint_port=0, watch=False)
+    runtime = LocalRuntime(settings).start()
+    try:
+        counts = runtime.gateway.requests.snapshot()
+    finally:
+        runtime.stop()
+
+    assert "other" not in counts
+    assert counts["runtime"]["DynamoDB_20120810.BatchWriteItem"] == 1
