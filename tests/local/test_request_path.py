@@ -587,3 +587,19 @@ def test_loading_the_sample_data_is_counted_as_the_runtimes_own_requests(tmp_pat
 
     assert "other" not in counts
     assert counts["runtime"]["DynamoDB_20120810.BatchWriteItem"] == 1
+
+
+def test_the_endpoint_queues_a_burst_of_new_connections():
+    """The listening socket holds a burst of connections until a server thread accepts them: with cheroot's default
+    backlog (5) the 7th simultaneous connect was dropped by the kernel and retried by the client 1 s later."""
+    server = Server(Gateway(), "127.0.0.1", 0, "test-backlog")  # bound and listening; not accepting yet
+    pending = []
+    try:
+        for _ in range(100):
+            connection = socket.create_connection(("127.0.0.1", server.port), timeout=2)
+            pending.append(connection)
+    finally:
+        for connection in pending:
+            connection.close()
+        server.start().stop()
+    assert len(pending) == 100
