@@ -86,7 +86,8 @@ class LocalRuntime:
         self.gateway.sns = self.sns
         provision(self.stack, self.client)
         if settings.sample_data:
-            load_sample_data(self.stack, settings.sample_data, _resource("dynamodb", self.endpoint_url))
+            load_sample_data(self.stack, settings.sample_data,
+                             _resource("dynamodb", self.endpoint_url, self.gateway))
         if settings.faults:
             from local_runtime.awslambda.faults import Faults
 
@@ -373,9 +374,12 @@ def _client(service: str, endpoint_url: str, app=None, agent: str | None = None)
     return attach(client, app) if app is not None else client
 
 
-def _resource(service: str, endpoint_url: str):
+def _resource(service: str, endpoint_url: str, app=None):
+    """``app``: the gateway its requests reach in-process (counted as the runtime's own in /_local/stats)."""
+    from local_runtime.gateway.inprocess import attach
+
     with _SESSION_LOCK:
-        return _session().resource(
+        resource = _session().resource(
             service,
             endpoint_url=endpoint_url,
             region_name=REGION,
@@ -383,3 +387,6 @@ def _resource(service: str, endpoint_url: str):
             aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
             aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
         )
+    if app is not None:
+        attach(resource.meta.client, app)
+    return resource

@@ -19,8 +19,10 @@ class Server:
     def __init__(self, app: Callable, host: str, port: int, name: str, cpu_meter: Any = None) -> None:
         from cheroot import wsgi
 
+        # request_queue_size: the listen backlog (cheroot's default is 5: a burst of new connections past the sixth
+        # had its SYN dropped by the kernel and waited for the client's retry, 1 s later); 128 as werkzeug's
         self._server = wsgi.Server((host, port), app, numthreads=16, max=256, server_name=name,
-                                   shutdown_timeout=1)
+                                   shutdown_timeout=1, request_queue_size=128)
         self._server.gateway = _one_write_gateway()
         self._server.ConnectionClass = _connection_class()
         # gateway.stats.CpuMeter (begin/end around each request a server thread answers), or None

@@ -559,3 +559,47 @@ def test_dynamodb_without_flask_answers_moto_errors_as_flask_did(endpoint, monke
         ddb.list_tables()
     assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert refused.value.response["Error"]["Message"] == "too many"
+
+
+def test_loading_the_sample_data_is_counted_as_the_runtimes_own_requests(tmp_path):
+    """``SAMPLE_DATA`` is written by the runtime at start-up: /_local/stats counts it under ``runtime``, and leaves
+    ``other`` to the requests of users, tests and the AWS CLI."""
+    from local_runtime.config import Settings
+    from local_runtime.runtime import LocalRuntime
+
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Resources:\n"
+        "  CustomersTable:\n"
+        "    Type: AWS::DynamoDB::Table\n"
+        "    Properties:\n"
+        "      BillingMode: PAY_PER_REQUEST\n"
+        "      AttributeDefinitions: [{AttributeName: customer_id, AttributeType: S}]\n"
+        "      KeySchema: [{AttributeName: customer_id, KeyType: HASH}]\n")
+    (tmp_path / "sample.json").write_text('{"customers": [{"customer_id": "C-1"}, {"customer_id": "C-2"}]}')
+    settings = Settings(template=tmp_path / "template.yaml", sample_data=tmp_path / "sample.json",
+                        stack_name="sample", api_port=0, endpoint_port=0, watch=False)
+    runtime = LocalRuntime(settings).start()
+    try:
+        counts = runtime.gateway.requests.snapshot()
+    finally:
+        runtime.stop()
+
+    assert "other" not in counts
+    assert counts["runtime"]["DynamoDB_20120810.BatchWriteItem"] == 1
+
+
+def test_the_endpoint_queues_a_burst_of_new_connections():
+    """The listening socket holds a burst of connections until a server thread accepts them: with cheroot's default
+    backlog (5) the 7th simultaneous connect was dropped by the kernel and retried by the client 1 s later."""
+    server = Server(Gateway(), "127.0.0.1", 0, "test-backlog")  # bound and listening; not accepting yet
+    pending = []
+    try:
+        for _ in range(100):
+            connection = socket.create_connection(("127.0.0.1", server.port), timeout=2)
+            pending.append(connection)
+    finally:
+        for connection in pending:
+            connection.close()
+        server.start().stop()
+    assert len(pending) == 100
