@@ -6,7 +6,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
+
+from local_runtime import threads
 
 RAW_HEADERS_KEY = "dofs.raw_headers"  # the environ key of the request's headers as the client sent them
 
@@ -15,10 +17,21 @@ def serve(app: Callable, host: str, port: int, name: str,
           executor: concurrent.futures.ThreadPoolExecutor) -> "ApiServer":
     """Serve ``app`` on ``host:port`` (0 = any free port) from a daemon thread; ``.shutdown()`` stops it (and
     ``executor``, the app's invoke threads)."""
-    server = make_server(host, port, app, threaded=True, request_handler=_RawHeaderRequestHandler)
+    server = _Server(host, port, app, handler=_RawHeaderRequestHandler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True)
     thread.start()
     return ApiServer(server, thread, executor)
+
+
+class _Server(ThreadedWSGIServer):
+    """werkzeug's threaded server (what ``make_server(threaded=True)`` builds): a thread per connection, whose CPU
+    is kept in /_local/stats when it ends (local_runtime/threads.py)."""
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            threads.count_ended()
 
 
 class _RawHeaderRequestHandler(WSGIRequestHandler):

@@ -14,7 +14,9 @@ import sys
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Protocol
+from typing import Any, Protocol
+
+from local_runtime import threads
 
 PREFIX = "/2018-06-01/runtime"
 NEXT_PATH = f"{PREFIX}/invocation/next"
@@ -182,6 +184,12 @@ class RuntimeApiServer(ThreadingHTTPServer):
         self.endpoint = endpoint
         self._thread: threading.Thread | None = None
         self._stop_lock = threading.Lock()
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            threads.count_ended()  # the connection's thread ends here: its CPU stays in /_local/stats
 
     def handle_error(self, request: object, client_address: object) -> None:
         """A worker killed mid-request resets its connection; that is expected, not worth a traceback."""

@@ -26,13 +26,13 @@ from typing import Any, Callable
 
 from werkzeug.wrappers import Request, Response
 
-from local_runtime import protocols
+from local_runtime import protocols, threads
 from local_runtime.awslambda import responses as lambda_responses
 from local_runtime.errors import SerializationException, ServiceError, ServiceUnavailableException
 from local_runtime.events import responses as events_responses
 from local_runtime.gateway.moto_app import MotoApp
 from local_runtime.gateway.routes import ROUTES, Route, route
-from local_runtime.gateway.stats import IN_PROCESS_KEY, RequestCounts, thread_cpu_ms
+from local_runtime.gateway.stats import IN_PROCESS_KEY, RequestCounts
 from local_runtime.gateway.wsgi import put_back, read_body
 from local_runtime.sns import responses as sns_responses
 from local_runtime.sqs import responses as sqs_responses
@@ -133,7 +133,7 @@ class Gateway:
         elif path == "/_local/stats":
             service = self.lambda_service
             body = {"requests": self.requests.snapshot(), "cpuMs": self.requests.cpu.snapshot_ms(),
-                    "threadCpuMs": thread_cpu_ms(),
+                    "threadCpuMs": threads.cpu_ms(),
                     "invocations": service.invocation_counts() if service is not None else {}}
             if self.load is not None:
                 body["load"] = self.load()

@@ -2,7 +2,6 @@
 and operation."""
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
@@ -120,34 +119,3 @@ class CpuMeter:
             return {caller: {operation: round(seconds * 1000, 3) for operation, seconds in sorted(ops.items())}
                     for caller, ops in sorted(self._seconds.items())}
 
-
-_THREAD_NUMBER = re.compile(r"[-_ ]?\d+$")
-_POOL_THREAD = re.compile(r"^Thread-\d+ \((?P<target>\w+)\)$")
-
-
-def thread_group(name: str) -> str:
-    """A thread's name without what tells the members of one pool apart: ``CP Server Thread-3`` -> ``CP Server
-    Thread``, ``sfn-task_12`` -> ``sfn-task``, ``Thread-40 (process_request_thread)`` -> ``process_request_thread``;
-    ``runtime-api-dofs-ApiFunction`` stays as it is."""
-    pool = _POOL_THREAD.match(name)
-    return pool.group("target") if pool else _THREAD_NUMBER.sub("", name)
-
-
-def thread_cpu_ms() -> dict[str, float]:
-    """CPU (user + system) of this process's live threads so far, by :func:`thread_group`, from /proc (Linux; {}
-    elsewhere). A thread that has ended is not counted any more."""
-    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    groups: dict[str, float] = {}
-    for thread in threading.enumerate():
-        native = getattr(thread, "native_id", None)
-        if native is None:
-            continue
-        try:
-            with open(f"/proc/self/task/{native}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        ms = (int(fields[11]) + int(fields[12])) * 1000 / tick  # utime, stime (fields 14 and 15 of stat)
-        group = thread_group(thread.name)
-        groups[group] = groups.get(group, 0.0) + ms
-    return dict(sorted(groups.items()))

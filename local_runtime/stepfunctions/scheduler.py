@@ -26,6 +26,8 @@ from typing import Any, Callable, Iterable
 
 from greenlet import getcurrent, greenlet
 
+from local_runtime import threads
+
 log = logging.getLogger("local_runtime.stepfunctions")
 IDLE_SECONDS = 1.0  # a scheduler thread with no live task ends after this long (the next spawn starts another)
 
@@ -146,6 +148,7 @@ class Scheduler:
                 while not self._ready:
                     if not self._cond.wait(IDLE_SECONDS) and not self._ready and not self._live:
                         self._thread = None  # a spawn after this starts a new thread
+                        threads.count_ended()  # its CPU stays in /_local/stats once the thread is gone
                         return
                 batch, self._ready = self._ready, deque()
             _run_all(batch)
