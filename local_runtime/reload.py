@@ -158,8 +158,10 @@ class Reloader:
     def reload(self, changes: Iterable[tuple[Any, str] | str]) -> list[str]:
         """Apply a set of changed paths (watchfiles' ``(Change, path)`` pairs or plain paths); returns what was
         done, one message per action (each is also logged)."""
+        changes = list(changes)
         paths = {Path(c if isinstance(c, str) else c[1]).resolve() for c in changes}
-        paths = {p for p in paths if not _scratch(p)}
+        passing = _appeared_and_went(changes)
+        paths = {p for p in paths if not _scratch(p) and p not in passing}
         if not paths:
             return []
         with self._lock:
@@ -378,6 +380,13 @@ def _scratch(path: Path) -> bool:
     """An editor's scratch file (hidden, like ``.app.py.swp`` or a ``.file.tmp`` renamed over the file, or vim's
     ``4913`` probe): not a source."""
     return path.name.startswith(".") or path.name.isdigit()
+
+
+def _appeared_and_went(changes: list) -> set[Path]:
+    """Files created and gone again within one batch of changes: an editor's or a tool's temporary file (``sed -i``
+    writes ``sedXXXXXX`` beside the file and renames it over it), never a source the runtime loads."""
+    added = {Path(c[1]).resolve() for c in changes if not isinstance(c, str) and int(c[0]) == 1}  # Change.added
+    return {path for path in added if not path.exists()}
 
 
 def _forget_bytecode(paths: set[Path]) -> None:

@@ -77,6 +77,29 @@ def test_a_function_file_recycles_that_function_only(runtime, template_dir):
     assert runtime.lambda_service.recycled == [["dofs-Fn"]]
 
 
+def test_a_temporary_file_renamed_over_a_source_is_not_named_as_a_change(runtime, template_dir):
+    from watchfiles import Change
+
+    reloader = Reloader(runtime)
+    source, temporary = template_dir / "fn" / "app.py", template_dir / "fn" / "sedMYTu71"  # what sed -i leaves
+    messages = reloader.reload([(Change.added, str(temporary)), (Change.modified, str(temporary)),
+                                (Change.deleted, str(temporary)), (Change.modified, str(source))])
+
+    assert messages == ["Fn: fn/app.py changed; 2 warm workers recycled, the next invocation runs the new code"]
+    assert reloader.reload([(Change.added, str(temporary)), (Change.deleted, str(temporary))]) == []
+    assert runtime.lambda_service.recycled == [["dofs-Fn"]]
+
+
+def test_a_deleted_source_is_still_a_change(runtime, template_dir):
+    from watchfiles import Change
+
+    reloader = Reloader(runtime)
+    gone = template_dir / "fn" / "helper.py"  # never there: deleted before the batch was read
+
+    assert reloader.reload([(Change.deleted, str(gone))]) == [
+        "Fn: fn/helper.py changed; 2 warm workers recycled, the next invocation runs the new code"]
+
+
 def test_a_layer_file_recycles_every_function_of_the_layer(runtime, template_dir):
     reloader = Reloader(runtime)
     messages = reloader.reload([str(template_dir / "layer" / "helpers.py")])
