@@ -83,7 +83,7 @@ class ApprovalRejectedError(FulfillmentError):
     """A reviewer rejected the order. Sent as the error of SendTaskFailure; AwaitApproval catches it."""
 
 
-class ApprovalPendingError(FulfillmentError):
+class ApprovalNotPendingError(FulfillmentError):
     """The order is not awaiting approval, or its approval task has already ended."""
 
     http_status = 409

@@ -10,7 +10,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from fulfillment import config, lifecycle
-from fulfillment.errors import ApprovalPendingError, EventPublishError, OrderAlreadyExistsError, OrderNotFoundError
+from fulfillment.errors import ApprovalNotPendingError, EventPublishError, OrderAlreadyExistsError, OrderNotFoundError
 from fulfillment.status import Status
 
 _clients: dict[str, Any] = {}
@@ -222,7 +222,7 @@ def _task_call(operation: str, **kwargs: Any) -> None:
         getattr(_stepfunctions(), operation)(**kwargs)
     except ClientError as exc:
         if exc.response["Error"]["Code"] in ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken"):
-            raise ApprovalPendingError(f"the approval task has ended ({exc.response['Error']['Code']})") from exc
+            raise ApprovalNotPendingError(f"the approval task has ended ({exc.response['Error']['Code']})") from exc
         raise
 
 

@@ -241,7 +241,7 @@ def test_same_idempotency_key_with_another_body_is_refused(aws, state_machine_ar
 def test_approval_of_an_order_not_awaiting_approval_conflicts(aws, orders_table, lambda_context, load_event):
     orders_table.put_item(Item={"order_id": "ORDER-BIG-0001", "status": "PROCESSING"})
     assert call(load_event("post_approval.json"), lambda_context) == (409, {
-        "error": "Conflict", "errorType": "ApprovalPendingError",
+        "error": "Conflict", "errorType": "ApprovalNotPendingError",
         "message": "order ORDER-BIG-0001 is PROCESSING, not AWAITING_APPROVAL"})
 
 
@@ -252,7 +252,7 @@ def test_approval_before_the_workflow_stored_the_order_conflicts(aws, state_mach
     approval["pathParameters"]["orderId"] = json.loads(post["body"])["orderId"]
     approval["path"] = approval["path"].replace("ORDER-BIG-0001", approval["pathParameters"]["orderId"])
     assert call(approval, lambda_context) == (409, {
-        "error": "Conflict", "errorType": "ApprovalPendingError",
+        "error": "Conflict", "errorType": "ApprovalNotPendingError",
         "message": "order ORDER-EVENT-0001 is RECEIVED, not AWAITING_APPROVAL"})
 
 

@@ -243,7 +243,7 @@ def test_approval_approve_resumes_the_workflow(manual_workflow, aws, load_event,
     kinds = [kind for kind, _ in task_events(history, "AwaitApproval")]
     assert kinds == ["TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded"]
     assert decide(load_event, lambda_context, "WF-APPROVE", {"decision": "approve"}) == (409, {
-        "error": "Conflict", "errorType": "ApprovalPendingError",
+        "error": "Conflict", "errorType": "ApprovalNotPendingError",
         "message": "order WF-APPROVE is PROCESSING, not AWAITING_APPROVAL"})
 
 
@@ -301,7 +301,7 @@ def test_approval_timeout_waits_then_escalates(manual_workflow, aws, load_event,
         "ESCALATION: order WF-SILENT (107988 cents) was not approved in time (States.HeartbeatTimeout); "
         "it is cancelled.")
     assert decide(load_event, lambda_context, "WF-SILENT", {"decision": "approve"}) == (409, {
-        "error": "Conflict", "errorType": "ApprovalPendingError",
+        "error": "Conflict", "errorType": "ApprovalNotPendingError",
         "message": "order WF-SILENT is FAILED, not AWAITING_APPROVAL"})
 
 
