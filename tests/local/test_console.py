@@ -41,9 +41,11 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, stack):
-    """A page of the console; fails the test on a JavaScript error or a request that leaves the endpoint."""
-    context = browser.new_context(base_url=stack.endpoint, viewport={"width": 1500, "height": 1000})
+def page(request, browser, stack):
+    """A page of the console; fails the test on a JavaScript error or a request that leaves the endpoint. Its viewport:
+    1500 x 1000, or (width, height) through ``indirect`` parametrization."""
+    width, height = getattr(request, "param", (1500, 1000))
+    context = browser.new_context(base_url=stack.endpoint, viewport={"width": width, "height": height})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     errors, elsewhere = [], []
@@ -187,6 +189,117 @@ def test_an_order_above_the_threshold_is_approved_from_the_console_and_fulfilled
     _, exited = state_events(events, "AwaitApproval")
     assert {k: v for k, v in json.loads(exited["output"])["approval"].items() if k != "decided_at"} == {
         "decision": "approve", "comment": "known customer"}
+
+
+# where each box of the graph is drawn against what its host shows (its box inside the borders and the scrollbars)
+GRAPH_VIEW = """() => {
+  const host = document.querySelector(".graph-host");
+  const box = host.getBoundingClientRect();
+  const left = box.left + host.clientLeft;
+  const top = box.top + host.clientTop;
+  const shown = { left, top, right: left + host.clientWidth, bottom: top + host.clientHeight };
+  const nodes = {};
+  for (const g of host.querySelectorAll("svg.graph [data-state], svg.graph [data-terminal]")) {
+    const r = g.getBoundingClientRect();
+    nodes[g.dataset.state || g.dataset.terminal] = { left: r.left, top: r.top, right: r.right, bottom: r.bottom };
+  }
+  const svg = host.querySelector("svg.graph");
+  return { shown, nodes, scrollWidth: host.scrollWidth, clientWidth: host.clientWidth, scrollLeft: host.scrollLeft,
+           scrollTop: host.scrollTop, svg: [svg.getAttribute("width"), svg.getAttribute("height")] };
+}"""
+
+
+def graph_view(page) -> dict:
+    # the views draw, then scroll to the state they open on in the next animation frame: let two frames pass
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    return page.evaluate(GRAPH_VIEW)
+
+
+def outside_width(view: dict) -> dict:
+    """The boxes of the graph not wholly inside the host's width, with their left and right edges."""
+    shown = view["shown"]
+    return {name: (round(box["left"]), round(box["right"])) for name, box in view["nodes"].items()
+            if box["left"] < shown["left"] - 0.5 or box["right"] > shown["right"] + 0.5}
+
+
+def in_view(view: dict, name: str) -> bool:
+    box, shown = view["nodes"][name], view["shown"]
+    return (box["left"] >= shown["left"] - 0.5 and box["right"] <= shown["right"] + 0.5
+            and box["top"] >= shown["top"] - 0.5 and box["bottom"] <= shown["bottom"] + 0.5)
+
+
+def state_names(machine: dict) -> list[str]:
+    """Every state of an ASL definition, those of Parallel branches and Map processors included."""
+    names = []
+    for name, state in machine["States"].items():
+        names.append(name)
+        for inner in [*state.get("Branches", []), *([state["ItemProcessor"]] if "ItemProcessor" in state else [])]:
+            names.extend(state_names(inner))
+    return names
+
+
+def awaiting_approval(stack) -> dict:
+    """An order above the approval threshold, its execution waiting in AwaitApproval."""
+    api = stack.api()
+    order_id = new_order_id("CONSOLE-FIT")
+    accepted = place_order(api, {"orderId": order_id, "customerId": "CUST-002",
+                                 "items": [{"sku": "SKU-001", "quantity": 12}]}).json()
+    polling.wait_until(lambda: api.get(f"orders/{order_id}").json().get("status"), 30,
+                       f"{order_id} never AWAITING_APPROVAL", 0.05, accept=lambda s: s == "AWAITING_APPROVAL")
+    return accepted
+
+
+@pytest.mark.parametrize("page", [(1280, 800), (1920, 1080)], indirect=True, ids=["1280x800", "1920x1080"])
+def test_the_graph_opens_fitted_to_its_width_on_the_machine_and_the_execution_pages(stack, page):
+    """The order workflow's graph is wider than the host at a readable scale: it opens as Fit shows it, every box
+    within the host's width (no box cut at the left or right edge, no sideways scrolling), the top or the state it
+    opens on in view; the graph is taller than the host, which scrolls down."""
+    arn = stack.outputs["OrderStateMachineArn"]
+    page.goto(f"/_local/console/#/state-machines/{quote(arn, safe='')}")
+    expect(page.locator('svg.graph [data-state="DuplicateOrder"]')).to_have_count(1)
+    view = graph_view(page)
+    definition = json.loads(stack.client("stepfunctions").describe_state_machine(stateMachineArn=arn)["definition"])
+    assert set(view["nodes"]) == {"Start", "End", *state_names(definition)}  # 44 states, nested ones included
+    assert outside_width(view) == {}
+    assert (view["scrollWidth"], view["scrollLeft"]) == (view["clientWidth"], 0)
+    assert in_view(view, "Start")
+    assert in_view(view, "DuplicateOrder")
+
+    accepted = awaiting_approval(stack)
+    page.goto(execution_url(accepted["executionArn"]))
+    expect(page.locator("#state-panel h2")).to_have_text("AwaitApproval")  # it opens on the state running now
+    view = graph_view(page)
+    assert outside_width(view) == {}
+    assert (view["scrollWidth"], view["scrollLeft"]) == (view["clientWidth"], 0)
+    assert in_view(view, "AwaitApproval")
+
+    # a narrower window: still the whole width, until the user zooms or pans
+    page.set_viewport_size({"width": 1180, "height": 800})
+    view = graph_view(page)  # the host's resize is observed in the frame after the resize, before the next one
+    assert outside_width(view) == {}
+    assert view["scrollWidth"] == view["clientWidth"]
+
+
+def test_a_user_who_zoomed_and_panned_keeps_the_view_through_live_updates(stack, page):
+    accepted = awaiting_approval(stack)
+    page.goto(execution_url(accepted["executionArn"]))
+    expect(page.locator("#state-panel h2")).to_have_text("AwaitApproval")
+    page.locator(".graph-col .zoom button", has_text="+").click()
+    host = page.locator(".graph-host").bounding_box()
+    page.mouse.move(host["x"] + host["width"] / 2, host["y"] + host["height"] / 2)
+    page.mouse.wheel(120, 200)
+    page.wait_for_function("() => document.querySelector('.graph-host').scrollLeft > 0")
+    before = graph_view(page)
+    assert outside_width(before) != {}  # zoomed in beyond the width
+
+    answer = stack.api(REVIEWER_KEY).post(f"orders/{accepted['orderId']}/approval", {"decision": "approve"})
+    assert answer.status_code == 200, answer.text
+    # live: the page polls the history, repaints the path and the status as the execution goes on
+    expect(page.locator(".page-head .badge")).to_have_text("SUCCEEDED")
+    expect(page.locator('svg.graph [data-state="OrderAccepted"]')).to_have_attribute("data-status", "succeeded")
+    after = graph_view(page)
+    assert (after["svg"], after["scrollLeft"], after["scrollTop"]) == (
+        before["svg"], before["scrollLeft"], before["scrollTop"])
 
 
 def test_a_message_in_a_dlq_is_redriven_from_the_console(stack, page):

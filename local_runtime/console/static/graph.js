@@ -347,6 +347,25 @@ export function draw(host, graph, { onSelect } = {}) {
 
   host.append(canvas);
   let scale = 1;
+  // zoom "fit" keeps the graph fitted to the host's width (a window resize, the page's scrollbar coming) until the
+  // user zooms or pans; a live update of an execution repaints and never zooms or scrolls
+  let fitting = false;
+  // a press on the background or a scrollbar (not a click on a state), the wheel, keys that scroll
+  host.addEventListener("mousedown", (e) => { if (!e.target.closest(".state")) fitting = false; });
+  host.addEventListener("wheel", () => { fitting = false; }, { passive: true });
+  host.addEventListener("keydown", (e) => { if (!["Enter", "Tab", "Shift"].includes(e.key)) fitting = false; });
+  let fittedTo = 0;
+  const resizes = new ResizeObserver(() => {
+    if (!host.isConnected) {
+      resizes.disconnect();
+      return;
+    }
+    const outer = host.offsetWidth; // 0 while hidden (another tab): keep the scale it had
+    if (!outer || outer === fittedTo) return;
+    fittedTo = outer;
+    if (fitting) controller.zoom("fit");
+  });
+  resizes.observe(host);
   // drag the background to pan, ctrl + wheel to zoom
   let drag = null;
   canvas.addEventListener("mousedown", (e) => {
@@ -393,11 +412,15 @@ export function draw(host, graph, { onSelect } = {}) {
     select(name) {
       for (const [n, g] of nodeEls) g.classList.toggle("selected", n === name);
     },
-    /** factor: a multiplier, "fit" (the whole width, but not below a readable 0.3), "auto" (fit, at least 0.7). */
+    /**
+     * factor: a multiplier, or "fit": the whole width in view (at most 1, not below 0.3), and kept fitted as the host
+     * resizes until the user zooms or pans. The views open with "fit".
+     */
     zoom(factor) {
+      fitting = factor === "fit";
+      // clientWidth: inside the borders and the vertical scrollbar, padding (4 + 4) included
       const fit = Math.min(1, (host.clientWidth - 10) / width);
-      if (factor === "fit") scale = Math.max(0.3, fit);
-      else if (factor === "auto") scale = Math.max(0.7, fit);
+      if (fitting) scale = Math.max(0.3, fit);
       else scale = Math.max(0.3, Math.min(2, scale * factor));
       canvas.setAttribute("width", Math.round(width * scale));
       canvas.setAttribute("height", Math.round(height * scale));

@@ -74,7 +74,7 @@ export async function executionView(main, ctx, arn) {
   const graph = await layout(definition);
   if (!ctx.alive()) return null;
   controller = draw(graphHost, graph, { onSelect: (name) => { selected = name; showState(); } });
-  controller.zoom("auto");
+  controller.zoom("fit");
 
   function refresh() {
     model = interpret(data.events);

@@ -62,7 +62,7 @@ export async function machineView(main, ctx, arn) {
     if (!ctx.alive()) return;
     controller = draw(graphHost, graph, {});
     controller.paint({});
-    controller.zoom("auto");
+    controller.zoom("fit");
     controller.reveal(null);
   }).catch((error) => graphHost.append(h("div.error-box", `Could not draw the graph: ${error.message}`)));
 
