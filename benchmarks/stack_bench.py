@@ -74,8 +74,9 @@ class StackResult:
     # [ms per order, ms per request] (/_local/stats ``cpuMs``, gateway/stats.py CpuMeter)
     endpoint_cpu_ms_per_order: dict | None = None
     endpoint_cpu_by_operation: dict | None = None
-    # CPU of the runtime process's threads per order, by thread group (/_local/stats ``threadCpuMs``: live threads
-    # only, so a thread that ended during the burst is missing)
+    # CPU of the runtime process's threads per order, by thread group (/_local/stats ``threadCpuMs``: live threads,
+    # plus the scheduler and per-connection threads that counted themselves as they ended; any other thread that
+    # ended during the burst, such as an asynchronous invocation's lambda-event thread, is missing)
     thread_cpu_ms_per_order: dict | None = None
     # runtime load during the burst and the paced phase (Sampler): peaks, and RSS growth per 1,000 orders
     runtime_threads_peak: int = 0

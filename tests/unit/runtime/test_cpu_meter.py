@@ -61,23 +61,45 @@ def test_the_first_name_given_a_request_stays_and_an_unnamed_one_is_the_endpoint
     assert meter.snapshot_ms() == {"endpoint": {"(no AWS request)": 0.5}, "other": {"DynamoDB_20120810.PutItem": 1.0}}
 
 
-def test_each_thread_meters_its_own_request():
-    meter = CpuMeter()
-    ready, release = threading.Barrier(2), threading.Event()
+@pytest.fixture
+def thread_clocks(monkeypatch):
+    """time.thread_time per thread, as the test sets it: ``thread_clocks.spend(ms)`` on the calling thread."""
+    now: dict[int, float] = {}
 
-    def serve(caller: str) -> None:
+    class Clocks:
+        @staticmethod
+        def spend(ms: float) -> None:
+            now[threading.get_ident()] = now.get(threading.get_ident(), 0.0) + ms / 1000
+
+    monkeypatch.setattr(stats.time, "thread_time", lambda: now.get(threading.get_ident(), 0.0))
+    return Clocks
+
+
+def test_requests_overlapping_on_two_threads_are_neither_nested_nor_swapped(thread_clocks):
+    """Thread A's request is open while thread B's begins; A's ends first, then B's: each is charged its own
+    thread's CPU under its own name (a frame stack shared by threads would nest B in A, or end B's frame for A)."""
+    meter = CpuMeter()
+    b_began, a_ended = threading.Event(), threading.Event()
+
+    def thread_b() -> None:
         meter.begin()
-        meter.label(caller, "op")
-        ready.wait()
-        release.wait(5)
+        meter.label("runtime", "AmazonSQS.SendMessage")
+        thread_clocks.spend(4)
+        b_began.set()
+        a_ended.wait(5)
+        thread_clocks.spend(1)
         meter.end()
 
-    threads = [threading.Thread(target=serve, args=(name,)) for name in ("lambda", "runtime")]
-    for thread in threads:
-        thread.start()
-    release.set()
-    for thread in threads:
-        thread.join(5)
+    meter.begin()
+    thread_clocks.spend(1)
+    other = threading.Thread(target=thread_b)
+    other.start()
+    assert b_began.wait(5)
+    meter.label("lambda", "DynamoDB_20120810.GetItem")  # named after B's began
+    thread_clocks.spend(2)
+    meter.end()
+    a_ended.set()
+    other.join(5)
 
-    assert sorted(meter.snapshot_ms()) == ["lambda", "runtime"]
-
+    assert meter.snapshot_ms() == {"lambda": {"DynamoDB_20120810.GetItem": 3.0},
+                                   "runtime": {"AmazonSQS.SendMessage": 5.0}}

@@ -66,3 +66,34 @@ def test_a_thread_that_counted_itself_keeps_its_cpu_after_it_ended_and_is_not_co
 
     assert 30 <= while_alive < 60  # its thread_time at the end, not that plus /proc's reading
     assert after == while_alive
+
+
+@pytest.fixture
+def ended(monkeypatch):
+    """The names of the threads that call threads.count_ended, as they call it; ``ended.wait(name)`` until one has."""
+    names: list[str] = []
+    called = threading.Condition()
+    count_ended = threads.count_ended
+
+    def recorded() -> None:
+        count_ended()
+        with called:
+            names.append(threading.current_thread().name)
+            called.notify_all()
+
+    def wait(group: str) -> list[str]:
+        with called:
+            called.wait_for(lambda: any(threads.thread_group(name) == group for name in names), timeout=5)
+        return [threads.thread_group(name) for name in names]
+
+    monkeypatch.setattr(threads, "count_ended", recorded)
+    recorded.wait = wait
+    return recorded
+
+
+def test_the_engines_scheduler_thread_counts_itself_as_it_ends_idle(ended, monkeypatch):
+    from local_runtime.stepfunctions import scheduler
+
+    monkeypatch.setattr(scheduler, "IDLE_SECONDS", 0.01)
+    scheduler.Scheduler(name="sfn-scheduler-threads-test").spawn(lambda: None)
+    assert "sfn-scheduler-threads-test" in ended.wait("sfn-scheduler-threads-test")

@@ -1,0 +1,64 @@
+"""The per-connection threads of the Lambda Runtime API and the API server count their CPU as they end
+(local_runtime/threads.py count_ended): /_local/stats threadCpuMs keeps it after the thread is gone."""
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+
+from local_runtime import threads
+
+
+@pytest.fixture
+def ended(monkeypatch):
+    """The names of the threads that call threads.count_ended, as they call it; ``ended.wait(name)`` until one has."""
+    names: list[str] = []
+    called = threading.Condition()
+    count_ended = threads.count_ended
+
+    def recorded() -> None:
+        count_ended()
+        with called:
+            names.append(threading.current_thread().name)
+            called.notify_all()
+
+    def wait(group: str) -> list[str]:
+        with called:
+            called.wait_for(lambda: any(threads.thread_group(name) == group for name in names), timeout=5)
+        return [threads.thread_group(name) for name in names]
+
+    monkeypatch.setattr(threads, "count_ended", recorded)
+    recorded.wait = wait
+    return recorded
+
+
+def _connect_and_close(port: int) -> None:
+    socket.create_connection(("127.0.0.1", port), timeout=5).close()
+
+
+def test_the_api_servers_connection_thread_counts_itself_as_it_ends(ended):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from local_runtime.apigateway.server import serve
+
+    server = serve(lambda environ, start_response: [], "127.0.0.1", 0, "apigw-threads-test", ThreadPoolExecutor(1))
+    try:
+        _connect_and_close(server.port)
+        assert "process_request_thread" in ended.wait("process_request_thread")
+    finally:
+        server.shutdown()
+
+
+def test_the_runtime_apis_connection_thread_counts_itself_as_it_ends(ended):
+    from local_runtime.awslambda.runtime_api import RuntimeApiServer
+
+    server = RuntimeApiServer(endpoint=None)
+    server.start("threads-test")
+    try:
+        _connect_and_close(server.server_address[1])
+        assert "process_request_thread" in ended.wait("process_request_thread")
+    finally:
+        server.stop()
+
+
