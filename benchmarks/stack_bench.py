@@ -169,7 +169,7 @@ class Sampler(threading.Thread):
         while not self.stop.is_set():
             self.threads_peak = max(self.threads_peak, proc_status(self.pid, "Threads"))
             try:
-                load = session.get(f"{self.endpoint}/_local/stats", timeout=5).json().get("load") or {}
+                load = session.get(f"{self.endpoint}/_local/stats?include=load", timeout=5).json().get("load") or {}
                 self.queued_peak = max(self.queued_peak, int(load.get("queuedTaskCalls", 0)))
             except (OSError, ValueError):
                 pass

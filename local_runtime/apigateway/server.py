@@ -10,6 +10,7 @@ from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
 from local_runtime import threads
 
+CONNECTION_THREAD = "apigw-connection"  # the name of each connection's thread
 RAW_HEADERS_KEY = "dofs.raw_headers"  # the environ key of the request's headers as the client sent them
 
 
@@ -28,6 +29,7 @@ class _Server(ThreadedWSGIServer):
     is kept in /_local/stats when it ends (local_runtime/threads.py)."""
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
+        threading.current_thread().name = CONNECTION_THREAD  # its pool in /_local/stats threadCpuMs
         try:
             super().process_request_thread(request, client_address)
         finally:

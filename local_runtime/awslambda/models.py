@@ -22,7 +22,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-from local_runtime import errors
+from local_runtime import errors, threads
 from local_runtime.awslambda import exceptions, forkserver
 from local_runtime.awslambda.functions import FunctionSpec
 from local_runtime.awslambda.interface import InvokeResult
@@ -228,6 +228,7 @@ class LambdaService:
             finally:
                 with self._lock:
                     self._background.discard(threading.current_thread())
+                threads.count_ended()  # a thread per asynchronous invocation: its CPU stays in /_local/stats
 
         thread = threading.Thread(target=run, name=f"lambda-event-{pool.spec.name}", daemon=True)
         with self._lock:

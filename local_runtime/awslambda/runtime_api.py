@@ -173,6 +173,9 @@ def _status_body(error_type: str, message: str) -> bytes:
     return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
 
 
+CONNECTION_THREAD = "runtime-api-connection"  # the name of each connection's thread
+
+
 class RuntimeApiServer(ThreadingHTTPServer):
     """A threaded Runtime API server on 127.0.0.1, ephemeral port, serving one endpoint."""
 
@@ -186,6 +189,7 @@ class RuntimeApiServer(ThreadingHTTPServer):
         self._stop_lock = threading.Lock()
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
+        threading.current_thread().name = CONNECTION_THREAD  # its pool in /_local/stats threadCpuMs
         try:
             super().process_request_thread(request, client_address)
         finally:

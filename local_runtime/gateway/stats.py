@@ -11,6 +11,8 @@ from local_runtime.protocols import signing_service
 
 CONSOLE_AGENT = "dofs-console"  # in the User-Agent of the console's calls (local_runtime/console)
 IN_PROCESS_KEY = "dofs.in_process"  # set in the environ of the runtime's own calls (gateway/inprocess.py)
+MAX_OPERATIONS = 500  # distinct operations counted per caller; the next ones are counted together
+MORE_OPERATIONS = "(more operations)"
 _FORM_ACTION = re.compile(rb"(?:^|&)Action=(?P<action>[A-Za-z0-9]+)")
 
 
@@ -57,6 +59,8 @@ class RequestCounts:
         caller, operation = self.caller(environ), self.operation(environ, body)
         with self._lock:
             by_operation = self._counts.setdefault(caller, {})
+            if operation not in by_operation and len(by_operation) >= MAX_OPERATIONS:
+                operation = MORE_OPERATIONS  # the name comes from the request: a client cannot grow the table
             by_operation[operation] = by_operation.get(operation, 0) + 1
         self.cpu.label(caller, operation)
 

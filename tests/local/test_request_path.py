@@ -438,9 +438,12 @@ def test_stats_count_requests_by_caller_and_operation(monkeypatch):
         _http_client(server, "sns").create_topic(Name="counted")  # form-encoded: its Action is read from the body
         with urllib.request.urlopen(f"{server.url}/_local/stats") as response:
             stats = json.load(response)
+        with urllib.request.urlopen(f"{server.url}/_local/stats?include=requests,invocations") as response:
+            some = json.load(response)
     finally:
         server.stop()
 
+    assert sorted(some) == ["invocations", "requests"] and some["requests"]["lambda"] == stats["requests"]["lambda"]
     cpu = stats.pop("cpuMs")
     threads = stats.pop("threadCpuMs")
     assert stats == {

@@ -45,7 +45,7 @@ def test_the_api_servers_connection_thread_counts_itself_as_it_ends(ended):
     server = serve(lambda environ, start_response: [], "127.0.0.1", 0, "apigw-threads-test", ThreadPoolExecutor(1))
     try:
         _connect_and_close(server.port)
-        assert "process_request_thread" in ended.wait("process_request_thread")
+        assert "apigw-connection" in ended.wait("apigw-connection")
     finally:
         server.shutdown()
 
@@ -57,7 +57,7 @@ def test_the_runtime_apis_connection_thread_counts_itself_as_it_ends(ended):
     server.start("threads-test")
     try:
         _connect_and_close(server.server_address[1])
-        assert "process_request_thread" in ended.wait("process_request_thread")
+        assert "runtime-api-connection" in ended.wait("runtime-api-connection")
     finally:
         server.stop()
 

@@ -103,3 +103,17 @@ def test_requests_overlapping_on_two_threads_are_neither_nested_nor_swapped(thre
 
     assert meter.snapshot_ms() == {"lambda": {"DynamoDB_20120810.GetItem": 3.0},
                                    "runtime": {"AmazonSQS.SendMessage": 5.0}}
+
+
+def test_operations_named_by_clients_beyond_the_bound_are_counted_together(clock, monkeypatch):
+    monkeypatch.setattr(stats, "MAX_OPERATIONS", 3)
+    counts = RequestCounts()
+    for index in range(5):  # e.g. a path's first segment, which any client chooses
+        counts.cpu.begin()
+        counts.add({"PATH_INFO": f"/made-up-{index}", "REQUEST_METHOD": "GET"})
+        clock["t"] += 0.001
+        counts.cpu.end()
+
+    assert counts.snapshot() == {"other": {"unsigned GET /made-up-0": 1, "unsigned GET /made-up-1": 1,
+                                           "unsigned GET /made-up-2": 1, "(more operations)": 2}}
+    assert counts.cpu.snapshot_ms()["other"]["(more operations)"] == 2.0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 
 import pytest
 
@@ -56,13 +57,14 @@ def test_a_thread_that_counted_itself_keeps_its_cpu_after_it_ended_and_is_not_co
         counted.set()
         release.wait(5)  # still alive, and listed by /proc, after counting itself
 
-    thread = threading.Thread(target=work, name="threads-probe-ended-1")
+    group = f"threads-probe-{uuid.uuid4().hex[:8]}-ended"  # a pool of its own: the totals of ended threads last
+    thread = threading.Thread(target=work, name=group)
     thread.start()
     counted.wait(5)
-    while_alive = threads.cpu_ms()["threads-probe-ended"]
+    while_alive = threads.cpu_ms()[group]
     release.set()
     thread.join(5)
-    after = threads.cpu_ms()["threads-probe-ended"]
+    after = threads.cpu_ms()[group]
 
     assert 30 <= while_alive < 60  # its thread_time at the end, not that plus /proc's reading
     assert after == while_alive
