@@ -169,11 +169,8 @@ def test_a_declined_payment_shows_the_caught_error_and_the_compensation_path(sta
 
 def test_an_order_above_the_threshold_is_approved_from_the_console_and_fulfilled(stack, page):
     api = stack.api()
-    order_id = new_order_id("CONSOLE-APPR")
-    accepted = place_order(api, {"orderId": order_id, "customerId": "CUST-002",
-                                 "items": [{"sku": "SKU-001", "quantity": 12}]}).json()
-    polling.wait_until(lambda: api.get(f"orders/{order_id}").json().get("status"), 30,
-                       f"{order_id} never AWAITING_APPROVAL", 0.05, accept=lambda s: s == "AWAITING_APPROVAL")
+    accepted = awaiting_approval(stack, "CONSOLE-APPR")
+    order_id = accepted["orderId"]
 
     page.goto("/_local/console/#/orders")
     pending = page.locator(f'#pending tr[data-pending="{order_id}"]')
@@ -238,10 +235,10 @@ def state_names(machine: dict) -> list[str]:
     return names
 
 
-def awaiting_approval(stack) -> dict:
+def awaiting_approval(stack, prefix: str = "CONSOLE-FIT") -> dict:
     """An order above the approval threshold, its execution waiting in AwaitApproval."""
     api = stack.api()
-    order_id = new_order_id("CONSOLE-FIT")
+    order_id = new_order_id(prefix)
     accepted = place_order(api, {"orderId": order_id, "customerId": "CUST-002",
                                  "items": [{"sku": "SKU-001", "quantity": 12}]}).json()
     polling.wait_until(lambda: api.get(f"orders/{order_id}").json().get("status"), 30,

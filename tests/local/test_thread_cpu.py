@@ -3,34 +3,16 @@
 from __future__ import annotations
 
 import socket
-import threading
 
 import pytest
 
-from local_runtime import threads
+from tests.support.thread_cpu import record_count_ended
 
 
 @pytest.fixture
 def ended(monkeypatch):
-    """The names of the threads that call threads.count_ended, as they call it; ``ended.wait(name)`` until one has."""
-    names: list[str] = []
-    called = threading.Condition()
-    count_ended = threads.count_ended
-
-    def recorded() -> None:
-        count_ended()
-        with called:
-            names.append(threading.current_thread().name)
-            called.notify_all()
-
-    def wait(group: str) -> list[str]:
-        with called:
-            called.wait_for(lambda: any(threads.thread_group(name) == group for name in names), timeout=5)
-        return [threads.thread_group(name) for name in names]
-
-    monkeypatch.setattr(threads, "count_ended", recorded)
-    recorded.wait = wait
-    return recorded
+    """The pools of the threads that call threads.count_ended; ``ended.wait(group)`` until one of that pool has."""
+    return record_count_ended(monkeypatch)
 
 
 def _connect_and_close(port: int) -> None:
