@@ -12,6 +12,7 @@ import re
 import threading
 import time
 import weakref
+from typing import Any
 
 _THREAD_NUMBER = re.compile(r"[-_ ]?\d+$")
 _POOL_THREAD = re.compile(r"^Thread-\d+ \((?P<target>\w+)\)$")
@@ -39,6 +40,20 @@ def count_ended() -> None:
         group = thread_group(thread.name)
         _ended[group] = _ended.get(group, 0.0) + spent
         _counted.add(thread)
+
+
+class CountedConnectionThreads:
+    """Mixed in before a ``socketserver.ThreadingMixIn`` server (a thread per connection): each connection's thread is
+    named ``connection_thread`` (its pool in ``threadCpuMs``) and calls :func:`count_ended` as it ends."""
+
+    connection_thread = "connection"
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        threading.current_thread().name = self.connection_thread
+        try:
+            super().process_request_thread(request, client_address)  # type: ignore[misc]
+        finally:
+            count_ended()
 
 
 def cpu_ms() -> dict[str, float]:

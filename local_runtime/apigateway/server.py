@@ -24,16 +24,11 @@ def serve(app: Callable, host: str, port: int, name: str,
     return ApiServer(server, thread, executor)
 
 
-class _Server(ThreadedWSGIServer):
+class _Server(threads.CountedConnectionThreads, ThreadedWSGIServer):
     """werkzeug's threaded server (what ``make_server(threaded=True)`` builds): a thread per connection, whose CPU
     is kept in /_local/stats when it ends (local_runtime/threads.py)."""
 
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        threading.current_thread().name = CONNECTION_THREAD  # its pool in /_local/stats threadCpuMs
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            threads.count_ended()
+    connection_thread = CONNECTION_THREAD
 
 
 class _RawHeaderRequestHandler(WSGIRequestHandler):

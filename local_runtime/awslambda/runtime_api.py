@@ -14,7 +14,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol
+from typing import Protocol
 
 from local_runtime import threads
 
@@ -176,24 +176,19 @@ def _status_body(error_type: str, message: str) -> bytes:
 CONNECTION_THREAD = "runtime-api-connection"  # the name of each connection's thread
 
 
-class RuntimeApiServer(ThreadingHTTPServer):
-    """A threaded Runtime API server on 127.0.0.1, ephemeral port, serving one endpoint."""
+class RuntimeApiServer(threads.CountedConnectionThreads, ThreadingHTTPServer):
+    """A threaded Runtime API server on 127.0.0.1, ephemeral port, serving one endpoint. Each connection's thread
+    counts its CPU in /_local/stats as it ends (local_runtime/threads.py)."""
 
     daemon_threads = True
     allow_reuse_address = False
+    connection_thread = CONNECTION_THREAD
 
     def __init__(self, endpoint: RuntimeEndpoint) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.endpoint = endpoint
         self._thread: threading.Thread | None = None
         self._stop_lock = threading.Lock()
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        threading.current_thread().name = CONNECTION_THREAD  # its pool in /_local/stats threadCpuMs
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            threads.count_ended()  # the connection's thread ends here: its CPU stays in /_local/stats
 
     def handle_error(self, request: object, client_address: object) -> None:
         """A worker killed mid-request resets its connection; that is expected, not worth a traceback."""

@@ -28,7 +28,7 @@ from botocore.compat import get_current_datetime
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import NoCredentialsError
 
-from local_runtime.gateway.stats import IN_PROCESS_KEY
+from local_runtime.gateway.stats import IN_PROCESS_KEY, meter_of
 from local_runtime.gateway.wsgi import call_wsgi
 
 log = logging.getLogger("local_runtime.inprocess")
@@ -62,8 +62,7 @@ class InProcessSession:
 
     def __init__(self, app: Callable) -> None:
         self.app = app
-        # gateway.stats.CpuMeter of the application (the Gateway's requests.cpu): each call metered as a request
-        self._meter = getattr(getattr(app, "requests", None), "cpu", None)
+        self._meter = meter_of(app)  # each call metered as a request (gateway/stats.py), or None
 
     def send(self, request: Any) -> AWSResponse:
         parts = urlsplit(request.url)

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from typing import Callable
+
+from local_runtime.gateway.stats import meter_of
 
 
 class Server:
@@ -16,7 +18,7 @@ class Server:
     (:func:`_connection_class`).
     """
 
-    def __init__(self, app: Callable, host: str, port: int, name: str, cpu_meter: Any = None) -> None:
+    def __init__(self, app: Callable, host: str, port: int, name: str) -> None:
         from cheroot import wsgi
 
         # request_queue_size: the listen backlog (cheroot's default is 5: a burst of new connections past the sixth
@@ -25,9 +27,7 @@ class Server:
                                    shutdown_timeout=1, request_queue_size=128)
         self._server.gateway = _one_write_gateway()
         self._server.ConnectionClass = _connection_class()
-        # gateway.stats.CpuMeter (begin/end around each request a server thread answers), or None
-        self._server.cpu_meter = cpu_meter if cpu_meter is not None else getattr(
-            getattr(app, "requests", None), "cpu", None)
+        self._server.cpu_meter = meter_of(app)  # begin/end around each request a server thread answers, or None
         # cheroot keeps at most 10 idle keep-alive connections by default and closes the others after their
         # response; the Lambda workers' and the runtime's pools hold more than that, so each call past the tenth
         # paid for a new TCP connection. Loopback only: no limit (and no selector count per response).

@@ -69,6 +69,12 @@ class RequestCounts:
             return {caller: dict(sorted(ops.items())) for caller, ops in sorted(self._counts.items())}
 
 
+def meter_of(app: object) -> "CpuMeter | None":
+    """The CpuMeter of a WSGI application (the Gateway's ``requests.cpu``), or None: what the HTTP server
+    (server.py) and the in-process session (inprocess.py) meter each request with."""
+    return getattr(getattr(app, "requests", None), "cpu", None)
+
+
 UNLABELLED = ("endpoint", "(no AWS request)")  # local routes, the console's pages, a connection closed by its client
 
 

@@ -86,10 +86,6 @@ def _queue_passes_read_the_clock_once() -> None:
 def atomic_requests() -> None:
     """Every SQS request, and SNS's deliveries to SQS, under :data:`REQUESTS` (idempotent; the tests apply it to
     moto's in-process mock too)."""
-    _atomic_requests()
-
-
-def _atomic_requests() -> None:
     from moto.sqs.models import Queue, SQSBackend
     from moto.sqs.responses import SQSResponse
 
