@@ -122,6 +122,15 @@ def load_event():
     return read_event
 
 
+@pytest.fixture
+def ended(monkeypatch):
+    """The pools of the threads that call threads.count_ended; ``ended.wait(group)`` until one of that pool has
+    (tests/unit/runtime/test_threads.py, tests/local/test_thread_cpu.py)."""
+    from tests.support.thread_cpu import record_count_ended
+
+    return record_count_ended(monkeypatch)
+
+
 @pytest.fixture(scope="session")
 def template() -> dict:
     return load_template()

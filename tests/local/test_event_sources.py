@@ -12,6 +12,7 @@ import pytest
 from moto import mock_aws
 
 from local_runtime.awslambda.event_sources.sqs import SqsEventSource, failed_item_ids, InvalidBatchResponse
+from tests.support.polling import wait_until
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -273,27 +274,59 @@ def test_pollers_deliver_in_the_background_and_stop_promptly(sqs):
 
 
 class _ArrivingClient:
-    """The SQS client of one poller; ``arrived`` is set just before each of its ReceiveMessage calls is sent."""
+    """The SQS client of one poller; ``arrived`` is set just before each of its ReceiveMessage calls is sent,
+    ``answered`` once one has come back."""
 
     def __init__(self, client) -> None:
         self._client = client
-        self.arrived = threading.Event()
+        self.arrived, self.answered = threading.Event(), threading.Event()
 
     def receive_message(self, **kwargs):
         self.arrived.set()
-        return self._client.receive_message(**kwargs)
+        try:
+            return self._client.receive_message(**kwargs)
+        finally:
+            self.answered.set()
 
     def __getattr__(self, name):
         return getattr(self._client, name)
+
+
+class _WatchedLock:
+    """A lock that sets ``contended`` when a thread has to wait for it (sqs/moto_patches.py REQUESTS' lock)."""
+
+    def __init__(self, lock) -> None:
+        self._lock = lock
+        self.contended = threading.Event()
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if self._lock.acquire(False):
+            return True
+        if not blocking:
+            return False
+        self.contended.set()
+        return self._lock.acquire(True, timeout)
+
+    def release(self) -> None:
+        self._lock.release()
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
 
 
 def test_two_pollers_moving_the_same_messages_to_the_dlq_take_turns(sqs, monkeypatch):
     """The race the SQS request lock closes (local_runtime/sqs/moto_patches.py, the only lock the pollers rely on):
     moto's ReceiveMessage moves every message at maxReceiveCount to the DLQ one at a time; a second receive that ran
     meanwhile saw the same messages and moved them again (ValueError in moto, a 500 to the poller). Here the first
-    poller is held inside its move until the second has sent its ReceiveMessage: the second must wait for the first
-    to finish, then find nothing, and every message lands in the DLQ once."""
+    poller is held inside its move until the second's ReceiveMessage waits for the lock (or, were there no lock, has
+    been answered): the second must wait for the first to finish, then find nothing, and every message lands in the
+    DLQ once."""
     from moto.sqs.models import Queue
+
+    from local_runtime.sqs import moto_patches
 
     url, arn, dlq_url = make_queue(sqs, "orders", max_receive=1)
     ids = send(sqs, url, *[f"m{i}" for i in range(5)])
@@ -303,14 +336,18 @@ def test_two_pollers_moving_the_same_messages_to_the_dlq_take_turns(sqs, monkeyp
     pollers = [SqsEventSource(mapping(arn), first, consumer), SqsEventSource(mapping(arn), second, consumer)]
     assert pollers[0].queue_url == pollers[1].queue_url == url  # looked up now: ReceiveMessage is their next call
     inside_move, add_message = threading.Event(), Queue.add_message
+    lock = _WatchedLock(moto_patches.REQUESTS._lock)  # noqa: SLF001
 
-    def add_slowly(queue, message):  # the first move to the DLQ waits for the other poller's request, then lingers
+    def add_slowly(queue, message):  # the first move to the DLQ waits until the other poller's request is held
         if queue.name == "orders-dlq" and not inside_move.is_set():
             inside_move.set()
             assert second.arrived.wait(5)
-            time.sleep(0.05)  # room for the other receive to run, were it not held
+            # the other request held by the lock, or (were there none) run through
+            wait_until(lambda: lock.contended.is_set() or second.answered.is_set(), 5,
+                       "the second ReceiveMessage neither waited for the lock nor was answered", 0.005)
         add_message(queue, message)
 
+    monkeypatch.setattr(moto_patches.REQUESTS, "_lock", lock)
     monkeypatch.setattr(Queue, "add_message", add_slowly)
     outcomes: dict[int, object] = {}
 

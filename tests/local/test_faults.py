@@ -1,5 +1,5 @@
-"""Injected faults of chaos runs (local_runtime/awslambda/faults.py) and a worker killed from outside, against real awslambdaric
-workers; duplicate SQS deliveries against moto's queues."""
+"""Injected faults of chaos runs (local_runtime/awslambda/faults.py) and a worker killed from outside, against real
+awslambdaric workers; duplicate SQS deliveries against moto's queues."""
 from __future__ import annotations
 
 import json

@@ -4,16 +4,6 @@ from __future__ import annotations
 
 import socket
 
-import pytest
-
-from tests.support.thread_cpu import record_count_ended
-
-
-@pytest.fixture
-def ended(monkeypatch):
-    """The pools of the threads that call threads.count_ended; ``ended.wait(group)`` until one of that pool has."""
-    return record_count_ended(monkeypatch)
-
 
 def _connect_and_close(port: int) -> None:
     socket.create_connection(("127.0.0.1", port), timeout=5).close()
@@ -42,5 +32,3 @@ def test_the_runtime_apis_connection_thread_counts_itself_as_it_ends(ended):
         assert "runtime-api-connection" in ended.wait("runtime-api-connection")
     finally:
         server.stop()
-
-

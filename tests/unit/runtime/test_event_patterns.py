@@ -1,4 +1,5 @@
-"""EventBridge content filtering (local_runtime/event_patterns.py) and target input shaping (events.models.render_input)."""
+"""EventBridge content filtering (local_runtime/event_patterns.py) and target input shaping
+(events.models.render_input)."""
 import json
 
 import pytest
@@ -83,7 +84,6 @@ def test_render_input_variants():
     assert json.loads(render_input({"Arn": "x", "InputTransformer": plain}, EVENT, RULE)) == "Order ORD-42 placed"
 
 
-
 @pytest.mark.parametrize(("path", "value"), [
     ("$.detail.items[1].sku", "SKU-9"),  # a definite path: its value
     ("$['detail-type']", "OrderPlaced"),
@@ -96,6 +96,7 @@ def test_render_input_variants():
 ])
 def test_input_path_selects_a_definite_value_or_every_match(path, value):
     assert json.loads(render_input({"Arn": "x", "InputPath": path}, EVENT, RULE)) == value
+
 
 def test_put_events_entry_size_follows_the_user_guide():
     entry = {"Source": "src", "DetailType": "dt", "Detail": '{"a":"é"}', "Resources": ["r1", "r2"], "Time": 1}

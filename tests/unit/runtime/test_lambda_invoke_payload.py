@@ -2,16 +2,16 @@
 
 Lambda's Invoke refuses a payload over its size limit and one that is not JSON. The engine makes a task's payload
 with its JSON encoder (stepfunctions/payloads.py), so the runtime's invoker tells the Lambda service so
-(``payload_is_json``): the size is still checked, the bytes are not parsed a second time in the runtime's process.
+(``payload_is_json``; test_invoke_interface.py): the size is still checked, the bytes are not parsed a second time in
+the runtime's process.
 """
 from __future__ import annotations
 
 import pytest
 
 from local_runtime.awslambda import exceptions
-from local_runtime.awslambda import FunctionSpec, InvokeResult, LambdaService
+from local_runtime.awslambda import FunctionSpec, LambdaService
 from local_runtime.awslambda.models import MAX_SYNC_REQUEST_BYTES
-from local_runtime.runtime import LocalRuntime
 
 
 @pytest.fixture()
@@ -36,19 +36,3 @@ def test_a_payload_said_to_be_json_is_still_measured(service):
     too_large = b'"' + b"x" * MAX_SYNC_REQUEST_BYTES + b'"'
     with pytest.raises(exceptions.RequestTooLargeException):
         service.invoke("f", too_large, invocation_type="DryRun", payload_is_json=True)
-
-
-def test_the_runtime_passes_the_engines_word_to_the_lambda_service():
-    calls = []
-
-    class Service:
-        def invoke(self, name, payload, **options):
-            calls.append((name, payload, options.get("payload_is_json")))
-            return InvokeResult(payload=b'{"ok":true}', function_error=None, request_id="r-1")
-
-    runtime = object.__new__(LocalRuntime)  # only its invoke is exercised
-    runtime.lambda_service = Service()
-    assert runtime.invoke("f", b"{}", payload_is_json=True) == (b'{"ok":true}', None)  # the engine's JSON
-    assert runtime.invoke("f", b"x") == (b'{"ok":true}', None)  # bytes nobody vouched for
-    assert runtime.invoke("f", {"a": 1}) == (b'{"ok":true}', None)  # serialised by the runtime itself
-    assert calls == [("f", b"{}", True), ("f", b"x", False), ("f", b'{"a": 1}', True)]

@@ -8,7 +8,6 @@ import uuid
 import pytest
 
 from local_runtime import threads
-from tests.support.thread_cpu import record_count_ended
 
 
 @pytest.mark.parametrize("name, group", [
@@ -69,12 +68,6 @@ def test_a_thread_that_counted_itself_keeps_its_cpu_after_it_ended_and_is_not_co
 
     assert 30 <= while_alive < 60  # its thread_time at the end, not that plus /proc's reading
     assert after == while_alive
-
-
-@pytest.fixture
-def ended(monkeypatch):
-    """The pools of the threads that call threads.count_ended; ``ended.wait(group)`` until one of that pool has."""
-    return record_count_ended(monkeypatch)
 
 
 def test_the_engines_scheduler_thread_counts_itself_as_it_ends_idle(ended, monkeypatch):
