@@ -245,7 +245,7 @@ class TestStateRunner:
         if isinstance(state, (Map, Parallel)):
             raise errors.InvalidDefinition(_MAP_OR_PARALLEL_NEEDS_MOCK)
         if isinstance(state, Task):
-            resource = state.resource
+            resource = state.component.resource
             if resource.kind == "activity" or resource.pattern:
                 raise _invalid(f"Testing an activity, .sync or .waitForTaskToken Task needs a mock: {resource.arn}")
             if not body.get("roleArn"):
