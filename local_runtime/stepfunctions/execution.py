@@ -299,10 +299,7 @@ class Branch:
             self.task_token = self.env.callbacks.new_token(self)
         try:
             params = Payload(task.parameters_of(self, effective))
-            if params.over_limit():
-                raise StatesError(failures.DATA_LIMIT_EXCEEDED,
-                                  f"The state/task '{self.state_name}' input exceeds the maximum number of bytes "
-                                  f"service limit.")
+            self.check_task_input(params)
         except BaseException:
             self._drop_token()
             raise
@@ -331,6 +328,12 @@ class Branch:
             raise StatesError(failures.DATA_LIMIT_EXCEEDED, cause, terminal=False)
         component.succeeded(self, result)
         return result.value
+
+    def check_task_input(self, params: Payload) -> None:
+        """A Task's parameters over 256 KiB fail the state (States.DataLimitExceeded)."""
+        if params.over_limit():
+            raise StatesError(failures.DATA_LIMIT_EXCEEDED, f"The state/task '{self.state_name}' input exceeds the "
+                                                            f"maximum number of bytes service limit.")
 
     def _drop_token(self) -> None:
         if self.task_token is not None:

@@ -23,14 +23,16 @@ class IntrinsicSyntaxError(ValueError):
 
 
 class Literal:
-    """A constant: an intrinsic's literal argument, or a constant part of a payload template (templates.py)."""
+    """A constant: an intrinsic's literal argument, or a constant part of a payload template (templates.py) or of a
+    JSONata template (jsonata_expressions.py)."""
 
     __slots__ = ("value",)
 
     def __init__(self, value: Any) -> None:
         self.value = value
 
-    def evaluate(self, data: Any, context: Callable[[], dict]) -> Any:
+    def evaluate(self, data: Any, context: Any) -> Any:
+        """The value, whatever it is evaluated against (JSONPath: data and context; JSONata: env and field)."""
         return self.value
 
 

@@ -30,6 +30,7 @@ from jsonata.jexception import JException
 from jsonata.utils import Utils as _JUtils
 
 from .failures import QUERY_EVALUATION_ERROR, StatesError
+from .intrinsics import Literal
 from .payloads import dumps
 
 _UNSET = object()
@@ -270,16 +271,6 @@ def _evaluation_message(exc: Exception) -> str:
     return "T0410: Argument of a function does not match its signature"
 
 
-class _Const:
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def evaluate(self, env: Env, field: str) -> Any:
-        return self.value
-
-
 class _Object:
     __slots__ = ("items",)
 
@@ -313,10 +304,8 @@ def compile_template(value: Any):
         children = [compile_template(child) for child in value]
         node = _Array(children)
     else:
-        return _Const(value)
-    return node if any(type(child) is not _Const for child in children) else _Const(value)
-
-
+        return Literal(value)
+    return node if any(type(child) is not Literal for child in children) else Literal(value)
 
 
 __all__ = ["Expression", "Env", "compile_template", "is_expression", "evaluation_error", "type_name",

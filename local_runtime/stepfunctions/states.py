@@ -317,13 +317,12 @@ class _Recoverable(State):
 
 class Task(_Recoverable):
     type = "Task"
-    __slots__ = ("component", "resource", "timeout_seconds", "timeout_seconds_path", "heartbeat_seconds",
+    __slots__ = ("component", "timeout_seconds", "timeout_seconds_path", "heartbeat_seconds",
                  "heartbeat_seconds_path", "credentials")
 
     def __init__(self, name: str, spec: dict, component: Any) -> None:
         super().__init__(name, spec)
         self.component = component  # integrations.TaskComponent, chosen from the Resource by the parser
-        self.resource = component.resource
         self.timeout_seconds = spec.get("TimeoutSeconds")
         self.timeout_seconds_path = compile_path(spec["TimeoutSecondsPath"]) if "TimeoutSecondsPath" in spec else None
         self.heartbeat_seconds = spec.get("HeartbeatSeconds")

@@ -66,9 +66,7 @@ class _TestBranch(Branch):
             self.task_token = uuid.uuid4().hex  # what $$.Task.Token reads when the request's context sets none
         params = Payload(task.parameters_of(self, effective))
         self.outcome.inspection[self.parameters_field] = params.text
-        if params.over_limit():
-            raise StatesError(failures.DATA_LIMIT_EXCEEDED, f"The state/task '{self.state_name}' input exceeds the "
-                                                            f"maximum number of bytes service limit.")
+        self.check_task_input(params)
         mocks = self.env.mocks
         if mocks is not None:
             return mocks.respond(self.state_name)
@@ -245,7 +243,7 @@ class TestStateRunner:
         if isinstance(state, (Map, Parallel)):
             raise errors.InvalidDefinition(_MAP_OR_PARALLEL_NEEDS_MOCK)
         if isinstance(state, Task):
-            resource = state.resource
+            resource = state.component.resource
             if resource.kind == "activity" or resource.pattern:
                 raise _invalid(f"Testing an activity, .sync or .waitForTaskToken Task needs a mock: {resource.arn}")
             if not body.get("roleArn"):

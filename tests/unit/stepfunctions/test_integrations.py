@@ -249,11 +249,12 @@ def test_numbers_written_short_stay_within_the_bound(text):
 
 
 def test_a_lambda_result_over_the_limit_is_still_measured_exactly():
-    big = "x" * (payloads.PAYLOAD_LIMIT - 100)  # under the limit as JSON, over the bound (5 x the response)
+    # the bound (5 x the response) is over the limit, so the text is made and measured: to the byte
+    big = "x" * (payloads.PAYLOAD_LIMIT - 2)  # with its two quotes, exactly the limit as JSON
     execution = run(task(fn_arn("f"), {}, ResultPath=None), functions={"f": lambda event: big})
     assert execution.status == "SUCCEEDED"
-    too_big = run(task(fn_arn("f"), {}, ResultPath=None), functions={"f": lambda event: big + "x" * 200})
-    assert too_big.error == "States.DataLimitExceeded"
+    too_big = run(task(fn_arn("f"), {}, ResultPath=None), functions={"f": lambda event: big + "x"})
+    assert (too_big.status, too_big.error) == ("FAILED", "States.DataLimitExceeded")
 
 
 # -- states:startExecution -----------------------------------------------------------------------------------------

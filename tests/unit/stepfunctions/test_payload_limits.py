@@ -62,6 +62,18 @@ def test_a_result_at_the_limit_is_accepted():
     assert execution.status == "SUCCEEDED"
 
 
+def test_task_parameters_over_the_limit_fail_the_state_before_the_call():
+    called = []
+    definition = {"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": fn_arn("f"), "Parameters": {"a.$": "$.s", "b.$": "$.s"}, "End": True}}}
+    execution = run(definition, {"s": "y" * (LIMIT // 2)}, {"f": called.append})
+    assert (execution.status, execution.error, execution.cause) == (
+        "FAILED", "States.DataLimitExceeded",
+        "The state/task 'T' input exceeds the maximum number of bytes service limit.")
+    assert execution.history.types() == ["ExecutionStarted", "TaskStateEntered", "ExecutionFailed"]
+    assert called == []
+
+
 def test_a_state_output_over_the_limit_fails():
     definition = {"StartAt": "Grow", "States": {"Grow": {
         "Type": "Pass", "Parameters": {"a.$": "$.s", "b.$": "$.s"}, "End": True}}}

@@ -329,6 +329,17 @@ def test_a_result_over_256_kib_is_data_limit_exceeded(sfn):
     assert (response["status"], response["error"]) == ("FAILED", "States.DataLimitExceeded")
 
 
+def test_task_parameters_over_256_kib_are_data_limit_exceeded_with_their_inspection(sfn):
+    definition = task(End=True, Parameters={"FunctionName": "echo", "Payload": {"a.$": "$.s", "b.$": "$.s"}})
+    response = call(sfn, definition, roleArn=ROLE, input=json.dumps({"s": "y" * 131072}), inspectionLevel="DEBUG")
+    assert (response["status"], response["error"], response["cause"]) == (
+        "FAILED", "States.DataLimitExceeded",
+        "The state/task 'StateName' input exceeds the maximum number of bytes service limit.")
+    parameters = {"FunctionName": "echo", "Payload": {"a": "y" * 131072, "b": "y" * 131072}}
+    assert json.loads(response["inspectionData"]["afterParameters"]) == parameters
+    assert sfn.fake.calls == []
+
+
 def test_a_jsonata_state_runs_through_its_own_logic(sfn):
     definition = {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $states.input.n * 2 %}", "Next": "After"}
     assert call(sfn, definition, roleArn=ROLE, input='{"n": 21}') == {
